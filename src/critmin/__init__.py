@@ -1,0 +1,10 @@
+"""critmin: an explorer of critical-minerals trade and deposits.
+
+Data flow, one direction (the folder layout follows it):
+
+    ingest/ (raw public files)  ->  warehouse (Parquet + manifest)
+        ->  db.py (DuckDB views, one connection, cursor per query)
+        ->  queries/ (typed functions returning polars)  ->  ui/ + pages/
+"""
+
+__version__ = "0.1.0"

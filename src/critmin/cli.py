@@ -1,0 +1,151 @@
+"""The `critmin` command: build the demo, load real data, report what is loaded.
+
+Every command prints a short summary, shows progress on long work and exits
+non-zero with a one-line reason on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from critmin.settings import load_settings
+from critmin.warehouse import Warehouse, WarehouseError
+
+
+class UserError(Exception):
+    """A failure the user can fix; printed as one line, exit status 1."""
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).resolve() if args.data_dir else load_settings().data_dir
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from critmin.demo import build_demo
+
+    data_dir = _data_dir(args)
+    warehouse = Warehouse(data_dir)
+    if args.if_missing and warehouse.exists():
+        print(f"Warehouse already present at {data_dir}; keeping it.")
+        return 0
+    if warehouse.exists() and not args.if_missing:
+        sources = {row["source"] for row in warehouse.table_summary() if row["table"] == "trade_flows"}
+        if sources - {"demo"} and not args.force:
+            raise UserError(
+                f"{data_dir} holds real trade data ({', '.join(sorted(sources))}); "
+                "refusing to replace it with the demo. Use --force, or another --data-dir."
+            )
+    print(f"Building the demo warehouse in {data_dir} (synthetic trade flows, real reference data)...")
+    build_demo(data_dir)
+    _print_status(Warehouse(data_dir))
+    return 0
+
+
+def _print_status(warehouse: Warehouse) -> None:
+    rows = warehouse.table_summary()
+    header = ("table", "part", "source", "release", "years", "rows", "built_at")
+    widths = [max(len(str(r[h])) for r in [dict(zip(header, header, strict=True)), *rows])
+              for h in header]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(str(row[h]).ljust(w) for h, w in zip(header, widths, strict=True)))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    warehouse = Warehouse(_data_dir(args))
+    rows = warehouse.table_summary()
+    problems = warehouse.check(verify_checksums=args.verify)
+    if args.json:
+        print(json.dumps({"data_dir": str(warehouse.root), "tables": rows,
+                          "provenance": [p.__dict__ for p in warehouse.provenance()],
+                          "problems": problems}, indent=2))
+    else:
+        print(f"Warehouse: {warehouse.root}")
+        _print_status(warehouse)
+        for problem in problems:
+            print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
+
+
+def _ingest(module: str) -> Callable[[argparse.Namespace], int]:
+    """Dispatch to critmin.ingest.<module>.run(args, warehouse) -> int."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        handler = importlib.import_module(f"critmin.ingest.{module}")
+        return int(handler.run(args, Warehouse(_data_dir(args))))
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="critmin", description=__doc__)
+    parser.add_argument("--data-dir", help="warehouse directory (default: $CRITMIN_DATA_DIR "
+                        "or the embedded data/warehouse)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="build the embedded demo warehouse (offline)")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing if one exists")
+    demo.add_argument("--force", action="store_true", help="replace real trade data too")
+    demo.set_defaults(handler=cmd_demo)
+
+    status = commands.add_parser("status", help="what the warehouse holds")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--verify", action="store_true", help="re-compute every checksum")
+    status.set_defaults(handler=cmd_status)
+
+    ingest = commands.add_parser("ingest", help="load a source's public files")
+    sources = ingest.add_subparsers(dest="source", required=True)
+    for name, module, text in [
+        ("baci", "baci", "a CEPII BACI release (zip, folder or yearly CSV)"),
+        ("comtrade", "comtrade", "UN Comtrade API JSON responses or Comtrade+ CSV downloads"),
+        ("usgs-mcs", "usgs_mcs", "the USGS Mineral Commodity Summaries data release CSV"),
+        ("deposits", "deposits", "deposits, mines and plants (MRDS, USGS, Jasansky, generic CSV)"),
+    ]:
+        sub = sources.add_parser(name, help=text)
+        sub.add_argument("path", help="file or folder to load")
+        sub.set_defaults(handler=_ingest(module))
+        try:
+            import importlib
+
+            importlib.import_module(f"critmin.ingest.{module}").add_arguments(sub)
+        except (ImportError, AttributeError):
+            pass
+
+    fetch = commands.add_parser("fetch", help="download from a source's public API")
+    fetch_sources = fetch.add_subparsers(dest="source", required=True)
+    comtrade = fetch_sources.add_parser("comtrade", help="UN Comtrade API (key optional)")
+    comtrade.set_defaults(handler=_ingest("comtrade_fetch"))
+    try:
+        import importlib
+
+        importlib.import_module("critmin.ingest.comtrade_fetch").add_arguments(comtrade)
+    except (ImportError, AttributeError):
+        pass
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("critmin: interrupted; the warehouse is unchanged.", file=sys.stderr)
+        return 130
+    except (UserError, WarehouseError, ValueError, OSError) as error:
+        print(f"critmin: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

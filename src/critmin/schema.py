@@ -1,0 +1,196 @@
+"""The warehouse schema, declared once, and its validation.
+
+Every table the app reads is described here: column names, types, which columns
+may be null, and the value rules the ingestion must uphold. `validate_frame`
+raises a `SchemaError` that names the table and the column, never a bare
+polars error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from critmin.domain import DEPOSIT_STATUSES, HS_EDITIONS, TRADE_SIDES, TRADE_SOURCES
+
+
+class SchemaError(ValueError):
+    """Data does not match the warehouse schema; the message says where and how."""
+
+
+Rule = Callable[[pl.DataFrame], pl.Series]  # returns a boolean mask of bad rows
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: dict[str, pl.DataType]
+    nullable: frozenset[str] = frozenset()
+    rules: dict[str, tuple[str, Rule]] = field(default_factory=dict)
+    partition_by: str | None = None  # written as hive partitions, not stored in the files
+    sort_by: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def file_columns(self) -> list[str]:
+        return [c for c in self.columns if c != self.partition_by]
+
+
+def _not_in(column: str, allowed: tuple[str, ...] | list[str]) -> Rule:
+    return lambda df: ~df[column].is_in(list(allowed))
+
+
+def _not_matching(column: str, pattern: str) -> Rule:
+    return lambda df: ~df[column].str.contains(f"^{pattern}$")
+
+
+def _negative(column: str) -> Rule:
+    return lambda df: df[column] < 0
+
+
+ISO3 = r"[A-Z]{3}"
+HS6 = r"\d{6}"
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "trade_flows",
+            {
+                "year": pl.Int32(),
+                "hs_edition": pl.String(),
+                "hs6": pl.String(),
+                "exporter": pl.String(),
+                "importer": pl.String(),
+                "value_usd": pl.Float64(),
+                "quantity_kg": pl.Float64(),
+                "source": pl.String(),
+                "side": pl.String(),
+                "release": pl.String(),
+            },
+            nullable=frozenset({"quantity_kg"}),
+            rules={
+                "hs_edition": ("is not an HS edition", _not_in("hs_edition", list(HS_EDITIONS))),
+                "hs6": ("is not a six-digit code (leading zeros lost?)", _not_matching("hs6", HS6)),
+                "exporter": ("is not an ISO3 code", _not_matching("exporter", ISO3)),
+                "importer": ("is not an ISO3 code", _not_matching("importer", ISO3)),
+                "value_usd": ("is negative", _negative("value_usd")),
+                "quantity_kg": ("is negative", _negative("quantity_kg")),
+                "source": ("is not a known source", _not_in("source", TRADE_SOURCES)),
+                "side": ("is not a known side", _not_in("side", TRADE_SIDES)),
+            },
+            partition_by="year",
+            sort_by=("exporter", "hs6", "importer"),
+            description="Bilateral flows by HS6 code: value in USD, quantity in kg.",
+        ),
+        Table(
+            "products",
+            {"hs_edition": pl.String(), "hs6": pl.String(), "description": pl.String(),
+             "source": pl.String()},
+            rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
+            sort_by=("hs_edition", "hs6"),
+            description="HS6 descriptions per edition.",
+        ),
+        Table(
+            "mineral_baskets",
+            {"mineral": pl.String(), "label": pl.String(), "hs_edition": pl.String(),
+             "hs6": pl.String(), "stage": pl.String(), "shared_basket": pl.Boolean(),
+             "note": pl.String()},
+            rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
+            sort_by=("mineral", "hs_edition", "hs6"),
+            description="Mineral -> HS6 codes per edition, with stage and shared-basket flag.",
+        ),
+        Table(
+            "countries",
+            {"iso3": pl.String(), "iso_numeric": pl.Int32(), "name": pl.String(),
+             "continent": pl.String(), "region": pl.String(),
+             "groups": pl.List(pl.String()), "lat": pl.Float64(), "lon": pl.Float64()},
+            nullable=frozenset({"continent", "region", "lat", "lon"}),
+            rules={"iso3": ("is not an ISO3 code", _not_matching("iso3", ISO3))},
+            sort_by=("iso3",),
+            description="ISO codes, names, regions, groups (EU27, C5, G7, BRICS, EAEU, OECD), a map point.",
+        ),
+        Table(
+            "deposits",
+            {"id": pl.String(), "name": pl.String(), "country": pl.String(),
+             "lat": pl.Float64(), "lon": pl.Float64(), "commodities": pl.List(pl.String()),
+             "status": pl.String(), "deposit_type": pl.String(), "source": pl.String(),
+             "source_reference": pl.String(), "location_check": pl.String()},
+            nullable=frozenset({"lat", "lon", "deposit_type", "source_reference", "country"}),
+            rules={
+                "status": ("is not a known status", _not_in("status", DEPOSIT_STATUSES)),
+                "lat": ("is outside -90..90", lambda df: df["lat"].abs() > 90),
+                "lon": ("is outside -180..180", lambda df: df["lon"].abs() > 180),
+            },
+            sort_by=("country", "name"),
+            description="Deposits, mines and plants with coordinates, commodities and status.",
+        ),
+        Table(
+            "production",
+            {"country": pl.String(), "commodity": pl.String(), "statistic": pl.String(),
+             "year": pl.Int32(), "value": pl.Float64(), "unit": pl.String(),
+             "value_flag": pl.String(), "source": pl.String()},
+            nullable=frozenset({"value", "value_flag", "country"}),
+            sort_by=("country", "commodity", "statistic", "year"),
+            description="Mine and refinery production, reserves and capacity (USGS).",
+        ),
+        Table(
+            "events",
+            {"date": pl.Date(), "title": pl.String(), "minerals": pl.List(pl.String()),
+             "countries": pl.List(pl.String()), "source": pl.String()},
+            sort_by=("date",),
+            description="Policy events marked on time series.",
+        ),
+    ]
+}
+
+
+def validate_frame(table: str, df: pl.DataFrame, where: str = "") -> pl.DataFrame:
+    """Check a frame against the table's schema; return it with columns in order.
+
+    Raises SchemaError naming the table, the column and (for value rules) the
+    first offending row.
+    """
+    spec = TABLES[table]
+    label = f"{where}: " if where else ""
+    missing = [c for c in spec.columns if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{label}table {table} is missing column(s) {', '.join(missing)}")
+    extra = [c for c in df.columns if c not in spec.columns]
+    if extra:
+        raise SchemaError(f"{label}table {table} has unexpected column(s) {', '.join(extra)}")
+    df = df.select(list(spec.columns))
+    for column, dtype in spec.columns.items():
+        if df[column].dtype != dtype:
+            raise SchemaError(
+                f"{label}table {table}, column {column}: type {df[column].dtype}, expected {dtype}"
+            )
+        if column not in spec.nullable and df[column].null_count():
+            row = df[column].is_null().arg_true()[0]
+            raise SchemaError(f"{label}table {table}, column {column}: empty value at row {row + 1}")
+    for column, (message, rule) in spec.rules.items():
+        bad = rule(df).fill_null(False)
+        if bad.any():
+            row = bad.arg_true()[0]
+            value = df[column][int(row)]
+            raise SchemaError(
+                f"{label}table {table}, column {column}: value {value!r} at row {row + 1} {message}"
+                f" ({int(bad.sum())} row(s) in all)"
+            )
+    return df
+
+
+def empty_frame(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=TABLES[table].columns)
+
+
+_RELEASE_SAFE = re.compile(r"^[\w.\-: ]{1,80}$")
+
+
+def check_release_label(release: str) -> str:
+    if not _RELEASE_SAFE.match(release):
+        raise SchemaError(f"release label {release!r} must be 1-80 letters, digits or . - : _")
+    return release

@@ -1,0 +1,380 @@
+"""The warehouse: Parquet files under one data directory and the manifest that
+says which files make up each table.
+
+Layout (see README, "The warehouse"):
+
+    <data dir>/manifest.json
+    <data dir>/<table>/<part>/<version>/[year=YYYY/]data.parquet
+
+A table is a set of *parts*, one per source (trade_flows: `baci`, `comtrade`,
+`demo`; deposits: `curated`, `minmod`, ...). Writers never touch live files:
+a `Transaction` writes new part versions beside the old ones, validates them,
+and swaps them in by replacing manifest.json atomically (`os.replace`). If
+anything fails or the process dies, the manifest still points at the previous
+files, which are left exactly as they were. Old versions are removed only after
+the swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from critmin.schema import TABLES, SchemaError, validate_frame
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+ROW_GROUP_SIZE = 122_880
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse is missing, incomplete or corrupt; the message names the fix."""
+
+
+@dataclass
+class Provenance:
+    """Where one loaded file came from."""
+
+    source: str
+    release: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    licence: str
+    citation: str
+    url: str = ""
+    table: str = ""
+    loaded_at: str = ""
+
+    @classmethod
+    def for_file(cls, path: Path, **fields: Any) -> Provenance:
+        return cls(
+            file_name=path.name,
+            size_bytes=path.stat().st_size if path.is_file() else _dir_size(path),
+            sha256=file_sha256(path) if path.is_file() else tree_sha256(path),
+            loaded_at=_now(),
+            **fields,
+        )
+
+
+@dataclass
+class Part:
+    """One source's contribution to a table."""
+
+    path: str  # relative to the data directory
+    source: str
+    release: str
+    rows: int
+    built_at: str
+    checksum: str
+    files: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_sha256(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _dir_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+class Warehouse:
+    """A data directory holding the app's tables."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    # --- reading -------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict[str, Any]:
+        """The parsed manifest; WarehouseError with the fix if absent or unreadable."""
+        if not self.root.exists():
+            raise WarehouseError(
+                f"No warehouse at {self.root}. Build the demo with `critmin demo --data-dir "
+                f"{self.root}` or load real data with `critmin ingest ...`."
+            )
+        if not self.exists():
+            raise WarehouseError(
+                f"{self.root} has no {MANIFEST}: it is not a critmin warehouse (or it is empty). "
+                f"Run `critmin demo --data-dir {self.root}` or a `critmin ingest` command."
+            )
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise WarehouseError(
+                f"{self.manifest_path} is corrupt ({error}). Rebuild with `critmin demo` or re-run "
+                "the ingest commands."
+            ) from error
+        if manifest.get("format") != FORMAT_VERSION or "tables" not in manifest:
+            raise WarehouseError(
+                f"{self.manifest_path} has an unknown format; rebuild the warehouse."
+            )
+        return manifest
+
+    def parts(self, table: str) -> dict[str, Part]:
+        entries = self.manifest()["tables"].get(table, {}).get("parts", {})
+        return {name: Part(**entry) for name, entry in entries.items()}
+
+    def files(self, table: str) -> list[Path]:
+        return [self.root / f for part in self.parts(table).values() for f in part.files]
+
+    def check(self, verify_checksums: bool = False) -> list[str]:
+        """Problems found in the warehouse, each naming a file and the fix; [] if sound.
+
+        Reads Parquet footers (cheap) and, with verify_checksums, every byte.
+        """
+        problems = []
+        manifest = self.manifest()
+        for table, entry in manifest["tables"].items():
+            if table not in TABLES:
+                continue
+            for name, raw in entry.get("parts", {}).items():
+                part = Part(**raw)
+                for rel in part.files:
+                    path = self.root / rel
+                    if not path.is_file():
+                        problems.append(f"{table}/{name}: file {path} is missing")
+                        continue
+                    try:
+                        schema = pq.read_schema(path)
+                    except Exception as error:  # pyarrow raises several types here
+                        problems.append(f"{table}/{name}: {path} is not readable Parquet ({error})")
+                        continue
+                    expected = set(TABLES[table].file_columns)
+                    if not expected <= set(schema.names):
+                        problems.append(
+                            f"{table}/{name}: {path} lacks columns "
+                            f"{sorted(expected - set(schema.names))}"
+                        )
+                if verify_checksums and not problems:
+                    if tree_sha256(self.root / part.path) != part.checksum:
+                        problems.append(f"{table}/{name}: checksum mismatch under {part.path}")
+        return problems
+
+    def table_summary(self) -> list[dict[str, Any]]:
+        """Per table and part: source, release, rows, years, built_at, checksum."""
+        rows = []
+        for table, entry in sorted(self.manifest()["tables"].items()):
+            for name, raw in sorted(entry.get("parts", {}).items()):
+                part = Part(**raw)
+                rows.append(
+                    {"table": table, "part": name, "source": part.source, "release": part.release,
+                     "rows": part.rows, "years": _year_span(part.years), "built_at": part.built_at,
+                     "checksum": part.checksum[:12]}
+                )
+        return rows
+
+    def provenance(self) -> list[Provenance]:
+        return [Provenance(**p) for p in self.manifest().get("provenance", [])]
+
+    # --- writing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Stage new parts and swap them in atomically on success."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / ".lock"
+        with lock_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                raise WarehouseError(
+                    f"Another critmin command is writing to {self.root}; wait for it to finish."
+                ) from error
+            self._remove_orphans()
+            tx = Transaction(self)
+            try:
+                yield tx
+                tx._commit()
+            except BaseException:
+                tx._rollback()
+                raise
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _remove_orphans(self) -> None:
+        """Delete part versions no manifest points at (left by a killed writer)."""
+        live = set()
+        if self.exists():
+            with contextlib.suppress(WarehouseError):
+                for entry in self.manifest()["tables"].values():
+                    for part in entry.get("parts", {}).values():
+                        live.add(part["path"])
+        for table in TABLES:
+            table_dir = self.root / table
+            if not table_dir.is_dir():
+                continue
+            for version in table_dir.glob("*/v-*"):
+                rel = str(version.relative_to(self.root))
+                if rel not in live:
+                    shutil.rmtree(version, ignore_errors=True)
+
+
+def _year_span(years: list[int]) -> str:
+    return f"{min(years)}-{max(years)}" if years else ""
+
+
+class Transaction:
+    """Changes to a warehouse that take effect together, or not at all."""
+
+    def __init__(self, warehouse: Warehouse):
+        self.warehouse = warehouse
+        self.root = warehouse.root
+        self._new: dict[tuple[str, str], Part] = {}
+        self._drop: set[tuple[str, str]] = set()
+        self._provenance: list[Provenance] = []
+        self._staged_dirs: list[Path] = []
+
+    def new_part_dir(self, table: str, part: str) -> Path:
+        """A fresh, empty directory for a new version of a part."""
+        if table not in TABLES:
+            raise SchemaError(f"unknown table {table}")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.root / table / part / f"v-{stamp}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        self._staged_dirs.append(path)
+        return path
+
+    def write_frame(self, table: str, part: str, df: pl.DataFrame, *, source: str,
+                    release: str) -> Part:
+        """Validate and write a whole table part from one frame."""
+        directory = self.new_part_dir(table, part)
+        write_table_files(table, validate_frame(table, df, where=f"{table}/{part}"), directory)
+        return self.set_part(table, part, directory, source=source, release=release)
+
+    def set_part(self, table: str, part: str, directory: Path, *, source: str,
+                 release: str) -> Part:
+        """Register files written into `directory` as the new version of a part."""
+        spec = TABLES[table]
+        files = sorted(p for p in directory.rglob("*.parquet"))
+        rows = 0
+        years: set[int] = set()
+        for path in files:
+            metadata = pq.read_metadata(path)
+            names = set(pq.read_schema(path).names)
+            if not set(spec.file_columns) <= names:
+                raise SchemaError(
+                    f"{path}: missing columns {sorted(set(spec.file_columns) - names)}"
+                )
+            rows += metadata.num_rows
+            if spec.partition_by:
+                segment = path.parent.name
+                if not segment.startswith(f"{spec.partition_by}="):
+                    raise SchemaError(f"{path}: expected a {spec.partition_by}=... directory")
+                years.add(int(segment.split("=", 1)[1]))
+        if "year" in spec.columns and not spec.partition_by and files:
+            years = set(
+                pl.scan_parquet(files).select(pl.col("year").unique()).collect()["year"].to_list()
+            )
+        entry = Part(
+            path=str(directory.relative_to(self.root)),
+            source=source,
+            release=release,
+            rows=rows,
+            built_at=_now(),
+            checksum=tree_sha256(directory),
+            files=[str(p.relative_to(self.root)) for p in files],
+            years=sorted(y for y in years if y is not None),
+        )
+        self._new[(table, part)] = entry
+        return entry
+
+    def drop_part(self, table: str, part: str) -> None:
+        self._drop.add((table, part))
+
+    def add_provenance(self, record: Provenance) -> None:
+        self._provenance.append(record)
+
+    def _commit(self) -> None:
+        manifest = (
+            self.warehouse.manifest()
+            if self.warehouse.exists()
+            else {"format": FORMAT_VERSION, "tables": {}, "provenance": []}
+        )
+        replaced = []
+        for table, part in self._drop:
+            old = manifest["tables"].get(table, {}).get("parts", {}).pop(part, None)
+            if old:
+                replaced.append(old["path"])
+        for (table, part), entry in self._new.items():
+            parts = manifest["tables"].setdefault(table, {}).setdefault("parts", {})
+            if part in parts:
+                replaced.append(parts[part]["path"])
+            parts[part] = asdict(entry)
+        # A re-loaded file replaces its earlier provenance record instead of piling up.
+        new_keys = {(p.source, p.file_name, p.table) for p in self._provenance}
+        manifest["provenance"] = [
+            p for p in manifest.get("provenance", [])
+            if (p["source"], p["file_name"], p.get("table", "")) not in new_keys
+        ] + [asdict(p) for p in self._provenance]
+        manifest["updated_at"] = _now()
+        tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.warehouse.manifest_path)  # the atomic swap
+        for rel in replaced:
+            if rel not in {e.path for e in self._new.values()}:
+                shutil.rmtree(self.root / rel, ignore_errors=True)
+
+    def _rollback(self) -> None:
+        for directory in self._staged_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def write_table_files(table: str, df: pl.DataFrame, directory: Path) -> None:
+    """Write a validated frame as the table's Parquet files, sorted and partitioned
+    as the schema says, so min/max statistics prune by exporter and product."""
+    spec = TABLES[table]
+    if spec.sort_by:
+        df = df.sort(list(spec.sort_by))
+    if spec.partition_by:
+        for (key,), group in df.group_by([spec.partition_by], maintain_order=True):
+            target = directory / f"{spec.partition_by}={key}"
+            target.mkdir(parents=True, exist_ok=True)
+            group.drop(spec.partition_by).write_parquet(
+                target / "data.parquet", row_group_size=ROW_GROUP_SIZE, statistics=True,
+                compression="zstd",
+            )
+    else:
+        df.write_parquet(directory / "data.parquet", statistics=True, compression="zstd")
