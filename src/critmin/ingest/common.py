@@ -1,0 +1,126 @@
+"""What every ingest shares: the run summary, progress bars, country-code mapping,
+clear input errors, and making sure a fresh warehouse gets its reference tables."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import polars as pl
+from tqdm import tqdm
+
+from critmin import reference
+from critmin.warehouse import Transaction, Warehouse
+
+T = TypeVar("T")
+
+
+class IngestError(ValueError):
+    """Bad input: the message names the file, and the line or column where it can."""
+
+
+@dataclass
+class Summary:
+    """Rows in, rows kept, rows rejected and why; printed at the end of every ingest."""
+
+    source: str
+    rows_in: int = 0
+    rows_kept: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def reject(self, reason: str, count: int = 1) -> None:
+        if count:
+            self.rejected[reason] += count
+
+    def render(self) -> str:
+        lines = [f"{self.source}: {self.rows_in:,} rows read, {self.rows_kept:,} kept, "
+                 f"{sum(self.rejected.values()):,} rejected"]
+        for reason, count in self.rejected.most_common():
+            lines.append(f"  rejected {count:,}: {reason}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def print(self) -> None:
+        print(self.render())
+
+
+def progress(items: Iterable[T], total: int | None = None, desc: str = "",
+             unit: str = "it") -> Iterator[T]:
+    """A progress bar on stderr (hidden when stderr is not a terminal and not forced)."""
+    yield from tqdm(items, total=total, desc=desc, unit=unit, file=sys.stderr,
+                    disable=None, leave=False)
+
+
+# ISO numeric codes that CEPII BACI and UN Comtrade use in place of the ISO 3166 ones.
+NUMERIC_ALIASES: dict[int, str] = {
+    251: "FRA",  # France incl. Monaco
+    579: "NOR",  # Norway incl. Svalbard
+    699: "IND",  # India incl. Sikkim (historic)
+    757: "CHE",  # Switzerland incl. Liechtenstein
+    842: "USA",  # USA incl. Puerto Rico and US Virgin Islands
+    490: "TWN",  # "Other Asia, not elsewhere specified" is Taiwan in BACI and Comtrade
+    58: "BEL",  # Belgium-Luxembourg (before 1999)
+    711: "ZAF",  # Southern African Customs Union (before 2000)
+}
+
+
+def iso3_by_numeric() -> dict[int, str]:
+    """ISO numeric (and the BACI/Comtrade aliases) -> ISO3."""
+    mapping = dict(reference.countries_base().select("iso_numeric", "iso3").iter_rows())
+    mapping.update(NUMERIC_ALIASES)
+    return mapping
+
+
+def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
+    """A polars expression mapping integer country codes to ISO3 (null if unknown)."""
+    mapping = iso3_by_numeric()
+    return codes.replace_strict(list(mapping), list(mapping.values()), default=None,
+                                return_dtype=pl.String)
+
+
+def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
+    """Give a fresh warehouse the reference tables the app needs (countries, baskets,
+    products, events, curated sites); an existing warehouse keeps its own."""
+    from critmin.demo import write_reference_tables
+
+    if not warehouse.exists() or not warehouse.parts("countries"):
+        write_reference_tables(tx)
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise IngestError(f"{path}: no such file or folder ({what} expected)")
+    if path.is_file() and path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty ({what} expected)")
+    return path
+
+
+def check_utf8(path: Path, sample_bytes: int = 1 << 20) -> None:
+    """Raise IngestError naming the line if the start of a file is not UTF-8."""
+    data = path.open("rb").read(sample_bytes)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start > len(data) - 4:
+            return  # a multi-byte character cut by the sample boundary
+        line = data[: error.start].count(b"\n") + 1
+        raise IngestError(
+            f"{path}: line {line} is not UTF-8 (byte {data[error.start]:#x}); "
+            "save the file as UTF-8 or use the source's original download"
+        ) from error
+
+
+def require_columns(path: Path, columns: Iterable[str], expected: Iterable[str],
+                    source: str) -> None:
+    present = set(columns)
+    missing = [c for c in expected if c not in present]
+    if missing:
+        raise IngestError(
+            f"{path}: missing column(s) {', '.join(missing)} — is this a {source} file? "
+            f"Found: {', '.join(sorted(present)[:12])}"
+        )
