@@ -302,3 +302,12 @@ def load_curated_deposits() -> pl.DataFrame:
         pl.lit("curated").alias("source"),
         "source_reference",
     )
+
+
+def load_unit_value_ranges() -> dict[str, tuple[float, float]]:
+    """Plausible unit values (USD/kg) per mineral, from unit_value_ranges.csv."""
+    raw = pl.read_csv(REFERENCE_DIR / "unit_value_ranges.csv", infer_schema=False)
+    return {
+        row["mineral"]: (float(row["low_usd_per_kg"]), float(row["high_usd_per_kg"]))
+        for row in raw.iter_rows(named=True)
+    }
