@@ -201,3 +201,21 @@ def default_side(ref: Reference) -> str:
 
 def side_caption(side: str) -> str:
     return f"Figures: {SIDE_LABELS.get(side, side)} flows."
+
+
+def partner_group_expr(ref: Reference, column: str = "partner") -> Any:
+    """A polars expression naming each partner's group (China, Russia, ..., EU27,
+    C5 neighbours, Rest of world), in the Partners page's order."""
+    import polars as pl
+
+    from critmin.domain import PARTNER_GROUPS, REST_OF_WORLD
+
+    mapping: dict[str, str] = {}
+    for group, members in PARTNER_GROUPS.items():
+        for iso3 in members or tuple(ref.country_groups.get(group, [])):
+            mapping.setdefault(iso3, group)
+    return pl.col(column).replace_strict(mapping, default=REST_OF_WORLD).alias("group")
+
+
+GROUP_ORDER = ["China", "Russia", "United States", "EU27", "Korea", "Japan", "Turkey",
+               "C5 neighbours", "Rest of world"]
