@@ -3,12 +3,14 @@ clear input errors, and making sure a fresh warehouse gets its reference tables.
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 from tqdm import tqdm
@@ -124,3 +126,88 @@ def require_columns(path: Path, columns: Iterable[str], expected: Iterable[str],
             f"{path}: missing column(s) {', '.join(missing)} — is this a {source} file? "
             f"Found: {', '.join(sorted(present)[:12])}"
         )
+
+
+# --- country names -> ISO3 (USGS MCS, deposit compilations, MRDS) -------------------------
+
+COUNTRY_ALIASES_FILE = reference.REFERENCE_DIR / "country_aliases.csv"
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.replace("\u2019", "'").split()).casefold()
+
+
+def load_country_aliases(path: Path | None = None) -> dict[str, str | None]:
+    """Spelling -> ISO3 (or None for names that are not one country) from the alias file
+    (columns name, iso3, reason; every row needs a reason)."""
+    path = path or COUNTRY_ALIASES_FILE
+    raw = pl.read_csv(path, infer_schema=False)
+    missing = {"name", "iso3", "reason"} - set(raw.columns)
+    if missing:
+        raise reference.ReferenceError(f"{path.name}: missing columns {sorted(missing)}")
+    aliases: dict[str, str | None] = {}
+    for line, (name, iso3, reason) in enumerate(raw.select("name", "iso3", "reason").iter_rows(),
+                                               start=2):
+        if not name or not reason:
+            raise reference.ReferenceError(f"{path.name} line {line}: name and reason are required")
+        if iso3 and not re.fullmatch(r"[A-Z]{3}", iso3):
+            raise reference.ReferenceError(f"{path.name} line {line}: iso3 {iso3!r} is not 3 letters")
+        aliases[_name_key(name)] = iso3 or None
+    return aliases
+
+
+@functools.cache
+def _country_matchers() -> tuple[dict[str, str | None], dict[str, str], list[tuple[Any, str]]]:
+    aliases = load_country_aliases()
+    current = set(reference.countries_base()["iso3"].to_list())
+    table = pl.read_csv(reference._country_converter_table(), separator="\t", infer_schema=False)
+    exact: dict[str, str] = {}
+    patterns: list[tuple[Any, str]] = []
+    for short, official, regex, iso3 in table.select(
+        "name_short", "name_official", "regex", "ISO3"
+    ).iter_rows():
+        if iso3 not in current:
+            continue
+        for name in (short, official, iso3):
+            if name:
+                exact.setdefault(_name_key(name), iso3)
+        if regex:
+            patterns.append((re.compile(regex, re.IGNORECASE), iso3))
+    return aliases, exact, patterns
+
+
+def country_names_to_iso3(names: Iterable[str | None]) -> dict[str, str | None]:
+    """Map each distinct country name to ISO3: first the alias file
+    (reference/country_aliases.csv, which also holds aggregates such as "World total" ->
+    WLD), then exact short/official names and ISO3 codes of current countries, then
+    country_converter's regular expressions when exactly one country matches.
+    None means unknown or not a single country: callers report those names."""
+    aliases, exact, patterns = _country_matchers()
+    result: dict[str, str | None] = {}
+    for name in {n for n in names if n is not None}:
+        key = _name_key(name)
+        if key in aliases:
+            result[name] = aliases[key]
+        elif key in exact:
+            result[name] = exact[key]
+        else:
+            hits = {iso3 for pattern, iso3 in patterns if pattern.search(name.strip())}
+            result[name] = hits.pop() if len(hits) == 1 else None
+    return result
+
+
+def read_text_detect_encoding(path: Path) -> tuple[str, str]:
+    """The file's text and the encoding it was read with: UTF-8 (with or without a BOM)
+    if it decodes as such, else cp1252 (what USGS and many Windows exports use)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise IngestError(
+            f"{path}: line {line} is neither UTF-8 nor cp1252 (byte {data[error.start]:#x})"
+        ) from error
