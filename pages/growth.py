@@ -93,9 +93,12 @@ else:
     y, y_title, y_format = column, MEASURES[measure], ",.1f" if measure != "quantity" else ",.0f"
 
 relevant = events.filter(pl.col("minerals").list.set_intersection(pl.lit(minerals)).list.len() > 0)
-st.altair_chart(charts.lines(plot, y, "label", f"{name}: {MEASURES[measure].lower()} of exports",
+st.altair_chart(charts.lines(plot, y, "label", f"{name}: exports, {MEASURES[measure]}",
                              y_title, y_format, events=relevant, year_span=(year_from, year_to),
                              color_title="Series"))
+legend = charts.event_legend(relevant, year_from, year_to)
+if legend:
+    st.caption("Dashed lines mark policy events:\n" + legend)
 if measure == "quantity":
     coverage = table["value_with_quantity_usd"].sum() / table["value_usd"].sum()
     if coverage < 0.99:

@@ -61,8 +61,8 @@ groups = (by_partner.with_columns(page.partner_group_expr(ref))
 groups = metrics.with_shares(groups, "value_usd", ["year"]).with_columns(
     (pl.col("share") * 100).alias("share_pct"))
 st.altair_chart(charts.stacked_area(groups, "share_pct", "group",
-                                    f"Shares of {name}'s exports by partner group, %",
-                                    "Share of exports, %", ",.0f", color_title="Partner group",
+                                    f"Shares of {name}'s exports by partner group",
+                                    "Share of exports", ".0%", color_title="Partner group",
                                     normalize=True))
 
 left, right = st.columns(2)

@@ -128,6 +128,8 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
         drift = rng.normal(0.0, 0.04, (len(years), len(countries))).cumsum(axis=0)
         shares = exporter_weights * np.exp(drift)
         shares /= shares.sum(axis=1, keepdims=True)
+        preference = rng.uniform(0.3, 1.7, (len(countries), len(countries))) * (
+            rng.random((len(countries), len(countries))) < 0.75)
         cycle = 1 + 0.12 * np.sin(np.arange(len(years)) * 1.3 + rng.uniform(0, 6))
         totals = world_musd * 1e6 * (1 + growth) ** np.arange(len(years)) * cycle
         for y_index, year in enumerate(years):
@@ -145,9 +147,10 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
                            + t * KAZ_PARTNERS_END.get(c, 0.0) for c in countries}
                     weights = np.array([mix[c] for c in countries])
                 else:
-                    weights = importer_weights * rng.uniform(0.3, 1.7, len(countries))
+                    # Each exporter keeps its customers from year to year, with mild noise.
+                    weights = importer_weights * preference[e_index] * rng.lognormal(
+                        0, 0.12, len(countries))
                 weights = np.where(countries == exporter, 0.0, weights)
-                weights = weights * (rng.random(len(countries)) < 0.8)
                 if weights.sum() == 0:
                     continue
                 values = value * weights / weights.sum()

@@ -17,7 +17,8 @@ def _year_axis(title: str = "Year") -> alt.X:
 
 
 def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> alt.LayerChart | None:
-    """Vertical rules at each event's date (as a fractional year), labelled."""
+    """Vertical rules at each event's date (as a fractional year), numbered in date
+    order as `event_legend` lists them."""
     if events.is_empty():
         return None
     rows = []
@@ -25,16 +26,17 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> alt.Layer
         assert isinstance(date, dt.date)
         position = date.year + (date.timetuple().tm_yday - 1) / 365.25
         if year_from <= position <= year_to + 1:
-            rows.append({"year": position, "event": f"{date.isoformat()}: {title}"})
+            rows.append({"year": position, "event": f"{date.isoformat()}: {title}",
+                         "number": str(len(rows) + 1)})
     if not rows:
         return None
     frame = pl.DataFrame(rows)
-    rule = alt.Chart(frame).mark_rule(color="#888", strokeDash=[4, 3]).encode(
+    rule = alt.Chart(frame).mark_rule(color="#777", strokeDash=[4, 3], strokeWidth=1.5).encode(
         x="year:Q", tooltip=alt.Tooltip("event:N", title="Event"))
-    label = alt.Chart(frame).mark_text(align="left", dx=3, dy=-4, fontSize=10, color="#555",
-                                       angle=0, baseline="top").encode(
-        x="year:Q", y=alt.value(2), text=alt.Text("event:N"))
-    return alt.layer(rule, label)
+    marker = alt.Chart(frame).mark_text(dy=-6, fontSize=11, fontWeight="bold", color="#555",
+                                        baseline="bottom").encode(
+        x="year:Q", y=alt.value(0), text="number:N", tooltip=alt.Tooltip("event:N", title="Event"))
+    return alt.layer(rule, marker)
 
 
 def lines(df: pl.DataFrame, y: str, color: str, title: str, y_title: str,
@@ -78,8 +80,18 @@ def bars(df: pl.DataFrame, value: str, category: str, title: str, value_title: s
         color = alt.value("#1f6f8b")
     return alt.Chart(df, title=title).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
-        y=alt.Y(f"{category}:N", title=None, sort="-x"),
+        y=alt.Y(f"{category}:N", title=None, sort="-x",
+                  axis=alt.Axis(labelOverlap=False, labelLimit=200)),
         color=color,
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
                                                             format=value_format)],
     ).properties(height=max(120, 26 * df.height))
+
+
+def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
+    """The numbered list of the events `event_rules` draws."""
+    lines = []
+    for date, title, source in events.select("date", "title", "source").iter_rows():
+        if year_from <= date.year <= year_to + 1:
+            lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ({source})")
+    return "\n".join(lines)

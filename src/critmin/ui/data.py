@@ -116,7 +116,11 @@ def reference() -> Reference:
 
 
 def open_or_explain() -> bool:
-    """True if the warehouse opens; otherwise show what is wrong and how to fix it."""
+    """True if the warehouse opens; otherwise show what is wrong and how to fix it.
+    Every page calls this first."""
+    from critmin.ui.router import ensure_router
+
+    ensure_router()
     try:
         database()
         reference()

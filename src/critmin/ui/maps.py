@@ -76,7 +76,7 @@ def deck(*, sites: pl.DataFrame | None = None, arcs: pl.DataFrame | None = None,
         from critmin.ui.format import usd
 
         rows = [
-            {**row, "width": 1 + 11 * math.sqrt(row["value_usd"] / peak) if peak else 1,
+            {**row, "width": 1 + 5 * math.sqrt(row["value_usd"] / peak) if peak else 1,
              "tip": f"{row.get('partner', '')}: {usd(row['value_usd'])}"}
             for row in arcs.to_dicts()
         ]
@@ -96,7 +96,7 @@ def deck(*, sites: pl.DataFrame | None = None, arcs: pl.DataFrame | None = None,
                         + (f" ({row['source_reference']})" if row.get("source_reference") else "")),
             })
         layers.append(pdk.Layer("ScatterplotLayer", id="sites", data=rows, get_position=["lon", "lat"],
-                                get_fill_color="colour", get_radius="radius", radius_min_pixels=3,
+                                get_fill_color="colour", get_radius="radius", radius_min_pixels=5,
                                 radius_max_pixels=14, stroked=True, get_line_color=[255, 255, 255],
                                 line_width_min_pixels=1, pickable=True))
     lat, lon, zoom = view
