@@ -1,0 +1,145 @@
+"""AppTest over every page: the default view, a changed filter reaching the URL,
+a shared link restoring the view, a bad link falling back with a warning, and an
+empty result said in words."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]
+
+
+def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    return at
+
+
+def texts(elements) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(str(e.value) for e in elements)
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_default_view_renders(page, app_env):
+    at = run_page(page)
+    assert_clean(at)
+    assert at.title, "every page has a title"
+    if page != "about":
+        assert "Synthetic demo data" in texts(at.warning)
+    if page in {"overview", "growth", "partners", "suppliers", "mirror"}:
+        assert at.get("vega_lite_chart"), "charts are drawn"
+
+
+EXPECTED_TITLES = {
+    "overview": "Kazakhstan: critical-mineral exports",
+    "growth": "Export growth: Kazakhstan",
+    "partners": "Partners: where Kazakhstan's exports go",
+    "suppliers": "Suppliers: the world market for manganese sulfate",
+    "mirror": "Reported vs mirror: Kazakhstan's exports",
+    "map": "Map: sites in Central Asia and Kazakhstan's exports",
+    "explorer": "Data explorer",
+    "about": "About the data",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_default_titles_name_the_default_view(page, app_env):
+    assert run_page(page).title[0].value == EXPECTED_TITLES[page]
+
+
+# page -> (widget kind, key, new value, URL parameter, URL value)
+CHANGES = {
+    "overview": ("selectbox", "overview:country", "UZB", "country", "UZB"),
+    "growth": ("multiselect", "growth:minerals", ["lithium"], "minerals", "lithium"),
+    "partners": ("selectbox", "partners:country", "KGZ", "country", "KGZ"),
+    "suppliers": ("selectbox", "suppliers:mineral", "gallium", "mineral", "gallium"),
+    "mirror": ("selectbox", "mirror:country", "UZB", "country", "UZB"),
+    "map": ("multiselect", "map:statuses", ["producing"], "statuses", "producing"),
+    "explorer": ("selectbox", "explorer:sort", "year", "sort", "year"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(CHANGES))
+def test_changed_filter_is_reflected_in_the_url(page, app_env):
+    kind, key, value, param, expected = CHANGES[page]
+    at = run_page(page)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert_clean(at)
+    assert at.query_params[param] == [expected] or at.query_params[param] == expected
+
+
+RESTORE = {
+    "overview": ({"country": "UZB", "year_from": "2015", "year_to": "2020"},
+                 "Uzbekistan: critical-mineral exports"),
+    "growth": ({"country": "KGZ", "minerals": "copper", "measure": "unit_value", "view": "indexed"},
+               "Export growth: Kyrgyzstan"),
+    "partners": ({"country": "RUS", "minerals": "zinc", "compare": "CHN,KAZ"},
+                 "Partners: where Russia's exports go"),
+    "suppliers": ({"mineral": "uranium", "highlight": "UZB", "importer": "EU27"},
+                  "Suppliers: the world market for uranium"),
+    "mirror": ({"country": "TJK", "minerals": "alumina"}, "Reported vs mirror: Tajikistan's exports"),
+    "map": ({"country": "CHN", "sites_in": "UZB"}, "Map: sites in Central Asia and China's exports"),
+    "explorer": ({"exporters": "CHN", "minerals": "graphite", "sort": "year", "order": "asc"},
+                 "Data explorer"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(RESTORE))
+def test_shared_link_restores_the_view(page, app_env):
+    params, title = RESTORE[page]
+    at = run_page(page, params)
+    assert_clean(at)
+    assert at.title[0].value == title
+    assert not [w for w in at.warning if "Link problem" in str(w.value)]
+    for key, value in params.items():
+        assert at.query_params[key] in (value, [value]), key
+
+
+BAD = {"country": "XX'; DROP TABLE trade_flows; --", "minerals": "unobtainium",
+       "year_from": "-3", "year_to": "abc", "mineral": "<script>", "sort": "value_usd desc",
+       "importer": "ATLANTIS", "compare": "A,B,C", "sites_in": "ZZZ", "exporters": "??"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_invalid_link_warns_and_falls_back(page, app_env):
+    at = run_page(page, BAD)
+    assert_clean(at)
+    if page != "about":
+        assert "Link problem" in texts(at.warning)
+        assert at.title[0].value == EXPECTED_TITLES[page]
+
+
+EMPTY = {
+    "overview": {"country": "AND"},
+    "growth": {"country": "AND"},
+    "partners": {"country": "AND"},
+    "suppliers": {"highlight": "AND"},
+    "mirror": {"country": "AND"},
+    "map": {"sites_in": "USA", "country": "AND"},
+    "explorer": {"importers": "AND"},
+}
+
+
+@pytest.mark.parametrize("page", sorted(EMPTY))
+def test_empty_result_is_said_in_words(page, app_env):
+    at = run_page(page, EMPTY[page])
+    assert_clean(at)
+    message = texts(at.info)
+    assert any(word in message for word in ("No ", "no exports", "bought no", "has no")), message
+
+
+def test_missing_warehouse_names_the_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRITMIN_DATA_DIR", str(tmp_path / "nowhere"))
+    at = run_page("overview")
+    assert not at.exception
+    assert "critmin demo --data-dir" in texts(at.error)
