@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from critmin.ui.access import require_access
+
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True,
             url_path="overview"),
@@ -20,5 +22,6 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="critmin — critical-minerals explorer", layout="wide",
-                   page_icon=":material/diamond:")
+                   page_icon="⛏️")
+require_access()  # off unless CRITMIN_PASSWORD or [access] password is set
 st.navigation(PAGES).run()

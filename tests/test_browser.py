@@ -1,0 +1,65 @@
+"""The real-browser check: every page opened from a shared link in headless
+Chromium, no Streamlit error box, a chart or map drawn, a screenshot saved under
+artifacts/screenshots/ for a person to look at."""
+
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, REPO, serve_app, wait_for_render
+
+pytestmark = pytest.mark.browser
+
+SHARED_LINKS = {
+    "overview": "country=KAZ&year_from=2012&year_to=2024",
+    "growth": "country=KAZ&minerals=manganese_sulfate,gallium,graphite&measure=value&view=indexed",
+    "partners": "country=KAZ&minerals=manganese_sulfate,gallium,graphite&compare=CHN,RUS,USA,KOR",
+    "suppliers": "mineral=gallium&highlight=KAZ&importer=USA",
+    "mirror": "country=KAZ&minerals=gallium,manganese_sulfate",
+    "map": "country=KAZ&sites_in=KAZ,UZB,KGZ,TJK,TKM&minerals=manganese_sulfate,gallium,graphite",
+    "explorer": "exporters=KAZ&minerals=gallium&sort=value_usd&order=desc",
+    "about": "",
+}
+
+
+@pytest.fixture(scope="module")
+def browser_page(demo_warehouse_dir):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with serve_app(demo_warehouse_dir) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield url, page
+        browser.close()
+
+
+@pytest.mark.parametrize("name", list(SHARED_LINKS))
+def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
+    url, page = browser_page
+    query = SHARED_LINKS[name]
+    page.goto(f"{url}/{name}" + (f"?{query}" if query else ""))
+    wait_for_render(page)
+    errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+    if name in {"overview", "growth", "partners", "suppliers", "mirror"}:
+        assert page.locator('[data-testid="stVegaLiteChart"] canvas, '
+                            '[data-testid="stVegaLiteChart"] svg').count() > 0
+    if name == "map":
+        assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() > 0
+    for key_value in filter(None, query.split("&")):
+        assert key_value.split("=")[0] in page.url, "the link's state stays in the URL"
+    out = REPO / "artifacts" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+
+def test_map_loads_nothing_from_the_network(browser_page):
+    url, page = browser_page
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url)
+            and not r.url.startswith("data:") and not r.url.startswith("blob:") else None)
+    page.goto(f"{url}/map")
+    wait_for_render(page)
+    assert outside == []
