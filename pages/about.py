@@ -20,24 +20,45 @@ st.markdown(f"Warehouse: `{data_dir}` (set `CRITMIN_DATA_DIR` to use another).")
 st.subheader("What is loaded")
 coverage = pl.DataFrame(warehouse.table_summary())
 st.dataframe(coverage, hide_index=True, width="stretch")
-st.caption("One row per table and source (part). Checksums are SHA-256 of the part's files; "
-           "`critmin status --verify` re-computes them.")
+st.caption(
+    "One row per table and source (part). Checksums are SHA-256 of the part's files; "
+    "`critmin status --verify` re-computes them."
+)
 
 st.subheader("Sources, licences and citations")
 records = pl.DataFrame([p.__dict__ for p in warehouse.provenance()])
 if records.is_empty():
     page.empty("No provenance records: this warehouse was built by an older version.")
 else:
-    st.dataframe(records.select("table", "source", "release", "file_name", "licence", "citation",
-                                "url", "size_bytes", "sha256", "loaded_at"),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        records.select(
+            "table",
+            "source",
+            "release",
+            "file_name",
+            "licence",
+            "citation",
+            "url",
+            "size_bytes",
+            "sha256",
+            "loaded_at",
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Mineral baskets")
-st.markdown("Each mineral maps to HS6 codes **per HS edition**: gallium is 811291 in HS1992/1996 "
-            "data and 811292 from HS2002 on. Codes flagged *shared* hold other goods too.")
-st.dataframe(ref.basket_codes.filter(pl.col("hs_edition").is_in(list(ref.editions) or ["HS22"]))
-             .select("mineral", "hs_edition", "hs6", "stage", "shared_basket", "note"),
-             hide_index=True, width="stretch")
+st.markdown(
+    "Each mineral maps to HS6 codes **per HS edition**: gallium is 811291 in HS1992/1996 "
+    "data and 811292 from HS2002 on. Codes flagged *shared* hold other goods too."
+)
+st.dataframe(
+    ref.basket_codes.filter(pl.col("hs_edition").is_in(list(ref.editions) or ["HS22"])).select(
+        "mineral", "hs_edition", "hs6", "stage", "shared_basket", "note"
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Caveats")
 st.markdown("""

@@ -52,19 +52,34 @@ if flows.is_empty():
 sides = sorted(set(flows["side"].to_list()))
 missing = [SIDE_LABELS[s] for s in SIDE_LABELS if s not in sides]
 if missing:
-    st.info(f"Not loaded for these flows: {', '.join(missing)}. "
-            + ("Load UN Comtrade declarations with `critmin ingest comtrade PATH` or "
-               "`critmin fetch comtrade --reporter " + country + "` to compare both sides."
-               if "exporter_reported" not in sides or "importer_reported" not in sides else
-               "Load a BACI release with `critmin ingest baci PATH` for reconciled flows."))
+    st.info(
+        f"Not loaded for these flows: {', '.join(missing)}. "
+        + (
+            "Load UN Comtrade declarations with `critmin ingest comtrade PATH` or "
+            "`critmin fetch comtrade --reporter " + country + "` to compare both sides."
+            if "exporter_reported" not in sides or "importer_reported" not in sides
+            else "Load a BACI release with `critmin ingest baci PATH` for reconciled flows."
+        )
+    )
 
-by_side = flows.group_by("year", "side").agg(pl.col("value_usd").sum(),
-                                             pl.col("source").unique().sort().str.join("+"))
-chart = by_side.with_columns(pl.col("side").replace_strict(SIDE_LABELS, default=pl.col("side"))
-                             .alias("Declaration"), (pl.col("value_usd") / 1e6).alias("value_musd"))
-st.altair_chart(charts.lines(chart, "value_musd", "Declaration",
-                             f"{name}: exports by declaration, USD million", "USD million", ",.1f",
-                             color_title="Declaration"))
+by_side = flows.group_by("year", "side").agg(
+    pl.col("value_usd").sum(), pl.col("source").unique().sort().str.join("+")
+)
+chart = by_side.with_columns(
+    pl.col("side").replace_strict(SIDE_LABELS, default=pl.col("side")).alias("Declaration"),
+    (pl.col("value_usd") / 1e6).alias("value_musd"),
+)
+st.altair_chart(
+    charts.lines(
+        chart,
+        "value_musd",
+        "Declaration",
+        f"{name}: exports by declaration, USD million",
+        "USD million",
+        ",.1f",
+        color_title="Declaration",
+    )
+)
 
 wide = by_side.pivot(on="side", index="year", values="value_usd").sort("year")
 for side in SIDE_LABELS:
@@ -76,34 +91,61 @@ table = wide.with_columns(
 )
 sources = by_side.group_by("side").agg(pl.col("source").unique().str.join("+"))
 st.subheader("Side by side, per year")
-st.dataframe(table.select(
-    pl.col("year").alias("Year"),
-    *[pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s]) for s in SIDE_LABELS],
-    pl.col("gap_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Gap (importer − exporter)"),
-    pl.col("gap_pct").round(1).alias("Gap %"),
-), hide_index=True, width="stretch")
-st.caption("Where each figure comes from: " + "; ".join(
-    f"{SIDE_LABELS.get(s, s)} — {src}" for s, src in sources.iter_rows()) + ". "
-    "Gap % = importer-reported / exporter-reported − 1.")
+st.dataframe(
+    table.select(
+        pl.col("year").alias("Year"),
+        *[
+            pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s])
+            for s in SIDE_LABELS
+        ],
+        pl.col("gap_usd")
+        .map_elements(fmt.usd, return_dtype=pl.String)
+        .alias("Gap (importer − exporter)"),
+        pl.col("gap_pct").round(1).alias("Gap %"),
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Where each figure comes from: "
+    + "; ".join(f"{SIDE_LABELS.get(s, s)} — {src}" for s, src in sources.iter_rows())
+    + ". "
+    "Gap % = importer-reported / exporter-reported − 1."
+)
 
 st.subheader(f"By partner, {year_to}")
-partners = (flows.filter(pl.col("year") == year_to)
-            .group_by("partner", "side").agg(pl.col("value_usd").sum())
-            .pivot(on="side", index="partner", values="value_usd"))
+partners = (
+    flows.filter(pl.col("year") == year_to)
+    .group_by("partner", "side")
+    .agg(pl.col("value_usd").sum())
+    .pivot(on="side", index="partner", values="value_usd")
+)
 for side in SIDE_LABELS:
     if side not in partners.columns:
         partners = partners.with_columns(pl.lit(None, dtype=pl.Float64).alias(side))
 if partners.is_empty():
     page.empty(f"No flows in {year_to}.")
 else:
-    st.dataframe(partners.with_columns(
-        (pl.col("importer_reported") - pl.col("exporter_reported")).alias("gap")).sort(
-        "importer_reported", descending=True, nulls_last=True).select(
-        pl.col("partner").replace_strict(ref.country_names, default=pl.col("partner")).alias("Partner"),
-        *[pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s])
-          for s in SIDE_LABELS],
-        pl.col("gap").map_elements(fmt.usd, return_dtype=pl.String).alias("Gap")),
-        hide_index=True, width="stretch")
-    st.caption("A partner missing on one side means that side did not declare the flow: for "
-               "Kazakhstan, flows through Russia (EAEU customs union) are often seen only by the "
-               "importer.")
+    st.dataframe(
+        partners.with_columns(
+            (pl.col("importer_reported") - pl.col("exporter_reported")).alias("gap")
+        )
+        .sort("importer_reported", descending=True, nulls_last=True)
+        .select(
+            pl.col("partner")
+            .replace_strict(ref.country_names, default=pl.col("partner"))
+            .alias("Partner"),
+            *[
+                pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s])
+                for s in SIDE_LABELS
+            ],
+            pl.col("gap").map_elements(fmt.usd, return_dtype=pl.String).alias("Gap"),
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "A partner missing on one side means that side did not declare the flow: for "
+        "Kazakhstan, flows through Russia (EAEU customs union) are often seen only by the "
+        "importer."
+    )

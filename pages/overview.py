@@ -15,8 +15,9 @@ PAGE = "overview"
 if not data.open_or_explain():
     st.stop()
 ref = data.reference()
-SPEC = page.spec(Field("country", "str", FOCUS_COUNTRY, choices=ref.country_names),
-                 *page.year_fields(ref))
+SPEC = page.spec(
+    Field("country", "str", FOCUS_COUNTRY, choices=ref.country_names), *page.year_fields(ref)
+)
 page.bind(PAGE, SPEC)
 st.sidebar.header("Country profile")
 country = page.country_select(PAGE, ref)
@@ -38,8 +39,10 @@ st.caption(f"{year_from}–{year_to} · all mineral baskets · {page.side_captio
 page.data_banner(ref)
 
 if series.is_empty():
-    page.empty(f"No critical-mineral exports from {name} ({country}) in {year_from}–{year_to} "
-               "in the loaded data.")
+    page.empty(
+        f"No critical-mineral exports from {name} ({country}) in {year_from}–{year_to} "
+        "in the loaded data."
+    )
 else:
     by_year = series.group_by("year").agg(pl.col("value_usd").sum()).sort("year")
     latest = by_year.filter(pl.col("year") == year_to)["value_usd"].sum()
@@ -47,34 +50,66 @@ else:
     change = latest / previous - 1 if previous else None
     first_value = by_year["value_usd"][0]
     growth = metrics.cagr(first_value, latest, year_to - int(by_year["year"][0]))
-    top = partners.group_by("partner").agg(pl.col("value_usd").sum()).sort("value_usd", descending=True)
+    top = (
+        partners.group_by("partner")
+        .agg(pl.col("value_usd").sum())
+        .sort("value_usd", descending=True)
+    )
     top_share = top["value_usd"][0] / top["value_usd"].sum() if top.height else None
 
     a, b, c, d = st.columns(4)
-    a.metric(f"Exports {year_to}", fmt.usd(latest),
-             delta=f"{fmt.change(change)} on {year_to - 1}" if change is not None else None)
+    a.metric(
+        f"Exports {year_to}",
+        fmt.usd(latest),
+        delta=f"{fmt.change(change)} on {year_to - 1}" if change is not None else None,
+    )
     b.metric(f"CAGR {int(by_year['year'][0])}–{year_to}", fmt.change(growth))
-    c.metric("Largest destination", ref.country_names.get(top["partner"][0], "–") if top.height else "–",
-             delta=f"{fmt.percent(top_share)} of {year_to}" if top_share else None, delta_color="off")
-    d.metric("Minerals exported", f"{series.filter(pl.col('year') == year_to)['series'].n_unique()}")
+    c.metric(
+        "Largest destination",
+        ref.country_names.get(top["partner"][0], "–") if top.height else "–",
+        delta=f"{fmt.percent(top_share)} of {year_to}" if top_share else None,
+        delta_color="off",
+    )
+    d.metric(
+        "Minerals exported", f"{series.filter(pl.col('year') == year_to)['series'].n_unique()}"
+    )
 
-    named = series.with_columns(pl.col("series").replace_strict(ref.mineral_labels, default=pl.col("series"))
-                                .alias("mineral"), (pl.col("value_usd") / 1e6).alias("value_musd"))
-    st.altair_chart(charts.stacked_area(named, "value_musd", "mineral",
-                                        f"{name}: exports by mineral, USD million",
-                                        "USD million", ",.1f", color_title="Mineral"))
+    named = series.with_columns(
+        pl.col("series")
+        .replace_strict(ref.mineral_labels, default=pl.col("series"))
+        .alias("mineral"),
+        (pl.col("value_usd") / 1e6).alias("value_musd"),
+    )
+    st.altair_chart(
+        charts.stacked_area(
+            named,
+            "value_musd",
+            "mineral",
+            f"{name}: exports by mineral, USD million",
+            "USD million",
+            ",.1f",
+            color_title="Mineral",
+        )
+    )
 
     left, right = st.columns(2)
     with left:
         st.subheader(f"Share of world exports, {year_to}")
-        ranked = metrics.with_rank(metrics.with_shares(world, "value_usd", ["series"]), "value_usd",
-                                   ["series"])
-        mine = ranked.filter(pl.col("exporter") == country).select(
-            pl.col("series").replace_strict(ref.mineral_labels, default=pl.col("series")).alias("Mineral"),
-            pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
-            (pl.col("share") * 100).round(2).alias("World share %"),
-            pl.col("rank").alias("Rank among exporters"),
-        ).sort("World share %", descending=True)
+        ranked = metrics.with_rank(
+            metrics.with_shares(world, "value_usd", ["series"]), "value_usd", ["series"]
+        )
+        mine = (
+            ranked.filter(pl.col("exporter") == country)
+            .select(
+                pl.col("series")
+                .replace_strict(ref.mineral_labels, default=pl.col("series"))
+                .alias("Mineral"),
+                pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
+                (pl.col("share") * 100).round(2).alias("World share %"),
+                pl.col("rank").alias("Rank among exporters"),
+            )
+            .sort("World share %", descending=True)
+        )
         if mine.is_empty():
             page.empty(f"{name} has no exports in {year_to}.")
         else:
@@ -85,21 +120,38 @@ else:
             page.empty(f"No exports from {name} in {year_to}.")
         else:
             top8 = top.head(8).with_columns(
-                pl.col("partner").replace_strict(ref.country_names, default=pl.col("partner")).alias("Partner"),
-                (pl.col("value_usd") / 1e6).alias("USD million"))
-            st.altair_chart(charts.bars(top8, "USD million", "Partner",
-                                        f"Destinations of {name}'s critical-mineral exports, {year_to}",
-                                        "USD million", ",.1f"))
+                pl.col("partner")
+                .replace_strict(ref.country_names, default=pl.col("partner"))
+                .alias("Partner"),
+                (pl.col("value_usd") / 1e6).alias("USD million"),
+            )
+            st.altair_chart(
+                charts.bars(
+                    top8,
+                    "USD million",
+                    "Partner",
+                    f"Destinations of {name}'s critical-mineral exports, {year_to}",
+                    "USD million",
+                    ",.1f",
+                )
+            )
 
 st.subheader("Production and reserves (USGS)")
 if production.is_empty():
-    page.empty(f"No USGS production figures for {name} are loaded. Load the Mineral Commodity "
-               "Summaries with `critmin ingest usgs-mcs PATH`.")
+    page.empty(
+        f"No USGS production figures for {name} are loaded. Load the Mineral Commodity "
+        "Summaries with `critmin ingest usgs-mcs PATH`."
+    )
 else:
     st.dataframe(
-        production.select("commodity", "statistic", "year", "value", "unit", "value_flag", "source"),
-        hide_index=True, width="stretch",
+        production.select(
+            "commodity", "statistic", "year", "value", "unit", "value_flag", "source"
+        ),
+        hide_index=True,
+        width="stretch",
         column_config={"value": st.column_config.NumberColumn("value", format="localized")},
     )
-    st.caption("Production beside exports: a country can export more than it mines (re-exports, "
-               "stocks) or less (domestic use). W = withheld, NA = not available.")
+    st.caption(
+        "Production beside exports: a country can export more than it mines (re-exports, "
+        "stocks) or less (domestic use). W = withheld, NA = not available."
+    )

@@ -33,8 +33,9 @@ minerals = page.minerals_select(PAGE, ref)
 codes = page.clean_codes(page.codes_input(PAGE))
 year_from, year_to = page.years_slider(PAGE, ref)
 compare = page.countries_select(PAGE, ref, "compare", "Compare partners (2–5)", max_selections=5)
-scale = str(st.sidebar.radio("HHI scale", list(SCALES), key=f"{PAGE}:scale",
-                             format_func=SCALES.__getitem__))
+scale = str(
+    st.sidebar.radio("HHI scale", list(SCALES), key=f"{PAGE}:scale", format_func=SCALES.__getitem__)
+)
 side = page.side_select(PAGE, ref)
 page.sync_url(PAGE, SPEC)
 name = ref.country_names.get(country, country)
@@ -50,60 +51,110 @@ if not minerals and not codes:
     page.empty("Choose at least one mineral or HS6 code in the sidebar.")
     st.stop()
 if flows.is_empty():
-    page.empty(f"No exports of the chosen products from {name} ({country}) in {year_from}–{year_to}.")
+    page.empty(
+        f"No exports of the chosen products from {name} ({country}) in {year_from}–{year_to}."
+    )
     st.stop()
 
 by_partner = flows.group_by("year", "partner").agg(pl.col("value_usd").sum())
-groups = (by_partner.with_columns(page.partner_group_expr(ref))
-          .group_by("year", "group").agg(pl.col("value_usd").sum())
-          .with_columns(pl.col("group").replace_strict(
-              {g: i for i, g in enumerate(page.GROUP_ORDER)}, default=99).alias("order")))
+groups = (
+    by_partner.with_columns(page.partner_group_expr(ref))
+    .group_by("year", "group")
+    .agg(pl.col("value_usd").sum())
+    .with_columns(
+        pl.col("group")
+        .replace_strict({g: i for i, g in enumerate(page.GROUP_ORDER)}, default=99)
+        .alias("order")
+    )
+)
 groups = metrics.with_shares(groups, "value_usd", ["year"]).with_columns(
-    (pl.col("share") * 100).alias("share_pct"))
-st.altair_chart(charts.stacked_area(groups, "share_pct", "group",
-                                    f"Shares of {name}'s exports by partner group",
-                                    "Share of exports", ".0%", color_title="Partner group",
-                                    normalize=True))
+    (pl.col("share") * 100).alias("share_pct")
+)
+st.altair_chart(
+    charts.stacked_area(
+        groups,
+        "share_pct",
+        "group",
+        f"Shares of {name}'s exports by partner group",
+        "Share of exports",
+        ".0%",
+        color_title="Partner group",
+        normalize=True,
+    )
+)
 
 left, right = st.columns(2)
 with left:
     if 2 <= len(compare) <= 5:
         chosen = by_partner.filter(pl.col("partner").is_in(compare)).with_columns(
-            pl.col("partner").replace_strict(ref.country_names, default=pl.col("partner")).alias("Partner"),
-            (pl.col("value_usd") / 1e6).alias("value_musd"))
+            pl.col("partner")
+            .replace_strict(ref.country_names, default=pl.col("partner"))
+            .alias("Partner"),
+            (pl.col("value_usd") / 1e6).alias("value_musd"),
+        )
         if chosen.is_empty():
             page.empty("None of the compared partners bought these products.")
         else:
-            st.altair_chart(charts.lines(chosen, "value_musd", "Partner",
-                                         "Compared partners: exports received, USD million",
-                                         "USD million", ",.1f", color_title="Partner"))
+            st.altair_chart(
+                charts.lines(
+                    chosen,
+                    "value_musd",
+                    "Partner",
+                    "Compared partners: exports received, USD million",
+                    "USD million",
+                    ",.1f",
+                    color_title="Partner",
+                )
+            )
     else:
         page.empty("Pick two to five partners in the sidebar to compare them side by side.")
 with right:
     concentration = metrics.hhi_by(by_partner, "value_usd", ["year"], scale)
-    st.altair_chart(charts.lines(concentration.with_columns(pl.lit("HHI").alias("measure")), "hhi",
-                                 "measure", f"Concentration of destinations (HHI, {SCALES[scale]})",
-                                 "HHI", ",.0f" if scale == "10000" else ".2f", color_title=""))
+    st.altair_chart(
+        charts.lines(
+            concentration.with_columns(pl.lit("HHI").alias("measure")),
+            "hhi",
+            "measure",
+            f"Concentration of destinations (HHI, {SCALES[scale]})",
+            "HHI",
+            ",.0f" if scale == "10000" else ".2f",
+            color_title="",
+        )
+    )
     latest_hhi = concentration.filter(pl.col("year") == year_to)["hhi"]
     if latest_hhi.len():
         on_10000 = float(latest_hhi[0]) * (1 if scale == "10000" else 10_000)
-        st.caption(f"HHI = sum of squared partner shares, exporter's destinations. {year_to}: "
-                   f"{float(latest_hhi[0]):,.{0 if scale == '10000' else 3}f} — "
-                   f"{metrics.hhi_band(on_10000)} by the US merger-guidance bands "
-                   "(1,500 and 2,500 on the 0–10,000 scale).")
+        st.caption(
+            f"HHI = sum of squared partner shares, exporter's destinations. {year_to}: "
+            f"{float(latest_hhi[0]):,.{0 if scale == '10000' else 3}f} — "
+            f"{metrics.hhi_band(on_10000)} by the US merger-guidance bands "
+            "(1,500 and 2,500 on the 0–10,000 scale)."
+        )
 
 st.subheader(f"Partners ranked, {year_to}")
-latest = metrics.with_rank(metrics.with_shares(by_partner.filter(pl.col("year") == year_to),
-                                               "value_usd", []), "value_usd", [])
+latest = metrics.with_rank(
+    metrics.with_shares(by_partner.filter(pl.col("year") == year_to), "value_usd", []),
+    "value_usd",
+    [],
+)
 previous = by_partner.filter(pl.col("year") == year_to - 1).select(
-    "partner", pl.col("value_usd").alias("previous"))
-ranked = latest.join(previous, on="partner", how="left").sort("rank").select(
-    pl.col("rank").alias("Rank"),
-    pl.col("partner").replace_strict(ref.country_names, default=pl.col("partner")).alias("Partner"),
-    pl.col("partner").alias("ISO3"),
-    pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
-    (pl.col("share") * 100).round(1).alias("Share %"),
-    ((pl.col("value_usd") / pl.col("previous") - 1) * 100).round(1).alias(f"Change on {year_to - 1} %"),
+    "partner", pl.col("value_usd").alias("previous")
+)
+ranked = (
+    latest.join(previous, on="partner", how="left")
+    .sort("rank")
+    .select(
+        pl.col("rank").alias("Rank"),
+        pl.col("partner")
+        .replace_strict(ref.country_names, default=pl.col("partner"))
+        .alias("Partner"),
+        pl.col("partner").alias("ISO3"),
+        pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
+        (pl.col("share") * 100).round(1).alias("Share %"),
+        ((pl.col("value_usd") / pl.col("previous") - 1) * 100)
+        .round(1)
+        .alias(f"Change on {year_to - 1} %"),
+    )
 )
 if ranked.is_empty():
     page.empty(f"No exports in {year_to}.")

@@ -27,13 +27,25 @@ SPEC = page.spec(
 )
 page.bind(PAGE, SPEC)
 st.sidebar.header("World market")
-mineral = str(st.sidebar.selectbox("Mineral", list(ref.mineral_labels), key=f"{PAGE}:mineral",
-                                   format_func=lambda m: ref.mineral_labels.get(m, m)))
+mineral = str(
+    st.sidebar.selectbox(
+        "Mineral",
+        list(ref.mineral_labels),
+        key=f"{PAGE}:mineral",
+        format_func=lambda m: ref.mineral_labels.get(m, m),
+    )
+)
 year_from, year_to = page.years_slider(PAGE, ref)
 highlight = page.country_select(PAGE, ref, name="highlight", label="Highlight")
 peers = page.countries_select(PAGE, ref, "peers", "Peers to compare", max_selections=8)
-importer = str(st.sidebar.selectbox("Importer's view", list(importer_choices), key=f"{PAGE}:importer",
-                                    format_func=lambda c: importer_choices.get(c, c)))
+importer = str(
+    st.sidebar.selectbox(
+        "Importer's view",
+        list(importer_choices),
+        key=f"{PAGE}:importer",
+        format_func=lambda c: importer_choices.get(c, c),
+    )
+)
 side = page.side_select(PAGE, ref)
 page.sync_url(PAGE, SPEC)
 label = ref.mineral_labels.get(mineral, mineral)
@@ -67,55 +79,100 @@ if mine.filter(pl.col("year") == year_to).height:
 else:
     b.metric(f"{focus_name}: share {year_to}", "no exports")
 top3 = latest.head(3)["share"].sum()
-st.caption(f"Top three exporters hold {fmt.percent(top3)} of world exports in {year_to} "
-           "(the IEA's concentration measure).")
+st.caption(
+    f"Top three exporters hold {fmt.percent(top3)} of world exports in {year_to} "
+    "(the IEA's concentration measure)."
+)
 
 left, right = st.columns(2)
 with left:
     top = latest.head(12)
     if highlight not in top["exporter"].to_list() and mine.filter(pl.col("year") == year_to).height:
         top = pl.concat([top, latest.filter(pl.col("exporter") == highlight)])
-    st.altair_chart(charts.bars(top.with_columns(named.alias("Exporter"),
-                                                 (pl.col("share") * 100).alias("Share %")),
-                                "Share %", "Exporter", f"Top exporters of {label.lower()}, {year_to}",
-                                "Share of world exports, %", ",.1f", highlight=focus_name))
+    st.altair_chart(
+        charts.bars(
+            top.with_columns(named.alias("Exporter"), (pl.col("share") * 100).alias("Share %")),
+            "Share %",
+            "Exporter",
+            f"Top exporters of {label.lower()}, {year_to}",
+            "Share of world exports, %",
+            ",.1f",
+            highlight=focus_name,
+        )
+    )
 with right:
     if mine.is_empty():
         page.empty(f"{focus_name} has no exports of {label.lower()} in {year_from}–{year_to}.")
     else:
-        st.altair_chart(charts.lines(mine.with_columns(pl.lit(focus_name).alias("Exporter")), "rank",
-                                     "Exporter", f"{focus_name}: rank among exporters (1 = largest)",
-                                     "Rank", ",.0f", color_title="Exporter")
-                        .encode(y=charts.alt.Y("rank:Q", title="Rank", scale=charts.alt.Scale(reverse=True))))
+        st.altair_chart(
+            charts.lines(
+                mine.with_columns(pl.lit(focus_name).alias("Exporter")),
+                "rank",
+                "Exporter",
+                f"{focus_name}: rank among exporters (1 = largest)",
+                "Rank",
+                ",.0f",
+                color_title="Exporter",
+            ).encode(y=charts.alt.Y("rank:Q", title="Rank", scale=charts.alt.Scale(reverse=True)))
+        )
 
 compared = ranked.filter(pl.col("exporter").is_in([highlight, *peers])).with_columns(
-    named.alias("Exporter"), (pl.col("share") * 100).alias("share_pct"))
+    named.alias("Exporter"), (pl.col("share") * 100).alias("share_pct")
+)
 if compared.height:
-    st.altair_chart(charts.lines(compared, "share_pct", "Exporter",
-                                 f"{focus_name} and peers: share of world exports of {label.lower()}, %",
-                                 "Share of world exports, %", ",.2f", color_title="Exporter"))
+    st.altair_chart(
+        charts.lines(
+            compared,
+            "share_pct",
+            "Exporter",
+            f"{focus_name} and peers: share of world exports of {label.lower()}, %",
+            "Share of world exports, %",
+            ",.2f",
+            color_title="Exporter",
+        )
+    )
 else:
     page.empty("None of the chosen peers exports this mineral.")
 
 st.subheader(f"The importer's view: {importer_choices.get(importer, importer)}")
 if purchases.is_empty():
-    page.empty(f"{importer_choices.get(importer, importer)} bought no {label.lower()} from outside "
-               f"in {year_from}–{year_to}.")
+    page.empty(
+        f"{importer_choices.get(importer, importer)} bought no {label.lower()} from outside "
+        f"in {year_from}–{year_to}."
+    )
 else:
     bought = purchases.group_by("year", "supplier").agg(pl.col("value_usd").sum())
     hhi = metrics.hhi_by(bought, "value_usd", ["year"])
-    shares = metrics.with_rank(metrics.with_shares(bought.filter(pl.col("year") == year_to),
-                                                   "value_usd", []), "value_usd", [])
+    shares = metrics.with_rank(
+        metrics.with_shares(bought.filter(pl.col("year") == year_to), "value_usd", []),
+        "value_usd",
+        [],
+    )
     mine_share = shares.filter(pl.col("supplier") == highlight)["share"]
     x, y, z = st.columns(3)
     x.metric(f"Imports {year_to}", fmt.usd(shares["value_usd"].sum()))
     latest_hhi = hhi.filter(pl.col("year") == year_to)["hhi"]
-    y.metric("Supplier HHI (0–10,000)", f"{float(latest_hhi[0]):,.0f}" if latest_hhi.len() else "–",
-             help="Sum of squared supplier shares in percent; above 2,500 is highly concentrated.")
-    z.metric(f"{focus_name}'s share", fmt.percent(float(mine_share[0]), 2) if mine_share.len() else "none")
-    st.dataframe(shares.sort("rank").head(15).select(
-        pl.col("rank").alias("Rank"),
-        pl.col("supplier").replace_strict(ref.country_names, default=pl.col("supplier")).alias("Supplier"),
-        pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Imports"),
-        (pl.col("share") * 100).round(2).alias("Share %")), hide_index=True, width="stretch")
+    y.metric(
+        "Supplier HHI (0–10,000)",
+        f"{float(latest_hhi[0]):,.0f}" if latest_hhi.len() else "–",
+        help="Sum of squared supplier shares in percent; above 2,500 is highly concentrated.",
+    )
+    z.metric(
+        f"{focus_name}'s share",
+        fmt.percent(float(mine_share[0]), 2) if mine_share.len() else "none",
+    )
+    st.dataframe(
+        shares.sort("rank")
+        .head(15)
+        .select(
+            pl.col("rank").alias("Rank"),
+            pl.col("supplier")
+            .replace_strict(ref.country_names, default=pl.col("supplier"))
+            .alias("Supplier"),
+            pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Imports"),
+            (pl.col("share") * 100).round(2).alias("Share %"),
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 page.basket_notes(ref, [mineral])

@@ -5,7 +5,6 @@ artifacts/screenshots/ for a person to look at."""
 from pathlib import Path
 
 import pytest
-
 from browser import CHROMIUM, CHROMIUM_ARGS, REPO, serve_app, wait_for_render
 
 pytestmark = pytest.mark.browser
@@ -44,8 +43,12 @@ def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
     errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
     assert errors.count() == 0, errors.all_inner_texts()
     if name in {"overview", "growth", "partners", "suppliers", "mirror"}:
-        assert page.locator('[data-testid="stVegaLiteChart"] canvas, '
-                            '[data-testid="stVegaLiteChart"] svg').count() > 0
+        assert (
+            page.locator(
+                '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+            ).count()
+            > 0
+        )
     if name == "map":
         assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() > 0
     for key_value in filter(None, query.split("&")):
@@ -58,8 +61,16 @@ def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
 def test_map_loads_nothing_from_the_network(browser_page):
     url, page = browser_page
     outside = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(url)
-            and not r.url.startswith("data:") and not r.url.startswith("blob:") else None)
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(url)
+            and not r.url.startswith("data:")
+            and not r.url.startswith("blob:")
+            else None
+        ),
+    )
     page.goto(f"{url}/map")
     wait_for_render(page)
     assert outside == []

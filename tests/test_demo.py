@@ -16,7 +16,9 @@ def test_synthetic_flows_are_deterministic():
 
 
 def test_demo_covers_baskets_countries_and_years(demo_warehouse_dir):
-    flows = pl.read_parquet(Warehouse(demo_warehouse_dir).files("trade_flows"), hive_partitioning=True)
+    flows = pl.read_parquet(
+        Warehouse(demo_warehouse_dir).files("trade_flows"), hive_partitioning=True
+    )
     countries = set(flows["exporter"]) | set(flows["importer"])
     assert len(countries) >= 60
     eu27 = set(reference.countries().filter(pl.col("groups").list.contains("EU27"))["iso3"])
@@ -31,9 +33,14 @@ def test_demo_covers_baskets_countries_and_years(demo_warehouse_dir):
 
 
 def test_demo_kazakh_focus_products_grow(demo_warehouse_dir):
-    flows = pl.read_parquet(Warehouse(demo_warehouse_dir).files("trade_flows"), hive_partitioning=True)
-    kaz = flows.filter((pl.col("exporter") == "KAZ") & (pl.col("hs6") == "283329")
-                       & (pl.col("side") == "reconciled"))
+    flows = pl.read_parquet(
+        Warehouse(demo_warehouse_dir).files("trade_flows"), hive_partitioning=True
+    )
+    kaz = flows.filter(
+        (pl.col("exporter") == "KAZ")
+        & (pl.col("hs6") == "283329")
+        & (pl.col("side") == "reconciled")
+    )
     by_year = kaz.group_by("year").agg(pl.col("value_usd").sum()).sort("year")
     assert by_year["value_usd"][-1] > 10 * by_year["value_usd"][0]
 

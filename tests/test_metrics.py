@@ -15,23 +15,31 @@ def test_cagr_matches_hand_computation():
     assert metrics.cagr(200.0, 100.0, 1) == pytest.approx(-0.5)
 
 
-@pytest.mark.parametrize("first,last,years", [(0.0, 50.0, 3), (None, 5.0, 2), (10.0, 20.0, 0),
-                                              (10.0, None, 2), (-5.0, 10.0, 2)])
+@pytest.mark.parametrize(
+    "first,last,years",
+    [(0.0, 50.0, 3), (None, 5.0, 2), (10.0, 20.0, 0), (10.0, None, 2), (-5.0, 10.0, 2)],
+)
 def test_cagr_is_undefined_without_a_positive_start(first, last, years):
     assert metrics.cagr(first, last, years) is None
 
 
 def test_yoy_per_series_and_gap_years():
-    df = pl.DataFrame({"series": ["a", "a", "a", "b", "b"], "year": [2020, 2021, 2023, 2020, 2021],
-                       "v": [100.0, 150.0, 300.0, 0.0, 10.0]})
+    df = pl.DataFrame(
+        {
+            "series": ["a", "a", "a", "b", "b"],
+            "year": [2020, 2021, 2023, 2020, 2021],
+            "v": [100.0, 150.0, 300.0, 0.0, 10.0],
+        }
+    )
     out = metrics.with_yoy(df, "v", by=["series"])
     # 2023 follows a missing 2022: no change; b's base is zero: no change.
     assert out["v_yoy"].to_list() == [None, 0.5, None, None, None]
 
 
 def test_index_first_year_is_100():
-    df = pl.DataFrame({"s": ["a", "a", "b", "b"], "year": [2012, 2013, 2012, 2013],
-                       "v": [50.0, 75.0, 0.0, 5.0]})
+    df = pl.DataFrame(
+        {"s": ["a", "a", "b", "b"], "year": [2012, 2013, 2012, 2013], "v": [50.0, 75.0, 0.0, 5.0]}
+    )
     out = metrics.with_index(df, "v", by=["s"])
     assert out["v_index"].to_list() == [100.0, 150.0, None, None]
 
@@ -83,10 +91,16 @@ def test_rank_with_ties():
 
 
 def test_window_cagr_per_series():
-    df = pl.DataFrame({"s": ["a", "a", "b", "b"], "year": [2010, 2012, 2010, 2012],
-                       "v": [100.0, 144.0, 0.0, 10.0]})
+    df = pl.DataFrame(
+        {
+            "s": ["a", "a", "b", "b"],
+            "year": [2010, 2012, 2010, 2012],
+            "v": [100.0, 144.0, 0.0, 10.0],
+        }
+    )
     out = metrics.window_cagr(df, "v", 2010, 2012, by=["s"]).sort("s")
-    expected = pl.DataFrame({"s": ["a", "b"], "first": [100.0, 0.0], "last": [144.0, 10.0],
-                             "cagr": [0.2, None]})
+    expected = pl.DataFrame(
+        {"s": ["a", "b"], "first": [100.0, 0.0], "last": [144.0, 10.0], "cagr": [0.2, None]}
+    )
     assert_frame_equal(out, expected, check_exact=False)
     assert not math.isnan(out["cagr"][0])

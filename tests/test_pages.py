@@ -79,18 +79,34 @@ def test_changed_filter_is_reflected_in_the_url(page, app_env):
 
 
 RESTORE = {
-    "overview": ({"country": "UZB", "year_from": "2015", "year_to": "2020"},
-                 "Uzbekistan: critical-mineral exports"),
-    "growth": ({"country": "KGZ", "minerals": "copper", "measure": "unit_value", "view": "indexed"},
-               "Export growth: Kyrgyzstan"),
-    "partners": ({"country": "RUS", "minerals": "zinc", "compare": "CHN,KAZ"},
-                 "Partners: where Russia's exports go"),
-    "suppliers": ({"mineral": "uranium", "highlight": "UZB", "importer": "EU27"},
-                  "Suppliers: the world market for uranium"),
-    "mirror": ({"country": "TJK", "minerals": "alumina"}, "Reported vs mirror: Tajikistan's exports"),
-    "map": ({"country": "CHN", "sites_in": "UZB"}, "Map: sites in Central Asia and China's exports"),
-    "explorer": ({"exporters": "CHN", "minerals": "graphite", "sort": "year", "order": "asc"},
-                 "Data explorer"),
+    "overview": (
+        {"country": "UZB", "year_from": "2015", "year_to": "2020"},
+        "Uzbekistan: critical-mineral exports",
+    ),
+    "growth": (
+        {"country": "KGZ", "minerals": "copper", "measure": "unit_value", "view": "indexed"},
+        "Export growth: Kyrgyzstan",
+    ),
+    "partners": (
+        {"country": "RUS", "minerals": "zinc", "compare": "CHN,KAZ"},
+        "Partners: where Russia's exports go",
+    ),
+    "suppliers": (
+        {"mineral": "uranium", "highlight": "UZB", "importer": "EU27"},
+        "Suppliers: the world market for uranium",
+    ),
+    "mirror": (
+        {"country": "TJK", "minerals": "alumina"},
+        "Reported vs mirror: Tajikistan's exports",
+    ),
+    "map": (
+        {"country": "CHN", "sites_in": "UZB"},
+        "Map: sites in Central Asia and China's exports",
+    ),
+    "explorer": (
+        {"exporters": "CHN", "minerals": "graphite", "sort": "year", "order": "asc"},
+        "Data explorer",
+    ),
 }
 
 
@@ -105,9 +121,18 @@ def test_shared_link_restores_the_view(page, app_env):
         assert at.query_params[key] in (value, [value]), key
 
 
-BAD = {"country": "XX'; DROP TABLE trade_flows; --", "minerals": "unobtainium",
-       "year_from": "-3", "year_to": "abc", "mineral": "<script>", "sort": "value_usd desc",
-       "importer": "ATLANTIS", "compare": "A,B,C", "sites_in": "ZZZ", "exporters": "??"}
+BAD = {
+    "country": "XX'; DROP TABLE trade_flows; --",
+    "minerals": "unobtainium",
+    "year_from": "-3",
+    "year_to": "abc",
+    "mineral": "<script>",
+    "sort": "value_usd desc",
+    "importer": "ATLANTIS",
+    "compare": "A,B,C",
+    "sites_in": "ZZZ",
+    "exporters": "??",
+}
 
 
 @pytest.mark.parametrize("page", PAGES)

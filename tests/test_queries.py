@@ -10,60 +10,115 @@ from critmin.schema import empty_frame
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse
 
-BASKETS = pl.DataFrame({
-    "mineral": ["gallium", "gallium", "graphite"],
-    "label": ["Gallium", "Gallium", "Graphite"],
-    "hs_edition": ["HS96", "HS12", "HS12"],
-    "hs6": ["811291", "811292", "250410"],
-    "stage": ["refined", "refined", "ore"],
-    "shared_basket": [True, True, False],
-    "note": ["old", "new", ""],
-})
+BASKETS = pl.DataFrame(
+    {
+        "mineral": ["gallium", "gallium", "graphite"],
+        "label": ["Gallium", "Gallium", "Graphite"],
+        "hs_edition": ["HS96", "HS12", "HS12"],
+        "hs6": ["811291", "811292", "250410"],
+        "stage": ["refined", "refined", "ore"],
+        "shared_basket": [True, True, False],
+        "note": ["old", "new", ""],
+    }
+)
 
 
 def flow(year, edition, hs6, exporter, importer, value, qty=None, side="reconciled", source="baci"):
-    return {"year": year, "hs_edition": edition, "hs6": hs6, "exporter": exporter,
-            "importer": importer, "value_usd": value, "quantity_kg": qty, "source": source,
-            "side": side, "release": "V1"}
+    return {
+        "year": year,
+        "hs_edition": edition,
+        "hs6": hs6,
+        "exporter": exporter,
+        "importer": importer,
+        "value_usd": value,
+        "quantity_kg": qty,
+        "source": source,
+        "side": side,
+        "release": "V1",
+    }
 
 
-FLOWS = pl.DataFrame([
-    flow(2001, "HS96", "811291", "KAZ", "CHN", 100.0, 1.0),
-    flow(2020, "HS12", "811292", "KAZ", "CHN", 300.0, 2.0),
-    flow(2020, "HS12", "811292", "KAZ", "USA", 100.0, None),
-    flow(2020, "HS12", "811291", "KAZ", "USA", 999.0, 9.0),  # 811291 is not gallium in HS12
-    flow(2020, "HS12", "250410", "KAZ", "RUS", 50.0, 100.0),
-    flow(2020, "HS12", "811292", "CHN", "USA", 1000.0, 5.0),
-    flow(2021, "HS12", "811292", "KAZ", "CHN", 400.0, 4.0),
-    flow(2020, "HS12", "811292", "KAZ", "CHN", 280.0, None, side="exporter_reported",
-         source="comtrade"),
-    flow(2020, "HS12", "811292", "KAZ", "CHN", 320.0, None, side="importer_reported",
-         source="comtrade"),
-], schema_overrides={"quantity_kg": pl.Float64, "year": pl.Int32})
+FLOWS = pl.DataFrame(
+    [
+        flow(2001, "HS96", "811291", "KAZ", "CHN", 100.0, 1.0),
+        flow(2020, "HS12", "811292", "KAZ", "CHN", 300.0, 2.0),
+        flow(2020, "HS12", "811292", "KAZ", "USA", 100.0, None),
+        flow(2020, "HS12", "811291", "KAZ", "USA", 999.0, 9.0),  # 811291 is not gallium in HS12
+        flow(2020, "HS12", "250410", "KAZ", "RUS", 50.0, 100.0),
+        flow(2020, "HS12", "811292", "CHN", "USA", 1000.0, 5.0),
+        flow(2021, "HS12", "811292", "KAZ", "CHN", 400.0, 4.0),
+        flow(
+            2020,
+            "HS12",
+            "811292",
+            "KAZ",
+            "CHN",
+            280.0,
+            None,
+            side="exporter_reported",
+            source="comtrade",
+        ),
+        flow(
+            2020,
+            "HS12",
+            "811292",
+            "KAZ",
+            "CHN",
+            320.0,
+            None,
+            side="importer_reported",
+            source="comtrade",
+        ),
+    ],
+    schema_overrides={"quantity_kg": pl.Float64, "year": pl.Int32},
+)
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Database:
     root = tmp_path_factory.mktemp("tiny") / "wh"
     warehouse = Warehouse(root)
-    countries = pl.DataFrame({
-        "iso3": ["CHN", "KAZ", "RUS", "USA"], "iso_numeric": [156, 398, 643, 840],
-        "name": ["China", "Kazakhstan", "Russia", "United States"],
-        "continent": ["Asia"] * 3 + ["America"], "region": ["a", "b", "c", "d"],
-        "groups": [["BRICS"], ["C5"], ["BRICS"], ["G7"]],
-        "lat": [35.0, 48.0, 60.0, 39.0], "lon": [103.0, 67.0, 90.0, -98.0],
-    }, schema_overrides={"iso_numeric": pl.Int32})
-    deposits = pl.DataFrame({
-        "id": ["a", "b"], "name": ["Alpha", "Beta"], "country": ["KAZ", "UZB"],
-        "lat": [47.0, 41.0], "lon": [67.0, 64.0], "commodities": [["Cu", "Mo"], ["Au"]],
-        "status": ["producing", "exploration"], "deposit_type": ["porphyry", None],
-        "source": ["curated", "curated"], "source_reference": ["ref a", "ref b"],
-        "location_check": ["ok", "ok"],
-    })
-    production = pl.DataFrame({
-        "country": ["KAZ"], "commodity": ["Copper"], "statistic": ["Mine production"],
-        "year": [2024], "value": [724000.0], "unit": ["metric tons"], "value_flag": [None],
-        "source": ["usgs"]}, schema_overrides={"year": pl.Int32, "value_flag": pl.String})
+    countries = pl.DataFrame(
+        {
+            "iso3": ["CHN", "KAZ", "RUS", "USA"],
+            "iso_numeric": [156, 398, 643, 840],
+            "name": ["China", "Kazakhstan", "Russia", "United States"],
+            "continent": ["Asia"] * 3 + ["America"],
+            "region": ["a", "b", "c", "d"],
+            "groups": [["BRICS"], ["C5"], ["BRICS"], ["G7"]],
+            "lat": [35.0, 48.0, 60.0, 39.0],
+            "lon": [103.0, 67.0, 90.0, -98.0],
+        },
+        schema_overrides={"iso_numeric": pl.Int32},
+    )
+    deposits = pl.DataFrame(
+        {
+            "id": ["a", "b"],
+            "name": ["Alpha", "Beta"],
+            "country": ["KAZ", "UZB"],
+            "lat": [47.0, 41.0],
+            "lon": [67.0, 64.0],
+            "commodities": [["Cu", "Mo"], ["Au"]],
+            "status": ["producing", "exploration"],
+            "deposit_type": ["porphyry", None],
+            "source": ["curated", "curated"],
+            "source_reference": ["ref a", "ref b"],
+            "location_check": ["ok", "ok"],
+        }
+    )
+    production = pl.DataFrame(
+        {
+            "country": ["KAZ"],
+            "commodity": ["Copper"],
+            "statistic": ["Mine production"],
+            "year": [2024],
+            "value": [724000.0],
+            "unit": ["metric tons"],
+            "value_flag": [None],
+            "source": ["usgs"],
+        },
+        schema_overrides={"year": pl.Int32, "value_flag": pl.String},
+    )
     with warehouse.transaction() as tx:
         tx.write_frame("trade_flows", "test", FLOWS, source="baci", release="V1")
         tx.write_frame("mineral_baskets", "reference", BASKETS, source="t", release="1")
@@ -77,11 +132,17 @@ def db(tmp_path_factory) -> Database:
 
 def test_exports_by_series_resolves_the_basket_per_edition(db):
     out = queries.exports_by_series(db, "KAZ", ["gallium"], [], 2000, 2021).frame
-    expected = pl.DataFrame({
-        "year": [2001, 2020, 2021], "series": ["gallium"] * 3,
-        "value_usd": [100.0, 400.0, 400.0], "quantity_kg": [1.0, 2.0, 4.0],
-        "value_with_quantity_usd": [100.0, 300.0, 400.0], "flows": [1, 2, 1],
-    }, schema_overrides={"year": pl.Int32})
+    expected = pl.DataFrame(
+        {
+            "year": [2001, 2020, 2021],
+            "series": ["gallium"] * 3,
+            "value_usd": [100.0, 400.0, 400.0],
+            "quantity_kg": [1.0, 2.0, 4.0],
+            "value_with_quantity_usd": [100.0, 300.0, 400.0],
+            "flows": [1, 2, 1],
+        },
+        schema_overrides={"year": pl.Int32},
+    )
     assert_frame_equal(out, expected)
 
 
@@ -93,7 +154,10 @@ def test_chosen_hs6_code_is_its_own_series(db):
 def test_exports_by_partner(db):
     out = queries.exports_by_partner(db, "KAZ", ["gallium", "graphite"], [], 2020, 2020).frame
     assert out.select("series", "partner", "value_usd").rows() == [
-        ("gallium", "CHN", 300.0), ("gallium", "USA", 100.0), ("graphite", "RUS", 50.0)]
+        ("gallium", "CHN", 300.0),
+        ("gallium", "USA", 100.0),
+        ("graphite", "RUS", 50.0),
+    ]
 
 
 def test_exporters_by_series_and_importer_view(db):
@@ -106,16 +170,19 @@ def test_exporters_by_series_and_importer_view(db):
 def test_mirror_flows_keep_sides_apart(db):
     out = queries.mirror_flows(db, "KAZ", ["gallium"], [], 2020, 2020).frame
     chn = out.filter(pl.col("partner") == "CHN").select("side", "source", "value_usd").sort("side")
-    assert chn.rows() == [("exporter_reported", "comtrade", 280.0),
-                          ("importer_reported", "comtrade", 320.0),
-                          ("reconciled", "baci", 300.0)]
+    assert chn.rows() == [
+        ("exporter_reported", "comtrade", 280.0),
+        ("importer_reported", "comtrade", 320.0),
+        ("reconciled", "baci", 300.0),
+    ]
 
 
 def test_flows_explorer_filters_and_caps(db):
-    out = queries.flows_explorer(db, ["KAZ"], ["CHN"], ["gallium"], [], 2020, 2021,
-                                 ["reconciled"])
+    out = queries.flows_explorer(db, ["KAZ"], ["CHN"], ["gallium"], [], 2020, 2021, ["reconciled"])
     assert out.frame.select("year", "importer", "value_usd").rows() == [
-        (2021, "CHN", 400.0), (2020, "CHN", 300.0)]
+        (2021, "CHN", 400.0),
+        (2020, "CHN", 300.0),
+    ]
     assert out.frame["unit_value_usd_per_kg"].to_list() == [100.0, 150.0]
     assert not out.truncated
     capped = queries.flows_explorer(db, [], [], ["gallium"], [], 2000, 2021, [], limit=2)

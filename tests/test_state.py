@@ -21,18 +21,35 @@ def test_defaults_when_empty():
 
 
 def test_valid_link_round_trips():
-    params = {"country": "CHN", "minerals": "graphite,lithium", "codes": "811292",
-              "year_from": "2015", "year_to": "2020"}
+    params = {
+        "country": "CHN",
+        "minerals": "graphite,lithium",
+        "codes": "811292",
+        "year_from": "2015",
+        "year_to": "2020",
+    }
     values, warnings = parse(params, SPEC)
     assert warnings == []
-    assert values == {"country": "CHN", "minerals": ["graphite", "lithium"], "codes": ["811292"],
-                      "year_from": 2015, "year_to": 2020}
+    assert values == {
+        "country": "CHN",
+        "minerals": ["graphite", "lithium"],
+        "codes": ["811292"],
+        "year_from": 2015,
+        "year_to": 2020,
+    }
     assert to_params(values, SPEC) == params
 
 
 def test_unknown_values_fall_back_with_a_warning():
-    values, warnings = parse({"country": "XXX", "minerals": "gallium,unobtainium",
-                              "year_from": "abc", "codes": "81129,811292"}, SPEC)
+    values, warnings = parse(
+        {
+            "country": "XXX",
+            "minerals": "gallium,unobtainium",
+            "year_from": "abc",
+            "codes": "81129,811292",
+        },
+        SPEC,
+    )
     assert values["country"] == "KAZ"
     assert values["minerals"] == ["gallium"]
     assert values["year_from"] == 2012

@@ -10,9 +10,18 @@ from critmin.schema import SchemaError, validate_frame
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, WarehouseError, tree_sha256
 
-GOOD = {"year": [2020], "hs_edition": ["HS17"], "hs6": ["081129"], "exporter": ["KAZ"],
-        "importer": ["CHN"], "value_usd": [10.0], "quantity_kg": [None], "source": ["baci"],
-        "side": ["reconciled"], "release": ["V1"]}
+GOOD = {
+    "year": [2020],
+    "hs_edition": ["HS17"],
+    "hs6": ["081129"],
+    "exporter": ["KAZ"],
+    "importer": ["CHN"],
+    "value_usd": [10.0],
+    "quantity_kg": [None],
+    "source": ["baci"],
+    "side": ["reconciled"],
+    "release": ["V1"],
+}
 
 
 def frame(**changes):
@@ -20,13 +29,16 @@ def frame(**changes):
     return pl.DataFrame(data, schema_overrides={"year": pl.Int32, "quantity_kg": pl.Float64})
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"hs6": ["81129"]}, "hs6: value '81129' at row 1 is not a six-digit code"),
-    ({"exporter": ["Kazakhstan"]}, "exporter: value 'Kazakhstan' at row 1 is not an ISO3 code"),
-    ({"value_usd": [-1.0]}, "value_usd: value -1.0 at row 1 is negative"),
-    ({"side": ["mirror"]}, "side: value 'mirror' at row 1 is not a known side"),
-    ({"hs_edition": ["HS2017"]}, "is not an HS edition"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"hs6": ["81129"]}, "hs6: value '81129' at row 1 is not a six-digit code"),
+        ({"exporter": ["Kazakhstan"]}, "exporter: value 'Kazakhstan' at row 1 is not an ISO3 code"),
+        ({"value_usd": [-1.0]}, "value_usd: value -1.0 at row 1 is negative"),
+        ({"side": ["mirror"]}, "side: value 'mirror' at row 1 is not a known side"),
+        ({"hs_edition": ["HS2017"]}, "is not an HS edition"),
+    ],
+)
 def test_validation_names_column_row_and_reason(changes, message):
     with pytest.raises(SchemaError, match=message.replace("(", r"\(").replace(")", r"\)")):
         validate_frame("trade_flows", frame(**changes), where="flows.csv")

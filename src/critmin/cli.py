@@ -34,13 +34,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Warehouse already present at {data_dir}; keeping it.")
         return 0
     if warehouse.exists() and not args.if_missing:
-        sources = {row["source"] for row in warehouse.table_summary() if row["table"] == "trade_flows"}
+        sources = {
+            row["source"] for row in warehouse.table_summary() if row["table"] == "trade_flows"
+        }
         if sources - {"demo"} and not args.force:
             raise UserError(
                 f"{data_dir} holds real trade data ({', '.join(sorted(sources))}); "
                 "refusing to replace it with the demo. Use --force, or another --data-dir."
             )
-    print(f"Building the demo warehouse in {data_dir} (synthetic trade flows, real reference data)...")
+    print(
+        f"Building the demo warehouse in {data_dir} (synthetic trade flows, real reference data)..."
+    )
     build_demo(data_dir)
     _print_status(Warehouse(data_dir))
     return 0
@@ -49,8 +53,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _print_status(warehouse: Warehouse) -> None:
     rows = warehouse.table_summary()
     header = ("table", "part", "source", "release", "years", "rows", "built_at")
-    widths = [max(len(str(r[h])) for r in [dict(zip(header, header, strict=True)), *rows])
-              for h in header]
+    widths = [
+        max(len(str(r[h])) for r in [dict(zip(header, header, strict=True)), *rows]) for h in header
+    ]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
         print("  ".join(str(row[h]).ljust(w) for h, w in zip(header, widths, strict=True)))
@@ -61,9 +66,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = warehouse.table_summary()
     problems = warehouse.check(verify_checksums=args.verify)
     if args.json:
-        print(json.dumps({"data_dir": str(warehouse.root), "tables": rows,
-                          "provenance": [p.__dict__ for p in warehouse.provenance()],
-                          "problems": problems}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "data_dir": str(warehouse.root),
+                    "tables": rows,
+                    "provenance": [p.__dict__ for p in warehouse.provenance()],
+                    "problems": problems,
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"Warehouse: {warehouse.root}")
         _print_status(warehouse)
@@ -86,8 +99,10 @@ def _ingest(module: str) -> Callable[[argparse.Namespace], int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="critmin", description=__doc__)
-    parser.add_argument("--data-dir", help="warehouse directory (default: $CRITMIN_DATA_DIR "
-                        "or the embedded data/warehouse)")
+    parser.add_argument(
+        "--data-dir",
+        help="warehouse directory (default: $CRITMIN_DATA_DIR or the embedded data/warehouse)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -135,8 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

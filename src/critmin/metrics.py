@@ -15,8 +15,11 @@ import polars as pl
 # HHI scales: shares in percent (0-10,000, US merger guidance bands) or in fractions
 # (0-1, as the World Bank's WITS reports it).
 HHI_SCALES = {"10000": 10_000.0, "1": 1.0}
-HHI_BANDS_10000 = ((1_500.0, "unconcentrated"), (2_500.0, "moderately concentrated"),
-                   (math.inf, "highly concentrated"))
+HHI_BANDS_10000 = (
+    (1_500.0, "unconcentrated"),
+    (2_500.0, "moderately concentrated"),
+    (math.inf, "highly concentrated"),
+)
 
 
 def cagr(first: float | None, last: float | None, years: int) -> float | None:
@@ -27,7 +30,9 @@ def cagr(first: float | None, last: float | None, years: int) -> float | None:
     return (last / first) ** (1.0 / years) - 1.0
 
 
-def with_yoy(df: pl.DataFrame, value: str, by: Sequence[str] = (), year: str = "year") -> pl.DataFrame:
+def with_yoy(
+    df: pl.DataFrame, value: str, by: Sequence[str] = (), year: str = "year"
+) -> pl.DataFrame:
     """Add `<value>_yoy`: change on the previous year as a fraction (null where the
     previous year is missing or zero)."""
     over = list(by) or None
@@ -44,21 +49,28 @@ def with_yoy(df: pl.DataFrame, value: str, by: Sequence[str] = (), year: str = "
     return df.sort([*by, year]).with_columns(change.alias(f"{value}_yoy"))
 
 
-def with_index(df: pl.DataFrame, value: str, by: Sequence[str] = (), year: str = "year") -> pl.DataFrame:
+def with_index(
+    df: pl.DataFrame, value: str, by: Sequence[str] = (), year: str = "year"
+) -> pl.DataFrame:
     """Add `<value>_index`: the value as an index, first year of each series = 100
     (null for a series whose first value is 0)."""
     first = pl.col(value).sort_by(year).first()
     if by:
         first = first.over(list(by))
     return df.with_columns(
-        pl.when(first != 0).then(pl.col(value) / first * 100.0).otherwise(None).alias(f"{value}_index")
+        pl.when(first != 0)
+        .then(pl.col(value) / first * 100.0)
+        .otherwise(None)
+        .alias(f"{value}_index")
     )
 
 
 def with_shares(df: pl.DataFrame, value: str, by: Sequence[str]) -> pl.DataFrame:
     """Add `share`: value over the total of its group (e.g. year and series)."""
     total = pl.col(value).sum().over(list(by)) if by else pl.col(value).sum()
-    return df.with_columns(pl.when(total != 0).then(pl.col(value) / total).otherwise(None).alias("share"))
+    return df.with_columns(
+        pl.when(total != 0).then(pl.col(value) / total).otherwise(None).alias("share")
+    )
 
 
 def hhi(shares: Sequence[float], scale: str = "10000") -> float:
@@ -90,27 +102,35 @@ def hhi_band(value: float) -> str:
     return HHI_BANDS_10000[-1][1]
 
 
-def with_unit_value(df: pl.DataFrame, value: str = "value_usd",
-                    quantity: str = "quantity_kg") -> pl.DataFrame:
+def with_unit_value(
+    df: pl.DataFrame, value: str = "value_usd", quantity: str = "quantity_kg"
+) -> pl.DataFrame:
     """Add `unit_value_usd_per_kg` (null where quantity is missing or zero)."""
     return df.with_columns(
-        pl.when(pl.col(quantity) > 0).then(pl.col(value) / pl.col(quantity)).otherwise(None)
+        pl.when(pl.col(quantity) > 0)
+        .then(pl.col(value) / pl.col(quantity))
+        .otherwise(None)
         .alias("unit_value_usd_per_kg")
     )
 
 
-def flag_unit_values(df: pl.DataFrame, low: float, high: float,
-                     column: str = "unit_value_usd_per_kg") -> pl.DataFrame:
+def flag_unit_values(
+    df: pl.DataFrame, low: float, high: float, column: str = "unit_value_usd_per_kg"
+) -> pl.DataFrame:
     """Add `unit_value_flag`: 'below plausible range', 'above plausible range' or null."""
     return df.with_columns(
-        pl.when(pl.col(column) < low).then(pl.lit("below plausible range"))
-        .when(pl.col(column) > high).then(pl.lit("above plausible range"))
-        .otherwise(None).alias("unit_value_flag")
+        pl.when(pl.col(column) < low)
+        .then(pl.lit("below plausible range"))
+        .when(pl.col(column) > high)
+        .then(pl.lit("above plausible range"))
+        .otherwise(None)
+        .alias("unit_value_flag")
     )
 
 
-def mirror_gap(exporter_reported: float | None, importer_reported: float | None
-               ) -> tuple[float | None, float | None]:
+def mirror_gap(
+    exporter_reported: float | None, importer_reported: float | None
+) -> tuple[float | None, float | None]:
     """Gap between the importer's and the exporter's declaration: (USD, percent of
     the exporter's figure). None where a side is missing (percent: or zero)."""
     if exporter_reported is None or importer_reported is None:
@@ -128,16 +148,20 @@ def with_rank(df: pl.DataFrame, value: str, by: Sequence[str]) -> pl.DataFrame:
     return df.with_columns(rank.cast(pl.Int32).alias("rank"))
 
 
-def window_cagr(df: pl.DataFrame, value: str, year_from: int, year_to: int,
-                by: Sequence[str] = ()) -> pl.DataFrame:
+def window_cagr(
+    df: pl.DataFrame, value: str, year_from: int, year_to: int, by: Sequence[str] = ()
+) -> pl.DataFrame:
     """CAGR of each series between two years (null when undefined)."""
     start = df.filter(pl.col("year") == year_from).select([*by, pl.col(value).alias("first")])
     end = df.filter(pl.col("year") == year_to).select([*by, pl.col(value).alias("last")])
-    joined = start.join(end, on=list(by), how="full", coalesce=True) if by else pl.concat(
-        [start, end], how="horizontal")
+    joined = (
+        start.join(end, on=list(by), how="full", coalesce=True)
+        if by
+        else pl.concat([start, end], how="horizontal")
+    )
     years = year_to - year_from
     return joined.with_columns(
-        pl.struct("first", "last").map_elements(
-            lambda row: cagr(row["first"], row["last"], years), return_dtype=pl.Float64
-        ).alias("cagr")
+        pl.struct("first", "last")
+        .map_elements(lambda row: cagr(row["first"], row["last"], years), return_dtype=pl.Float64)
+        .alias("cagr")
     )

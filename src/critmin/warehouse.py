@@ -198,9 +198,16 @@ class Warehouse:
             for name, raw in sorted(entry.get("parts", {}).items()):
                 part = Part(**raw)
                 rows.append(
-                    {"table": table, "part": name, "source": part.source, "release": part.release,
-                     "rows": part.rows, "years": _year_span(part.years), "built_at": part.built_at,
-                     "checksum": part.checksum[:12]}
+                    {
+                        "table": table,
+                        "part": name,
+                        "source": part.source,
+                        "release": part.release,
+                        "rows": part.rows,
+                        "years": _year_span(part.years),
+                        "built_at": part.built_at,
+                        "checksum": part.checksum[:12],
+                    }
                 )
         return rows
 
@@ -275,15 +282,17 @@ class Transaction:
         self._staged_dirs.append(path)
         return path
 
-    def write_frame(self, table: str, part: str, df: pl.DataFrame, *, source: str,
-                    release: str) -> Part:
+    def write_frame(
+        self, table: str, part: str, df: pl.DataFrame, *, source: str, release: str
+    ) -> Part:
         """Validate and write a whole table part from one frame."""
         directory = self.new_part_dir(table, part)
         write_table_files(table, validate_frame(table, df, where=f"{table}/{part}"), directory)
         return self.set_part(table, part, directory, source=source, release=release)
 
-    def set_part(self, table: str, part: str, directory: Path, *, source: str,
-                 release: str) -> Part:
+    def set_part(
+        self, table: str, part: str, directory: Path, *, source: str, release: str
+    ) -> Part:
         """Register files written into `directory` as the new version of a part."""
         spec = TABLES[table]
         files = sorted(p for p in directory.rglob("*.parquet"))
@@ -326,7 +335,7 @@ class Transaction:
         self._provenance.append(record)
 
     def _commit(self) -> None:
-        manifest = (
+        manifest: dict[str, Any] = (
             self.warehouse.manifest()
             if self.warehouse.exists()
             else {"format": FORMAT_VERSION, "tables": {}, "provenance": []}
@@ -344,7 +353,8 @@ class Transaction:
         # A re-loaded file replaces its earlier provenance record instead of piling up.
         new_keys = {(p.source, p.file_name, p.table) for p in self._provenance}
         manifest["provenance"] = [
-            p for p in manifest.get("provenance", [])
+            p
+            for p in manifest.get("provenance", [])
             if (p["source"], p["file_name"], p.get("table", "")) not in new_keys
         ] + [asdict(p) for p in self._provenance]
         manifest["updated_at"] = _now()
@@ -373,7 +383,9 @@ def write_table_files(table: str, df: pl.DataFrame, directory: Path) -> None:
             target = directory / f"{spec.partition_by}={key}"
             target.mkdir(parents=True, exist_ok=True)
             group.drop(spec.partition_by).write_parquet(
-                target / "data.parquet", row_group_size=ROW_GROUP_SIZE, statistics=True,
+                target / "data.parquet",
+                row_group_size=ROW_GROUP_SIZE,
+                statistics=True,
                 compression="zstd",
             )
     else:

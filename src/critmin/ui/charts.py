@@ -4,50 +4,91 @@ polars frame and returns a chart; pages only choose which."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 import altair as alt
 import polars as pl
 
-PALETTE = ["#1f6f8b", "#e07a1f", "#2a9d5b", "#c23b3b", "#7b5ea7", "#8c6d31", "#d16ba5",
-           "#5a6b7b", "#17becf", "#9acd32"]
+PALETTE = [
+    "#1f6f8b",
+    "#e07a1f",
+    "#2a9d5b",
+    "#c23b3b",
+    "#7b5ea7",
+    "#8c6d31",
+    "#d16ba5",
+    "#5a6b7b",
+    "#17becf",
+    "#9acd32",
+]
 
 
 def _year_axis(title: str = "Year") -> alt.X:
     return alt.X("year:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1))
 
 
-def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> alt.LayerChart | None:
+def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
     """Vertical rules at each event's date (as a fractional year), numbered in date
     order as `event_legend` lists them."""
     if events.is_empty():
         return None
-    rows = []
+    rows: list[dict[str, object]] = []
     for date, title in events.select("date", "title").iter_rows():
         assert isinstance(date, dt.date)
         position = date.year + (date.timetuple().tm_yday - 1) / 365.25
         if year_from <= position <= year_to + 1:
-            rows.append({"year": position, "event": f"{date.isoformat()}: {title}",
-                         "number": str(len(rows) + 1)})
+            rows.append(
+                {
+                    "year": position,
+                    "event": f"{date.isoformat()}: {title}",
+                    "number": str(len(rows) + 1),
+                }
+            )
     if not rows:
         return None
     frame = pl.DataFrame(rows)
-    rule = alt.Chart(frame).mark_rule(color="#777", strokeDash=[4, 3], strokeWidth=1.5).encode(
-        x="year:Q", tooltip=alt.Tooltip("event:N", title="Event"))
-    marker = alt.Chart(frame).mark_text(dy=-6, fontSize=11, fontWeight="bold", color="#555",
-                                        baseline="bottom").encode(
-        x="year:Q", y=alt.value(0), text="number:N", tooltip=alt.Tooltip("event:N", title="Event"))
+    rule = (
+        alt.Chart(frame)
+        .mark_rule(color="#777", strokeDash=[4, 3], strokeWidth=1.5)
+        .encode(x="year:Q", tooltip=alt.Tooltip("event:N", title="Event"))
+    )
+    marker = (
+        alt.Chart(frame)
+        .mark_text(dy=-6, fontSize=11, fontWeight="bold", color="#555", baseline="bottom")
+        .encode(
+            x="year:Q",
+            y=alt.value(0),
+            text="number:N",
+            tooltip=alt.Tooltip("event:N", title="Event"),
+        )
+    )
     return alt.layer(rule, marker)
 
 
-def lines(df: pl.DataFrame, y: str, color: str, title: str, y_title: str,
-          y_format: str = ",.0f", events: pl.DataFrame | None = None,
-          year_span: tuple[int, int] | None = None, color_title: str = "Series") -> alt.Chart | alt.LayerChart:
-    base = alt.Chart(df, title=title).mark_line(point=True).encode(
-        x=_year_axis(),
-        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
-        color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE)),
-        tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip(f"{color}:N", title=color_title),
-                 alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)],
+def lines(
+    df: pl.DataFrame,
+    y: str,
+    color: str,
+    title: str,
+    y_title: str,
+    y_format: str = ",.0f",
+    events: pl.DataFrame | None = None,
+    year_span: tuple[int, int] | None = None,
+    color_title: str = "Series",
+) -> alt.TopLevelMixin:
+    base = (
+        alt.Chart(df, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=_year_axis(),
+            y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+            color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE)),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d"),
+                alt.Tooltip(f"{color}:N", title=color_title),
+                alt.Tooltip(f"{y}:Q", title=y_title, format=y_format),
+            ],
+        )
     )
     if events is not None and year_span:
         rules = event_rules(events, *year_span)
@@ -56,41 +97,79 @@ def lines(df: pl.DataFrame, y: str, color: str, title: str, y_title: str,
     return base.properties(height=340)
 
 
-def stacked_area(df: pl.DataFrame, y: str, color: str, title: str, y_title: str,
-                 y_format: str = ",.0f", color_title: str = "Series",
-                 normalize: bool = False) -> alt.Chart:
-    stack = "normalize" if normalize else "zero"
-    return alt.Chart(df, title=title).mark_area(opacity=0.85).encode(
-        x=_year_axis(),
-        y=alt.Y(f"{y}:Q", title=y_title, stack=stack, axis=alt.Axis(format=y_format)),
-        color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE),
-                        sort=alt.SortField("order") if "order" in df.columns else "ascending"),
-        tooltip=[alt.Tooltip("year:Q", format="d"), alt.Tooltip(f"{color}:N", title=color_title),
-                 alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)],
-    ).properties(height=340)
+def stacked_area(
+    df: pl.DataFrame,
+    y: str,
+    color: str,
+    title: str,
+    y_title: str,
+    y_format: str = ",.0f",
+    color_title: str = "Series",
+    normalize: bool = False,
+) -> alt.Chart:
+    stack: Literal["normalize", "zero"] = "normalize" if normalize else "zero"
+    return (
+        alt.Chart(df, title=title)
+        .mark_area(opacity=0.85)
+        .encode(
+            x=_year_axis(),
+            y=alt.Y(f"{y}:Q", title=y_title, stack=stack, axis=alt.Axis(format=y_format)),
+            color=alt.Color(
+                f"{color}:N",
+                title=color_title,
+                scale=alt.Scale(range=PALETTE),
+                sort=alt.SortField("order") if "order" in df.columns else "ascending",
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d"),
+                alt.Tooltip(f"{color}:N", title=color_title),
+                alt.Tooltip(f"{y}:Q", title=y_title, format=y_format),
+            ],
+        )
+        .properties(height=340)
+    )
 
 
-def bars(df: pl.DataFrame, value: str, category: str, title: str, value_title: str,
-         value_format: str = ",.0f", highlight: str | None = None) -> alt.Chart:
-    color: alt.Color | alt.ColorValue
+def bars(
+    df: pl.DataFrame,
+    value: str,
+    category: str,
+    title: str,
+    value_title: str,
+    value_format: str = ",.0f",
+    highlight: str | None = None,
+) -> alt.Chart:
+    color: Any
     if highlight:
-        color = alt.condition(alt.datum[category] == highlight, alt.value("#e07a1f"),
-                              alt.value("#1f6f8b"))
+        color = alt.condition(
+            alt.datum[category] == highlight, alt.value("#e07a1f"), alt.value("#1f6f8b")
+        )
     else:
         color = alt.value("#1f6f8b")
-    return alt.Chart(df, title=title).mark_bar().encode(
-        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
-        y=alt.Y(f"{category}:N", title=None, sort="-x",
-                  axis=alt.Axis(labelOverlap=False, labelLimit=200)),
-        color=color,
-        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", title=value_title,
-                                                            format=value_format)],
-    ).properties(height=max(120, 26 * df.height))
+    return (
+        alt.Chart(df, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+            y=alt.Y(
+                f"{category}:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+            ),
+            color=color,
+            tooltip=[
+                alt.Tooltip(f"{category}:N"),
+                alt.Tooltip(f"{value}:Q", title=value_title, format=value_format),
+            ],
+        )
+        .properties(height=max(120, 26 * df.height))
+    )
 
 
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
     """The numbered list of the events `event_rules` draws."""
-    lines = []
+    lines: list[str] = []
     for date, title, source in events.select("date", "title", "source").iter_rows():
         if year_from <= date.year <= year_to + 1:
             lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ({source})")

@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from critmin import queries
-from critmin.db import Database, QueryResult, open_database
+from critmin.db import Database, QueryResult, QueryTimeout, TableUnavailable, open_database
 from critmin.domain import latest_full_year
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
@@ -61,7 +61,12 @@ def query(name: str, *args: Any) -> QueryResult:
     """Run critmin.queries.<name>(db, *args), cached; list arguments become tuples."""
     frozen = tuple(tuple(a) if isinstance(a, list | tuple) else a for a in args)
     data_dir, version = warehouse_version()
-    return _cached(data_dir, version, name, frozen)
+    try:
+        return _cached(data_dir, version, name, frozen)
+    except (QueryTimeout, TableUnavailable) as error:
+        # Shown on the page that needs the query; other pages keep working.
+        st.error(str(error), icon=":material/error:")
+        st.stop()
 
 
 def frame(name: str, *args: Any) -> pl.DataFrame:
@@ -126,8 +131,10 @@ def open_or_explain() -> bool:
         reference()
     except WarehouseError as error:
         st.error(f"**The data could not be opened.** {error}")
-        st.info("Set `CRITMIN_DATA_DIR` to a warehouse folder, or unset it to use the "
-                "embedded demo (built by `make run`).")
+        st.info(
+            "Set `CRITMIN_DATA_DIR` to a warehouse folder, or unset it to use the "
+            "embedded demo (built by `make run`)."
+        )
         return False
     return True
 

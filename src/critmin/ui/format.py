@@ -39,7 +39,11 @@ def percent(fraction: float | None, digits: int = 1) -> str:
     if _missing(fraction):
         return "–"
     assert fraction is not None
-    return f"{fraction * 100:+.{digits}f}%" if fraction < 0 or digits < 0 else f"{fraction * 100:.{digits}f}%"
+    return (
+        f"{fraction * 100:+.{digits}f}%"
+        if fraction < 0 or digits < 0
+        else f"{fraction * 100:.{digits}f}%"
+    )
 
 
 def change(fraction: float | None) -> str:

@@ -79,34 +79,63 @@ def codes_field(default: Iterable[str] = ()) -> Field:
 # --- sidebar widgets -----------------------------------------------------------------
 
 
-def country_select(page: str, ref: Reference, name: str = "country",
-                   label: str = "Country") -> str:
+def country_select(page: str, ref: Reference, name: str = "country", label: str = "Country") -> str:
     options = sorted(ref.country_names, key=lambda c: ref.country_names[c])
-    return str(st.sidebar.selectbox(label, options, key=_key(page, name),
-                                    format_func=lambda c: f"{ref.country_names.get(c, c)} ({c})"))
+    return str(
+        st.sidebar.selectbox(
+            label,
+            options,
+            key=_key(page, name),
+            format_func=lambda c: f"{ref.country_names.get(c, c)} ({c})",
+        )
+    )
 
 
-def countries_select(page: str, ref: Reference, name: str, label: str,
-                     max_selections: int | None = None, help: str | None = None) -> list[str]:
+def countries_select(
+    page: str,
+    ref: Reference,
+    name: str,
+    label: str,
+    max_selections: int | None = None,
+    help: str | None = None,
+) -> list[str]:
     options = sorted(ref.country_names, key=lambda c: ref.country_names[c])
-    return list(st.sidebar.multiselect(label, options, key=_key(page, name),
-                                       format_func=lambda c: f"{ref.country_names.get(c, c)} ({c})",
-                                       max_selections=max_selections, help=help))
+    return list(
+        st.sidebar.multiselect(
+            label,
+            options,
+            key=_key(page, name),
+            format_func=lambda c: f"{ref.country_names.get(c, c)} ({c})",
+            max_selections=max_selections,
+            help=help,
+        )
+    )
 
 
-def minerals_select(page: str, ref: Reference, label: str = "Minerals",
-                    max_selections: int | None = None) -> list[str]:
-    return list(st.sidebar.multiselect(label, list(ref.mineral_labels), key=_key(page, "minerals"),
-                                       format_func=lambda m: ref.mineral_labels.get(m, m),
-                                       max_selections=max_selections))
+def minerals_select(
+    page: str, ref: Reference, label: str = "Minerals", max_selections: int | None = None
+) -> list[str]:
+    return list(
+        st.sidebar.multiselect(
+            label,
+            list(ref.mineral_labels),
+            key=_key(page, "minerals"),
+            format_func=lambda m: ref.mineral_labels.get(m, m),
+            max_selections=max_selections,
+        )
+    )
 
 
 def codes_input(page: str) -> list[str]:
-    return list(st.sidebar.multiselect(
-        "Extra HS6 codes", options=_code_options(page), key=_key(page, "codes"),
-        accept_new_options=True,
-        help="Any six-digit HS code, e.g. 811292. Shown as its own series.",
-    ))
+    return list(
+        st.sidebar.multiselect(
+            "Extra HS6 codes",
+            options=_code_options(page),
+            key=_key(page, "codes"),
+            accept_new_options=True,
+            help="Any six-digit HS code, e.g. 811292. Shown as its own series.",
+        )
+    )
 
 
 def _code_options(page: str) -> list[str]:
@@ -119,16 +148,22 @@ def years_slider(page: str, ref: Reference) -> tuple[int, int]:
     if first == last:
         st.sidebar.caption(f"Year: {first} (the only year loaded)")
         return first, last
-    low, high = st.sidebar.slider("Years", min_value=first, max_value=last, key=_key(page, "years"))
+    window = st.sidebar.slider("Years", min_value=first, max_value=last, key=_key(page, "years"))
+    low, high = window if isinstance(window, tuple) else (window, window)
     return int(low), int(high)
 
 
 def side_select(page: str, ref: Reference) -> str:
     options = [s for s in SIDE_LABELS if s in ref.trade_sides] or ["reconciled"]
-    return str(st.sidebar.selectbox("Declaration", options, key=_key(page, "side"),
-                                    format_func=lambda s: SIDE_LABELS.get(s, s),
-                                    help="Reconciled flows (BACI) or one side's own declaration "
-                                    "(UN Comtrade)."))
+    return str(
+        st.sidebar.selectbox(
+            "Declaration",
+            options,
+            key=_key(page, "side"),
+            format_func=lambda s: SIDE_LABELS.get(s, s),
+            help="Reconciled flows (BACI) or one side's own declaration (UN Comtrade).",
+        )
+    )
 
 
 def clean_codes(codes: list[str]) -> list[str]:
@@ -154,20 +189,28 @@ def data_banner(ref: Reference) -> None:
             icon=":material/science:",
         )
     elif not ref.trade_sources:
-        st.info("No trade flows are loaded. Load them with `critmin ingest baci PATH` or "
-                "`critmin fetch comtrade --reporter KAZ`.")
+        st.info(
+            "No trade flows are loaded. Load them with `critmin ingest baci PATH` or "
+            "`critmin fetch comtrade --reporter KAZ`."
+        )
 
 
 def basket_notes(ref: Reference, minerals: Iterable[str]) -> None:
     baskets = ref.basket_codes.filter(ref.basket_codes["mineral"].is_in(list(minerals)))
-    shared = baskets.filter(baskets["shared_basket"] & baskets["hs_edition"].is_in(list(ref.editions)))
+    shared = baskets.filter(
+        baskets["shared_basket"] & baskets["hs_edition"].is_in(list(ref.editions))
+    )
     if shared.height:
         lines = []
         for (mineral, hs6), group in shared.group_by(["mineral", "hs6"], maintain_order=True):
-            lines.append(f"- **{ref.mineral_labels.get(str(mineral), mineral)} — HS {hs6}**: "
-                         f"{group['note'][0]}")
-        st.caption("**Basket codes shared with other goods** — values may include them:\n"
-                   + "\n".join(sorted(set(lines))))
+            lines.append(
+                f"- **{ref.mineral_labels.get(str(mineral), mineral)} — HS {hs6}**: "
+                f"{group['note'][0]}"
+            )
+        st.caption(
+            "**Basket codes shared with other goods** — values may include them:\n"
+            + "\n".join(sorted(set(lines)))
+        )
 
 
 def codes_used(ref: Reference, minerals: Iterable[str]) -> str:
@@ -217,5 +260,14 @@ def partner_group_expr(ref: Reference, column: str = "partner") -> Any:
     return pl.col(column).replace_strict(mapping, default=REST_OF_WORLD).alias("group")
 
 
-GROUP_ORDER = ["China", "Russia", "United States", "EU27", "Korea", "Japan", "Turkey",
-               "C5 neighbours", "Rest of world"]
+GROUP_ORDER = [
+    "China",
+    "Russia",
+    "United States",
+    "EU27",
+    "Korea",
+    "Japan",
+    "Turkey",
+    "C5 neighbours",
+    "Rest of world",
+]

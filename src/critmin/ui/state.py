@@ -81,15 +81,17 @@ def parse(params: Mapping[str, Any], spec: Spec) -> tuple[dict[str, Any], list[s
             try:
                 number = int(text.strip())
             except ValueError:
-                warnings.append(f"'{f.name}={_shorten(text)}' is not a whole number; using "
-                                f"{f.default}")
+                warnings.append(
+                    f"'{f.name}={_shorten(text)}' is not a whole number; using {f.default}"
+                )
                 values[f.name] = f.default
                 continue
             if (f.minimum is not None and number < f.minimum) or (
                 f.maximum is not None and number > f.maximum
             ):
-                warnings.append(f"'{f.name}={number}' is outside {f.minimum}-{f.maximum}; using "
-                                f"{f.default}")
+                warnings.append(
+                    f"'{f.name}={number}' is outside {f.minimum}-{f.maximum}; using {f.default}"
+                )
                 number = f.default
             values[f.name] = number
         elif f.kind == "str":
@@ -97,8 +99,9 @@ def parse(params: Mapping[str, Any], spec: Spec) -> tuple[dict[str, Any], list[s
             if f.accepts(item):
                 values[f.name] = item
             else:
-                warnings.append(f"'{f.name}={_shorten(item)}' is not a known value; using "
-                                f"{f.default}")
+                warnings.append(
+                    f"'{f.name}={_shorten(item)}' is not a known value; using {f.default}"
+                )
                 values[f.name] = f.default
         else:
             items = [i.strip() for i in text.split(LIST_SEPARATOR) if i.strip()]
@@ -146,8 +149,10 @@ def to_params(values: Mapping[str, Any], spec: Spec) -> dict[str, str]:
 
 def year_window_check(values: dict[str, Any]) -> str | None:
     if values.get("year_from", 0) > values.get("year_to", 0):
-        return (f"The year window {values['year_from']}-{values['year_to']} is reversed; "
-                "using the default years")
+        return (
+            f"The year window {values['year_from']}-{values['year_to']} is reversed; "
+            "using the default years"
+        )
     return None
 
 
