@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from critmin.domain import HS_EDITIONS, TRADE_SIDES, TRADE_SOURCES
 from critmin.ingest.common import IngestError
 from critmin.schema import TABLES, validate_frame
 from critmin.warehouse import Transaction, Warehouse
@@ -59,33 +58,37 @@ def check_parquet_files(files: list[Path], where: str) -> None:
     sample = sample.with_columns(pl.col("year").cast(pl.Int32))
     validate_frame(TABLE, sample, where=where)
     spec = TABLES[TABLE]
-    checks = {
-        "hs_edition": "NOT list_contains($editions, hs_edition)",
-        "hs6": "NOT regexp_full_match(hs6, '[0-9]{6}')",
-        "exporter": "NOT regexp_full_match(exporter, '[A-Z]{3}')",
-        "importer": "NOT regexp_full_match(importer, '[A-Z]{3}')",
-        "value_usd": "value_usd < 0 OR value_usd IS NULL",
-        "quantity_kg": "quantity_kg < 0",
-        "source": "NOT list_contains($sources, source)",
-        "side": "NOT list_contains($sides, side)",
-    }
-    assert set(checks) <= set(spec.columns)
+    strings = [c for c, t in spec.columns.items() if t == pl.String()]
     select = ", ".join(
-        f"count(*) FILTER (WHERE coalesce({cond}, true))"
-        if col not in spec.nullable
-        else f"count(*) FILTER (WHERE coalesce({cond}, false))"
-        for col, cond in checks.items()
+        [f"list(DISTINCT {c})" for c in strings]
+        + [
+            f"count(*) FILTER (WHERE {c} IS NULL)"
+            for c in spec.file_columns
+            if c not in spec.nullable
+        ]
+        + ["count(*) FILTER (WHERE value_usd < 0)", "count(*) FILTER (WHERE quantity_kg < 0)"]
     )
-    counts = con.execute(
-        f"SELECT {select} FROM read_parquet($files)",  # noqa: S608 - fixed expressions only
-        {
-            "files": paths,
-            "editions": list(HS_EDITIONS),
-            "sources": list(TRADE_SOURCES),
-            "sides": list(TRADE_SIDES),
-        },
+    row = con.execute(
+        f"SELECT {select} FROM read_parquet($files)",  # noqa: S608 - schema column names only
+        {"files": paths},
     ).fetchone()
-    assert counts is not None
-    for column, count in zip(checks, counts, strict=True):
+    assert row is not None
+    distinct = dict(zip(strings, row[: len(strings)], strict=True))
+    counts = list(row[len(strings) :])
+    not_null = [c for c in spec.file_columns if c not in spec.nullable]
+    problems = [(c, "is empty") for c in not_null] + [
+        ("value_usd", "is negative"),
+        ("quantity_kg", "is negative"),
+    ]
+    for (column, what), count in zip(problems, counts, strict=True):
         if count:
-            raise IngestError(f"{where}: {count:,} row(s) break the trade_flows rule on {column}")
+            raise IngestError(f"{where}: column {column} {what} in {count:,} row(s)")
+    # The value rules of the schema, applied to each distinct value once.
+    for column, (message, rule) in spec.rules.items():
+        if column not in distinct:
+            continue
+        values = pl.DataFrame({column: pl.Series(distinct[column], dtype=pl.String)})
+        bad = rule(values).fill_null(False)
+        if bad.any():
+            value = values[column][int(bad.arg_true()[0])]
+            raise IngestError(f"{where}: column {column}: value {value!r} {message}")
