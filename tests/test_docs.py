@@ -1,0 +1,40 @@
+"""The README stays honest: every page, command and setting it should describe."""
+
+import re
+from pathlib import Path
+
+from critmin.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block = README.split("```")[1]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands == ["make run", "make test"]
+    assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_every_page_is_described():
+    app = (REPO / "app.py").read_text()
+    titles = re.findall(r'(?<!page_)title="([^"]+)"', app)
+    assert len(titles) == len(list((REPO / "pages").glob("*.py")))
+    for title in titles:
+        assert f"**{title}**" in README, title
+
+
+def test_every_command_is_documented():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():  # type: ignore[union-attr]
+        nested = [a for a in command._actions if a.dest == "source"]
+        names = [f"critmin {name} {s}" for s in nested[0].choices] if nested else [f"critmin {name}"]
+        for full in names:
+            assert full in README, full
+
+
+def test_every_setting_is_documented():
+    code = "\n".join(p.read_text() for p in (REPO / "src" / "critmin").rglob("*.py"))
+    for variable in sorted(set(re.findall(r'"((?:CRITMIN|COMTRADE)_[A-Z_]+)"', code))):
+        assert variable in README, variable
