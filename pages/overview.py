@@ -143,14 +143,24 @@ if production.is_empty():
         "Summaries with `critmin ingest usgs-mcs PATH`."
     )
 else:
-    st.dataframe(
-        production.select(
-            "commodity", "statistic", "year", "value", "unit", "value_flag", "source"
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"value": st.column_config.NumberColumn("value", format="localized")},
+    latest_years = sorted(set(production["year"].to_list()))[-2:]
+    table = (
+        production.filter(pl.col("year").is_in(latest_years))
+        .with_columns(
+            pl.when(pl.col("value").is_not_null())
+            .then(pl.col("value").map_elements(lambda v: f"{v:,.0f}", return_dtype=pl.String))
+            .otherwise(pl.col("value_flag"))
+            .alias("shown"),
+            pl.col("year").cast(pl.String),
+        )
+        .pivot(
+            on="year",
+            index=["commodity", "statistic", "unit"],
+            values="shown",
+            aggregate_function="first",
+        )
     )
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption(
         "Production beside exports: a country can export more than it mines (re-exports, "
         "stocks) or less (domestic use). W = withheld, NA = not available."
