@@ -33,6 +33,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.if_missing and warehouse.exists():
         print(f"Warehouse already present at {data_dir}; keeping it.")
         return 0
+    if args.if_missing and not args.data_dir and not load_settings().data_dir_is_default:
+        # CRITMIN_DATA_DIR names a warehouse of the user's own: never fill it with the demo
+        # unasked; the app explains what is missing.
+        print(f"CRITMIN_DATA_DIR={data_dir} holds no warehouse; not building the demo there.")
+        return 0
     if warehouse.exists() and not args.if_missing:
         sources = {
             row["source"] for row in warehouse.table_summary() if row["table"] == "trade_flows"
