@@ -75,6 +75,10 @@ class Database:
                 "enable_object_cache": True,
             },
         )
+        # Keep parsed Parquet footers between queries: each query re-binds the views,
+        # and re-reading every file's footer doubled small queries' time
+        # (docs/performance.md). Not accepted in `config` (parquet loads later).
+        con.execute("SET parquet_metadata_cache = true")
         files: list[str] = []
         for table, spec in TABLES.items():
             paths = [str(p) for p in self.warehouse.files(table)]
