@@ -70,7 +70,21 @@ cap = load_settings().row_cap
 result = data.query(
     "flows_explorer", exporters, importers, minerals, codes, year_from, year_to, sides
 )
-rows = result.frame.sort(sort, descending=order == "desc", nulls_last=True)
+rows = result.frame.sort(sort, descending=order == "desc", nulls_last=True).select(
+    "year",
+    "exporter",
+    "importer",
+    "hs6",
+    "series",
+    "value_usd",
+    "quantity_kg",
+    "unit_value_usd_per_kg",
+    "side",
+    "source",
+    "release",
+    "hs_edition",
+    "description",
+)
 
 
 def _names(items: list[str], mapping: dict[str, str], anything: str) -> str:
