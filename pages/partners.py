@@ -12,6 +12,7 @@ from critmin.ui.state import Field
 
 PAGE = "partners"
 SCALES = {"10000": "0–10,000 (shares in %)", "1": "0–1 (shares as fractions, WITS)"}
+GROUPINGS = {"group": "Partner groups", "partner": "Top 8 partners"}
 
 # --- state ---------------------------------------------------------------------------
 if not data.open_or_explain():
@@ -24,6 +25,7 @@ SPEC = page.spec(
     *page.year_fields(ref),
     Field("compare", "list", ["CHN", "RUS", "USA"], choices=ref.country_names, max_items=5),
     Field("scale", "str", "10000", choices=SCALES),
+    Field("by", "str", "group", choices=GROUPINGS),
     Field("side", "str", page.default_side(ref), choices=TRADE_SIDES),
 )
 page.bind(PAGE, SPEC)
@@ -33,6 +35,11 @@ minerals = page.minerals_select(PAGE, ref)
 codes = page.clean_codes(page.codes_input(PAGE))
 year_from, year_to = page.years_slider(PAGE, ref)
 compare = page.countries_select(PAGE, ref, "compare", "Compare partners (2–5)", max_selections=5)
+by = str(
+    st.sidebar.radio(
+        "Shares by", list(GROUPINGS), key=f"{PAGE}:by", format_func=GROUPINGS.__getitem__
+    )
+)
 scale = str(
     st.sidebar.radio("HHI scale", list(SCALES), key=f"{PAGE}:scale", format_func=SCALES.__getitem__)
 )
@@ -57,15 +64,30 @@ if flows.is_empty():
     st.stop()
 
 by_partner = flows.group_by("year", "partner").agg(pl.col("value_usd").sum())
-groups = (
-    by_partner.with_columns(page.partner_group_expr(ref))
-    .group_by("year", "group")
-    .agg(pl.col("value_usd").sum())
-    .with_columns(
-        pl.col("group")
-        .replace_strict({g: i for i, g in enumerate(page.GROUP_ORDER)}, default=99)
-        .alias("order")
+if by == "group":
+    grouped = by_partner.with_columns(page.partner_group_expr(ref))
+    order = {g: i for i, g in enumerate(page.GROUP_ORDER)}
+else:
+    # The eight largest partners over the whole window, the rest together.
+    top = (
+        by_partner.group_by("partner")
+        .agg(pl.col("value_usd").sum())
+        .sort("value_usd", descending=True)
+        .head(8)["partner"]
+        .to_list()
     )
+    names = [ref.country_names.get(p, p) for p in top]
+    grouped = by_partner.with_columns(
+        pl.when(pl.col("partner").is_in(top))
+        .then(pl.col("partner").replace_strict(ref.country_names, default=pl.col("partner")))
+        .otherwise(pl.lit("Rest of world"))
+        .alias("group")
+    )
+    order = {g: i for i, g in enumerate([*names, "Rest of world"])}
+groups = (
+    grouped.group_by("year", "group")
+    .agg(pl.col("value_usd").sum())
+    .with_columns(pl.col("group").replace_strict(order, default=99).alias("order"))
 )
 groups = metrics.with_shares(groups, "value_usd", ["year"]).with_columns(
     (pl.col("share") * 100).alias("share_pct")
@@ -75,10 +97,10 @@ st.altair_chart(
         groups,
         "share_pct",
         "group",
-        f"Shares of {name}'s exports by partner group",
+        f"Shares of {name}'s exports by {GROUPINGS[by].lower()}",
         "Share of exports",
         ".0%",
-        color_title="Partner group",
+        color_title="Partner" if by == "partner" else "Partner group",
         normalize=True,
     )
 )

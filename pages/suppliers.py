@@ -116,6 +116,35 @@ with right:
             ).encode(y=charts.alt.Y("rank:Q", title="Rank", scale=charts.alt.Scale(reverse=True)))
         )
 
+leaders = latest.head(8)["exporter"].to_list()
+over_time = (
+    ranked.with_columns(
+        pl.when(pl.col("exporter").is_in(leaders))
+        .then(named)
+        .otherwise(pl.lit("Others"))
+        .alias("Exporter")
+    )
+    .group_by("year", "Exporter")
+    .agg(pl.col("value_usd").sum())
+    .with_columns(
+        pl.col("Exporter")
+        .replace_strict({ref.country_names.get(e, e): i for i, e in enumerate(leaders)}, default=99)
+        .alias("order")
+    )
+)
+st.altair_chart(
+    charts.stacked_area(
+        over_time,
+        "value_usd",
+        "Exporter",
+        f"Shares of world exports of {label.lower()} over time (top 8 in {year_to})",
+        "Share of world exports",
+        ".0%",
+        color_title="Exporter",
+        normalize=True,
+    )
+)
+
 compared = ranked.filter(pl.col("exporter").is_in([highlight, *peers])).with_columns(
     named.alias("Exporter"), (pl.col("share") * 100).alias("share_pct")
 )
