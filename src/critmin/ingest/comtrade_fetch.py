@@ -1,0 +1,487 @@
+"""`critmin fetch comtrade`: download UN Comtrade annual HS data from the public API,
+cache every response on disk, then load the cache like `critmin ingest comtrade`.
+
+- With $COMTRADE_API_KEY: https://comtradeapi.un.org/data/v1/get/C/A/HS (header
+  Ocp-Apim-Subscription-Key), up to 100,000 rows a call: one call per reporter and
+  year with every code and flow.
+- Without a key: the preview endpoint .../public/v1/preview/C/A/HS returns at most
+  500 rows a call, so calls are split per year and code; a response that comes back
+  with exactly 500 rows is split again per flow, and still-capped answers are
+  warned about (rows may be missing).
+- 429 and 5xx answers and dropped connections are retried with exponential back-off
+  (urllib3 `Retry`, honouring Retry-After). A calls-per-day budget is counted in
+  the cache folder (`budget.json`) and stops the run before it is exceeded.
+- Resumable: each successful response is written atomically as one JSON file per
+  request key (`<reporter>_<year>_<flows>_<codes>_<endpoint>.json`) and never
+  fetched again; a re-run after an interruption continues where it stopped.
+- `--base-url` (or $COMTRADE_BASE_URL) points at another server, for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import requests
+from requests.adapters import HTTPAdapter
+from tqdm import tqdm
+from urllib3.util import Retry
+
+from critmin import reference
+from critmin.domain import COMTRADE_EXPORT_FLOWS, COMTRADE_IMPORT_FLOWS
+from critmin.ingest import comtrade
+from critmin.ingest.common import NUMERIC_ALIASES, IngestError, iso3_by_numeric
+from critmin.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://comtradeapi.un.org"
+KEYED_PATH = "/data/v1/get/C/A/HS"
+PREVIEW_PATH = "/public/v1/preview/C/A/HS"
+PREVIEW_CAP = 500
+KEYED_CAP = 100_000
+DEFAULT_DAILY_CALLS = 500
+BUDGET_FILE = "budget.json"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reporter",
+        required=True,
+        help="reporting country, ISO3 (KAZ) or Comtrade code (398); several separated by commas",
+    )
+    parser.add_argument("--years", required=True, help="2012-2024, or 2019,2021")
+    parser.add_argument(
+        "--partners",
+        default="all",
+        help="'all' (default) or ISO3/Comtrade codes separated by commas",
+    )
+    parser.add_argument(
+        "--minerals", default="all", help="'all' (default) or basket names such as gallium,graphite"
+    )
+    parser.add_argument(
+        "--flows",
+        default="X,M",
+        help="flow codes, default X,M (add RX,RM for re-exports and re-imports)",
+    )
+    parser.add_argument(
+        "--cache-dir", help="where responses are kept (default: <data dir>/cache/comtrade)"
+    )
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help="API server (default: $COMTRADE_BASE_URL or https://comtradeapi.un.org)",
+    )
+    parser.add_argument(
+        "--max-calls-per-day",
+        type=int,
+        default=DEFAULT_DAILY_CALLS,
+        help=f"daily call budget kept in the cache folder (default "
+        f"{DEFAULT_DAILY_CALLS}, the free key's limit)",
+    )
+    parser.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/network")
+    parser.add_argument(
+        "--backoff", type=float, default=2.0, help="back-off factor in seconds (doubles each retry)"
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    parser.add_argument(
+        "--all-products",
+        action="store_true",
+        help="load every code the responses hold (they hold only the "
+        "requested basket codes anyway)",
+    )
+    parser.add_argument(
+        "--fetch-only",
+        action="store_true",
+        help="download into the cache without loading the warehouse",
+    )
+
+
+# --- the requests ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """One API call: what it asks and where its response is cached."""
+
+    reporter: int
+    year: int
+    codes: tuple[str, ...]
+    flows: tuple[str, ...]
+    partners: tuple[int, ...] | None
+    keyed: bool
+
+    def params(self, cap: int) -> dict[str, str]:
+        params = {
+            "reporterCode": str(self.reporter),
+            "period": str(self.year),
+            "cmdCode": ",".join(self.codes),
+            "flowCode": ",".join(self.flows),
+            "partner2Code": "0",
+            "customsCode": "C00",
+            "motCode": "0",
+            "maxRecords": str(cap),
+            "format": "JSON",
+            "breakdownMode": "classic",
+            "includeDesc": "true",
+        }
+        if self.partners:
+            params["partnerCode"] = ",".join(str(p) for p in self.partners)
+        return params
+
+    @property
+    def key(self) -> str:
+        codes = (
+            self.codes[0]
+            if len(self.codes) == 1
+            else (
+                f"{len(self.codes)}codes-"
+                + hashlib.sha256(",".join(self.codes).encode()).hexdigest()[:10]
+            )
+        )
+        partners = (
+            "all"
+            if not self.partners
+            else hashlib.sha256(",".join(map(str, self.partners)).encode()).hexdigest()[:8]
+        )
+        return (
+            f"{self.reporter}_{self.year}_{'-'.join(self.flows)}_{codes}_p{partners}_"
+            f"{'data' if self.keyed else 'preview'}"
+        )
+
+
+def parse_years(text: str) -> list[int]:
+    years: set[int] = set()
+    for piece in text.split(","):
+        piece = piece.strip()
+        match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", piece)
+        if not match:
+            raise IngestError(f"--years: {piece!r} is not a year or a range like 2012-2024")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise IngestError(f"--years: {piece} runs backwards")
+        years.update(range(first, last + 1))
+    return sorted(years)
+
+
+def country_codes(text: str, option: str) -> list[int]:
+    """ISO3 or numeric codes -> Comtrade numeric codes (BACI/Comtrade aliases preferred)."""
+    by_iso3: dict[str, int] = {}
+    for code, iso3 in iso3_by_numeric().items():
+        by_iso3.setdefault(iso3, code)
+    for code, iso3 in NUMERIC_ALIASES.items():
+        if code in (251, 579, 699, 757, 842, 490):  # the codes Comtrade reports under
+            by_iso3[iso3] = code
+    codes = []
+    for piece in (p.strip().upper() for p in text.split(",") if p.strip()):
+        if piece.isdigit():
+            codes.append(int(piece))
+        elif piece in by_iso3:
+            codes.append(by_iso3[piece])
+        else:
+            raise IngestError(f"{option}: {piece!r} is not an ISO3 code or a Comtrade code")
+    return codes
+
+
+def basket_codes(minerals: str) -> list[str]:
+    baskets = reference.load_mineral_baskets()
+    if minerals.strip().lower() != "all":
+        wanted = [m.strip() for m in minerals.split(",") if m.strip()]
+        unknown = sorted(set(wanted) - set(baskets["mineral"].to_list()))
+        if unknown:
+            raise IngestError(
+                f"--minerals: unknown basket(s) {', '.join(unknown)}; choose from "
+                f"{', '.join(sorted(set(baskets['mineral'].to_list())))}"
+            )
+        baskets = baskets.filter(pl.col("mineral").is_in(wanted))
+    return sorted(set(baskets["hs6"].to_list()))
+
+
+def plan_requests(
+    reporters: list[int],
+    years: list[int],
+    codes: list[str],
+    flows: list[str],
+    partners: list[int] | None,
+    keyed: bool,
+) -> list[Request]:
+    """Keyed: one call per reporter and year; preview: one per reporter, year and code."""
+    part = tuple(partners) if partners else None
+    if keyed:
+        return [
+            Request(r, y, tuple(codes), tuple(flows), part, True) for r in reporters for y in years
+        ]
+    return [
+        Request(r, y, (c,), tuple(flows), part, False)
+        for r in reporters
+        for y in years
+        for c in codes
+    ]
+
+
+# --- the budget -----------------------------------------------------------------------
+
+
+class Budget:
+    """Calls made today (UTC), persisted in the cache folder."""
+
+    def __init__(self, path: Path, limit: int):
+        self.path, self.limit = path, limit
+        self.today = dt.datetime.now(dt.UTC).date().isoformat()
+        self.calls = 0
+        if path.is_file():
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+                if saved.get("date") == self.today:
+                    self.calls = int(saved.get("calls", 0))
+            except (json.JSONDecodeError, ValueError, TypeError):
+                log.warning("%s is unreadable; starting a new count", path)
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.calls)
+
+    def spend(self, calls: int) -> None:
+        self.calls += calls
+        _write_atomic(self.path, json.dumps({"date": self.today, "calls": self.calls}))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --- the calls ------------------------------------------------------------------------
+
+
+def make_session(retries: int, backoff: float, api_key: str | None) -> requests.Session:
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
+        backoff_max=120,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "critmin (UN Comtrade fetch)"
+    if api_key:
+        session.headers["Ocp-Apim-Subscription-Key"] = api_key
+    return session
+
+
+def _calls_made(response: requests.Response) -> int:
+    retries = getattr(response.raw, "retries", None)
+    history = getattr(retries, "history", ()) or ()
+    return 1 + len(history)
+
+
+def call(
+    session: requests.Session, url: str, params: dict[str, str], timeout: float
+) -> tuple[dict[str, Any], int]:
+    """GET one response; (payload, calls spent). IngestError in one line on failure."""
+    try:
+        response = session.get(url, params=params, timeout=timeout)
+    except requests.exceptions.RetryError as error:
+        raise IngestError(f"{url}: still failing after retries ({_reason(error)})") from error
+    except requests.exceptions.ConnectionError as error:
+        raise IngestError(
+            f"cannot reach {url} ({_reason(error)}); check the network or "
+            "--base-url, then re-run: cached responses are kept"
+        ) from error
+    except requests.exceptions.Timeout as error:
+        raise IngestError(f"{url}: no answer within the timeout; re-run later") from error
+    spent = _calls_made(response)
+    if response.status_code != 200:
+        hint = " (check $COMTRADE_API_KEY)" if response.status_code in (401, 403) else ""
+        raise IngestError(
+            f"{url}: HTTP {response.status_code} after {spent} attempt(s)"
+            f"{hint}; re-run later, cached responses are kept"
+        )
+    try:
+        payload = response.json()
+    except ValueError as error:
+        raise IngestError(f"{url}: the answer is not JSON") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise IngestError(f"{url}: the answer has no data list")
+    if payload.get("error"):
+        raise IngestError(f"{url}: the API answered with an error: {payload['error']}")
+    return payload, spent
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "too many 429",
+        "too many 500",
+        "too many 5",
+    ):
+        if marker.lower() in text.lower():
+            return marker
+    return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+@dataclass
+class FetchResult:
+    files: list[Path]
+    fetched: int
+    cached: int
+    capped: list[str]
+
+
+def fetch(
+    requests_planned: list[Request],
+    cache_dir: Path,
+    *,
+    base_url: str,
+    api_key: str | None,
+    budget: Budget,
+    retries: int = 5,
+    backoff: float = 2.0,
+    timeout: float = 60.0,
+) -> FetchResult:
+    """Fetch every planned request not yet in the cache; return the cached files."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    session = make_session(retries, backoff, api_key)
+    path = KEYED_PATH if api_key else PREVIEW_PATH
+    url = base_url.rstrip("/") + path
+    cap = KEYED_CAP if api_key else PREVIEW_CAP
+    result = FetchResult(files=[], fetched=0, cached=0, capped=[])
+    queue = list(requests_planned)
+    bar = tqdm(
+        total=len(queue), desc="Comtrade", unit="call", file=sys.stderr, disable=None, leave=False
+    )
+    try:
+        while queue:
+            request = queue.pop(0)
+            target = cache_dir / f"{request.key}.json"
+            split_marker = cache_dir / f"{request.key}.split"
+            if split_marker.is_file():  # an earlier run found this call capped: ask per flow
+                queue[:0] = _per_flow(request)
+                bar.total += len(request.flows) - 1
+                continue
+            if target.is_file():
+                result.files.append(target)
+                result.cached += 1
+                bar.update(1)
+                continue
+            if budget.left <= 0:
+                raise IngestError(
+                    f"the daily budget of {budget.limit} calls is used up ({budget.path}); "
+                    f"{len(queue) + 1} request(s) left — re-run tomorrow to continue"
+                )
+            payload, spent = call(session, url, request.params(cap), timeout)
+            budget.spend(spent)
+            rows = len(payload["data"])
+            if rows >= cap and not api_key and len(request.flows) > 1:
+                # At the preview cap: ask again per flow instead of keeping a partial answer.
+                log.info("%s hit the %d-row cap; splitting per flow", request.key, cap)
+                _write_atomic(split_marker, "capped: fetched per flow\n")
+                queue[:0] = _per_flow(request)
+                bar.total += len(request.flows) - 1
+                continue
+            if rows >= cap:
+                log.warning(
+                    "%s returned exactly %d rows, the API's cap: rows may be missing",
+                    request.key,
+                    cap,
+                )
+                result.capped.append(request.key)
+            _write_atomic(target, json.dumps(payload))
+            result.files.append(target)
+            result.fetched += 1
+            bar.update(1)
+    finally:
+        bar.close()
+    return result
+
+
+def _per_flow(request: Request) -> list[Request]:
+    return [
+        Request(
+            request.reporter, request.year, request.codes, (flow,), request.partners, request.keyed
+        )
+        for flow in request.flows
+    ]
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    api_key = os.environ.get("COMTRADE_API_KEY", "").strip() or None
+    base_url = args.base_url or os.environ.get("COMTRADE_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    cache_dir = Path(args.cache_dir) if args.cache_dir else warehouse.root / "cache" / "comtrade"
+    flows = [f.strip().upper() for f in args.flows.split(",") if f.strip()]
+    allowed = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
+    if not flows or any(f not in allowed for f in flows):
+        raise IngestError(f"--flows: {args.flows!r}; use codes among {', '.join(allowed)}")
+    partners = (
+        None
+        if args.partners.strip().lower() == "all"
+        else country_codes(args.partners, "--partners")
+    )
+    planned = plan_requests(
+        country_codes(args.reporter, "--reporter"),
+        parse_years(args.years),
+        basket_codes(args.minerals),
+        flows,
+        partners,
+        keyed=bool(api_key),
+    )
+    budget = Budget(cache_dir / BUDGET_FILE, args.max_calls_per_day)
+    mode = "keyed API" if api_key else f"keyless preview API (at most {PREVIEW_CAP} rows a call)"
+    print(
+        f"Comtrade: {len(planned)} request(s) via the {mode}; cache {cache_dir}; "
+        f"{budget.left} call(s) left today"
+    )
+    result = fetch(
+        planned,
+        cache_dir,
+        base_url=base_url,
+        api_key=api_key,
+        budget=budget,
+        retries=args.retries,
+        backoff=args.backoff,
+        timeout=args.timeout,
+    )
+    print(f"Comtrade: {result.fetched} fetched, {result.cached} already cached")
+    if args.fetch_only:
+        return 0
+    summary = comtrade.load_comtrade(
+        result.files,
+        warehouse,
+        all_products=args.all_products,
+        strict=False,
+        source_label="UN Comtrade (fetched)",
+    )
+    for key in result.capped:
+        summary.notes.append(
+            f"{key}: the response hit the {PREVIEW_CAP}-row cap; rows may be "
+            "missing (use an API key)"
+        )
+    summary.print()
+    return 0
