@@ -5,11 +5,18 @@ views exist it is locked down: external access is off except for the exact
 files of the manifest, configuration is locked, and a memory limit and thread
 count keep one heavy request from starving the rest. Queries are the `.sql`
 files of `critmin/queries/sql`, run with bound parameters only.
+
+`Database.connection` is guarded (`critmin.hardening.sandbox`): it runs single
+SELECT statements only, so nothing can write through it, and every query is
+interrupted after `settings.query_timeout_s` (`QueryTimeout`). A table whose
+files are unreadable does not take the others down: its view is empty and a
+query that reads it raises `TableUnavailable`, naming the file.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from critmin.hardening.sandbox import GuardedConnection, QueryTimeout, run_with_timeout
 from critmin.schema import TABLES
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, WarehouseError
@@ -27,6 +35,13 @@ from critmin.warehouse import Warehouse, WarehouseError
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(str(resources.files("critmin") / "queries" / "sql"))
+
+__all__ = ["Database", "QueryResult", "QueryTimeout", "TableUnavailable", "load_sql",
+           "open_database"]
+
+
+class TableUnavailable(WarehouseError):
+    """A query needs a table whose files are unreadable; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +73,18 @@ class Database:
         self.warehouse = warehouse
         self.settings = settings
         self._lock = threading.Lock()
-        self.connection = self._connect()
+        # table -> what is wrong with its files; such tables are empty views.
+        self.unavailable: dict[str, str] = {}
+        self.connection = GuardedConnection(self._connect())
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        problems = self.warehouse.check()
-        if problems:
-            raise WarehouseError(
-                "The warehouse has problems: " + "; ".join(problems[:5])
-                + ". Rebuild it with `critmin demo` or re-run the ingest that wrote it."
-            )
+        for problem in self.warehouse.check():
+            # Warehouse.check names each problem "<table>/<part>: ...".
+            table = problem.split("/", 1)[0]
+            self.unavailable[table] = "; ".join(filter(None, [self.unavailable.get(table),
+                                                              problem]))
+        if self.unavailable:
+            log.error("unreadable tables: %s", self.unavailable)
         con = duckdb.connect(
             ":memory:",
             config={
@@ -81,7 +99,8 @@ class Database:
         con.execute("SET parquet_metadata_cache = true")
         files: list[str] = []
         for table, spec in TABLES.items():
-            paths = [str(p) for p in self.warehouse.files(table)]
+            paths = [] if table in self.unavailable else [
+                str(p) for p in self.warehouse.files(table)]
             files += paths
             columns = ", ".join(f'"{c}"' for c in spec.columns)
             if paths:
@@ -104,11 +123,20 @@ class Database:
     def query(self, name: str, limit: int | None = None, **params: Any) -> QueryResult:
         """Run queries/sql/<name>.sql with bound parameters; cap the rows at `limit`."""
         sql = load_sql(name)
+        for table, problem in self.unavailable.items():
+            if re.search(rf"\b{table}\b", sql):
+                raise TableUnavailable(
+                    f"The {table} table cannot be read ({problem}). Rebuild it with "
+                    "`critmin demo` or re-run the ingest that wrote it."
+                )
         cap = limit if limit is not None else self.settings.row_cap
         wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"
         cursor = self.connection.cursor()
         try:
-            frame = cursor.sql(wrapped, params=params or None).pl()
+            frame = run_with_timeout(
+                cursor, self.settings.query_timeout_s,
+                lambda: cursor.sql(wrapped, params=params or None).pl(), f"{name}.sql",
+            )
         finally:
             cursor.close()
         truncated = frame.height > cap

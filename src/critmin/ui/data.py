@@ -136,6 +136,9 @@ def open_or_explain() -> bool:
             "embedded demo (built by `make run`)."
         )
         return False
+    except QueryTimeout as error:
+        st.error(str(error), icon=":material/error:")
+        return False
     return True
 
 

@@ -1,0 +1,1 @@
+"""Hardening for the shared demo: the SQL guard and query timeout (`sandbox`)."""

@@ -1,0 +1,107 @@
+"""The SQL guard and the query timeout in front of DuckDB.
+
+DuckDB's own sandbox (external access off, only the manifest's files allowed,
+configuration locked) stops reads of other files, the network and extensions,
+but a file in `allowed_paths` may still be *written* (`COPY ... TO` with
+`USE_TMP_FILE false`), and a read-only database file does not stop `COPY TO`
+either. So the connection the rest of the code sees is a `GuardedConnection`:
+it runs exactly one `SELECT` statement per call and refuses every other
+statement type (COPY, ATTACH, CREATE, SET, INSTALL, PRAGMA, EXPORT...) before
+DuckDB sees it. In deployment the warehouse is also mounted read-only.
+
+`run_with_timeout` runs a query in the calling thread and interrupts its cursor
+when `timeout_s` passes, raising `QueryTimeout`, so one heavy request cannot
+hold a core for the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import duckdb
+
+T = TypeVar("T")
+
+
+class ForbiddenStatement(duckdb.PermissionException):
+    """A statement other than a single SELECT was sent to the app's connection."""
+
+
+class QueryTimeout(RuntimeError):
+    """A query ran longer than the app allows; the message says what to do."""
+
+
+def check_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Raise ForbiddenStatement unless `sql` is exactly one SELECT statement."""
+    statements = connection.extract_statements(sql)
+    if len(statements) != 1:
+        raise ForbiddenStatement(f"one statement per query is allowed, got {len(statements)}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise ForbiddenStatement(f"only SELECT statements are allowed, not {kind.name}")
+
+
+class GuardedCursor:
+    """A DuckDB cursor that only runs single SELECT statements."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection):
+        self._cursor = cursor
+
+    def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
+        check_select(self._cursor, query)
+        return self._cursor.sql(query, params=params)
+
+    def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
+        check_select(self._cursor, query)
+        return self._cursor.execute(query, parameters)
+
+    query = sql
+
+    def interrupt(self) -> None:
+        self._cursor.interrupt()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+class GuardedConnection(GuardedCursor):
+    """The app's connection: SELECT only; cursors are guarded too."""
+
+    def cursor(self) -> GuardedCursor:
+        return GuardedCursor(self._cursor.cursor())
+
+
+def run_with_timeout(cursor: GuardedCursor, timeout_s: float, run: Callable[[], T],
+                     what: str) -> T:
+    """`run()` (which uses `cursor`) in this thread; interrupt it after timeout_s seconds.
+
+    The watchdog interrupts at the deadline and again every 20 ms until the query
+    stops, so an interrupt that lands between two phases of a query is not lost.
+    """
+    done = threading.Event()
+    fired = threading.Event()
+
+    def watchdog() -> None:
+        if done.wait(timeout_s):
+            return
+        fired.set()
+        while not done.is_set():
+            cursor.interrupt()
+            done.wait(0.02)
+
+    thread = threading.Thread(target=watchdog, name="critmin-query-timeout", daemon=True)
+    thread.start()
+    try:
+        return run()
+    except duckdb.InterruptException as error:
+        if fired.is_set():
+            raise QueryTimeout(
+                f"The query {what} took longer than {timeout_s:g} s and was stopped. "
+                "Narrow the filters (fewer years, countries or products) and try again."
+            ) from error
+        raise
+    finally:
+        done.set()
+        thread.join()
