@@ -39,6 +39,7 @@ import duckdb
 import polars as pl
 
 from critmin import reference
+from critmin import warehouse as warehouse_module
 from critmin.domain import HS_EDITIONS
 from critmin.ingest.common import (
     NUMERIC_ALIASES,
@@ -49,7 +50,7 @@ from critmin.ingest.common import (
     progress,
 )
 from critmin.ingest.trade_parts import TABLE, check_parquet_files, drop_demo_flows, part_editions
-from critmin.schema import check_release_label
+from critmin.schema import TABLES, check_release_label
 from critmin.settings import load_settings
 from critmin.warehouse import ROW_GROUP_SIZE, Provenance, Warehouse
 
@@ -591,8 +592,7 @@ def load_flow_file(
             f"round({Q_VALUE} * 1000, 3) AS quantity_kg "
             "FROM scoped s JOIN cmap e ON s.i = e.code JOIN cmap m ON s.j = m.code "
             f"WHERE e.iso3 IS NOT NULL AND m.iso3 IS NOT NULL AND s.t = {year} "
-            "ORDER BY (e.rank::BIGINT * 1000000 + CAST(s.k AS INTEGER)) * 1000 + m.rank, "
-            "value_usd, quantity_kg"
+            f"ORDER BY {sort_key()}, value_usd, quantity_kg"
         )
         count = _scalar(con, "SELECT count(*) FROM sorted")
         if count:
@@ -610,6 +610,30 @@ def load_flow_file(
     con.execute("DROP VIEW scoped")
     con.execute("DROP TABLE raw")
     return YearResult(years=years, rows_in=rows, rows_kept=kept)
+
+
+# Integer stand-ins that sort like the string columns: the iso3 rank (dense, in iso3
+# order, < 1000) and the six-digit code as a number.
+_RANKS = {
+    "exporter": ("e.rank", 1_000),
+    "importer": ("m.rank", 1_000),
+    "hs6": ("CAST(s.k AS INTEGER)", 1_000_000),
+}
+
+
+def file_sort_order() -> tuple[str, ...]:
+    """The column order of the trade_flows files, as `warehouse.write_table_files` uses."""
+    order = getattr(warehouse_module, "PARQUET_SORT", {}).get(TABLE)
+    return tuple(order or TABLES[TABLE].sort_by)
+
+
+def sort_key() -> str:
+    """One BIGINT expression that orders rows as file_sort_order() does."""
+    expression = ""
+    for column in file_sort_order():
+        part, width = _RANKS[column]
+        expression = f"({expression}) * {width} + {part}" if expression else f"{part}::BIGINT"
+    return expression
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
