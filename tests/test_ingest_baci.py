@@ -158,6 +158,7 @@ def test_other_release_is_refused_unless_replace(
     assert ingest(data_dir, other, "--replace") == 0
     part = Warehouse(data_dir).parts("trade_flows")["baci"]
     assert (part.release, part.years, part.rows) == ("V202401", [2019], 1)
+    assert "baci" not in Warehouse(data_dir).parts("products")  # the old release's texts
 
 
 def _truncated_zip(tmp_path: Path) -> Path:

@@ -751,6 +751,9 @@ def load_baci(
             summary.notes.append(
                 f"products/{PART}: {products.height:,} {found.edition} descriptions"
             )
+        elif replace and warehouse.exists() and PART in warehouse.parts("products"):
+            tx.drop_part("products", PART)  # descriptions of the replaced release
+            summary.notes.append(f"products/{PART}: removed with the replaced release")
         if note := drop_demo_flows(tx, warehouse):
             summary.notes.append(note)
         for file in found.files:
