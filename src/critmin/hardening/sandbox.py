@@ -73,8 +73,7 @@ class GuardedConnection(GuardedCursor):
         return GuardedCursor(self._cursor.cursor())
 
 
-def run_with_timeout(cursor: GuardedCursor, timeout_s: float, run: Callable[[], T],
-                     what: str) -> T:
+def run_with_timeout(cursor: GuardedCursor, timeout_s: float, run: Callable[[], T], what: str) -> T:
     """`run()` (which uses `cursor`) in this thread; interrupt it after timeout_s seconds.
 
     The watchdog interrupts at the deadline and again every 20 ms until the query

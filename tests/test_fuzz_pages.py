@@ -1,0 +1,120 @@
+"""Hostile links against every page (AppTest): no exception, a warning for the bad
+values, only the static SQL texts run; a query that runs too long is a message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from critmin.db import SQL_DIR, load_sql
+from critmin.hardening.sandbox import GuardedCursor
+from critmin.settings import load_settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]
+KEYS = [
+    "country",
+    "exporters",
+    "importers",
+    "minerals",
+    "mineral",
+    "codes",
+    "year_from",
+    "year_to",
+    "year",
+    "sides",
+    "side",
+    "sort",
+    "order",
+    "compare",
+    "scale",
+    "by",
+    "measure",
+    "view",
+    "highlight",
+    "peers",
+    "importer",
+    "sites_in",
+    "commodities",
+    "statuses",
+]
+HOSTILE_LINKS = {
+    "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in KEYS},
+    "unicode, negative years, unknown codes": {
+        **{k: "🦆\u202eÄ,XXX,999999,<script>" for k in KEYS},
+        "year_from": "-2024",
+        "year_to": "１e9",
+        "year": "-1",
+    },
+    "long and repeated": {
+        **{k: ["x" * 5_000, "KAZ"] for k in KEYS},
+        "year_from": ["2030", "2012"],
+        "codes": ["1234567", "abcdef"],
+    },
+}
+WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT \d+", re.DOTALL)
+STATIC_TEXTS = {load_sql(p.stem) for p in SQL_DIR.glob("*.sql")}
+
+
+@pytest.fixture
+def ran_sql(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Record every SQL text the pages run (caches cleared so the queries run)."""
+    monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
+    st.cache_data.clear()
+    ran: list[str] = []
+    original = GuardedCursor.sql
+
+    def recording(self: GuardedCursor, query: str, params: object = None) -> object:
+        ran.append(query)
+        return original(self, query, params)
+
+    monkeypatch.setattr(GuardedCursor, "sql", recording)
+    yield ran
+    st.cache_data.clear()
+
+
+def run_page(page: str, params: dict[str, str | list[str]]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -> None:
+    for label, params in HOSTILE_LINKS.items():
+        at = run_page(page, params)
+        assert not at.exception, (label, [e.value for e in at.exception])
+        assert not at.error, (label, [e.value for e in at.error])
+        assert at.title, label
+        if page != "about":
+            warnings = " ".join(str(w.value) for w in at.warning)
+            assert "Link problem" in warnings, (label, warnings[:300])
+    assert ran_sql, "the page ran queries"
+    for text in ran_sql:
+        match = WRAPPED.fullmatch(text)
+        assert match and match["sql"] in STATIC_TEXTS, text[:300]
+
+
+def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import critmin.ui.data as data
+
+    st.cache_resource.clear()
+    monkeypatch.setattr(
+        data, "load_settings", lambda: replace(load_settings(), query_timeout_s=1e-6)
+    )
+    try:
+        at = run_page("explorer", {"minerals": "copper,gallium,lithium,zinc"})
+    finally:
+        st.cache_resource.clear()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "took longer than" in errors and "Narrow the filters" in errors

@@ -1,0 +1,161 @@
+"""The app's DuckDB connection cannot write, cannot read other files or the network,
+runs under a memory limit and a query timeout, and no parameter changes the SQL
+that runs (only the static texts of queries/sql, wrapped with the row cap)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from critmin import queries
+from critmin.db import SQL_DIR, Database, QueryTimeout, load_sql
+from critmin.hardening.sandbox import GuardedCursor, run_with_timeout
+from critmin.settings import Settings
+from critmin.warehouse import Warehouse
+
+WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT (?P<limit>\d+)", re.DOTALL)
+STATIC_TEXTS = {load_sql(p.stem) for p in SQL_DIR.glob("*.sql")}
+HOSTILE = [
+    "'; DROP VIEW trade_flows; --",
+    "KAZ' OR '1'='1",
+    "$exporter",
+    "\x00",
+    "🦆" * 50,
+    "COPY trade_flows TO '/tmp/x.csv'",
+    "x" * 3_000,
+    "",
+]
+
+
+def _settings(root: Path, **overrides: object) -> Settings:
+    return replace(Settings(data_dir=root, data_dir_is_default=False), **overrides)
+
+
+@pytest.fixture(scope="module")
+def db(demo_warehouse_dir: Path) -> Database:
+    return Database(Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir))
+
+
+def _a_warehouse_file(db: Database) -> Path:
+    return db.warehouse.files("events")[0]
+
+
+def forbidden_statements(db: Database, tmp_path: Path) -> list[str]:
+    inside = _a_warehouse_file(db)
+    return [
+        f"COPY (SELECT 1 AS x) TO '{inside}' (FORMAT parquet, USE_TMP_FILE false)",
+        f"COPY (SELECT 1 AS x) TO '{inside}' (FORMAT csv)",
+        f"COPY events TO '{tmp_path / 'events.csv'}'",
+        f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
+        "SELECT * FROM read_csv('/etc/passwd', sep = ':')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM read_parquet('https://example.com/data.parquet')",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "SET lock_configuration = false",
+        "RESET memory_limit",
+        "CREATE TABLE stolen AS SELECT 1",
+        "CREATE OR REPLACE VIEW events AS SELECT 1 AS x",
+        "EXPORT DATABASE '/tmp/critmin-export'",
+        "SELECT 1; COPY (SELECT 1) TO '/tmp/x.csv'",
+        "PRAGMA enable_profiling",
+    ]
+
+
+def test_every_write_read_or_setting_escape_fails(db: Database, tmp_path: Path) -> None:
+    target = _a_warehouse_file(db)
+    before = target.read_bytes()
+    for statement in forbidden_statements(db, tmp_path):
+        for runner in (db.connection, db.connection.cursor()):
+            with pytest.raises(duckdb.Error):
+                runner.sql(statement).fetchall()
+            with pytest.raises(duckdb.Error):
+                runner.execute(statement).fetchall()
+    assert target.read_bytes() == before
+    assert list(tmp_path.iterdir()) == []
+    assert not Path("/tmp/critmin-export").exists()
+    # The views are intact and queries still run.
+    assert db.connection.sql("SELECT count(*) FROM events").fetchall()[0][0] > 0  # type: ignore[index]
+    assert queries.events(db).frame.height > 0
+
+
+def test_duckdb_sandbox_holds_behind_the_guard(db: Database) -> None:
+    """Defence in depth: the raw connection refuses other files and config changes too."""
+    raw = db.connection.cursor()._cursor
+    for statement in [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_parquet('https://example.com/x.parquet')",
+    ]:
+        with pytest.raises(duckdb.PermissionException):
+            raw.sql(statement).fetchall()
+    with pytest.raises(duckdb.Error, match="locked"):
+        raw.execute("SET enable_external_access = true")
+
+
+def test_memory_limit_is_in_force(demo_warehouse_dir: Path) -> None:
+    db = Database(
+        Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, memory_limit="300MB")
+    )
+    shown = db.connection.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    expected = (
+        duckdb.connect(config={"memory_limit": "300MB"})
+        .sql("SELECT current_setting('memory_limit')")
+        .fetchall()[0][0]
+    )
+    default = duckdb.connect().sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert shown == expected != default
+
+
+def test_a_slow_query_is_interrupted_with_a_clear_error(db: Database) -> None:
+    cursor = db.connection.cursor()
+    slow = "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3"
+    with pytest.raises(QueryTimeout, match="took longer than 0.2 s"):
+        run_with_timeout(cursor, 0.2, lambda: cursor.sql(slow).fetchall(), "slow.sql")
+    # The cursor and the connection keep working afterwards.
+    assert cursor.sql("SELECT 42").fetchall() == [(42,)]
+    assert queries.events(db).frame.height > 0
+
+
+def test_database_query_times_out(demo_warehouse_dir: Path) -> None:
+    tiny = Database(
+        Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, query_timeout_s=1e-6)
+    )
+    with pytest.raises(QueryTimeout, match=r"flows_explorer\.sql took longer"):
+        queries.flows_explorer(
+            tiny, [], [], [], [f"{c:06d}" for c in range(0, 999_999, 997)], 1900, 2100, []
+        )
+
+
+def test_no_parameter_changes_the_sql(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    original = GuardedCursor.sql
+
+    def recording(self: GuardedCursor, query: str, params: object = None) -> object:
+        ran.append(query)
+        return original(self, query, params)
+
+    monkeypatch.setattr(GuardedCursor, "sql", recording)
+    for value in HOSTILE:
+        many = [value, "KAZ", value]
+        queries.exports_by_series(db, value, many, many, 2015, 2020, value)
+        queries.exports_by_partner(db, value, many, many, -5, 99999, value)
+        queries.exporters_by_series(db, many, many, 2020, 2010, value)
+        queries.imports_by_supplier(db, many, many, many, 2015, 2020, value)
+        queries.mirror_flows(db, value, many, many, 2015, 2020)
+        queries.flows_explorer(db, many, many, many, many, 2015, 2020, many, limit=7)
+        queries.deposits(db, many, many, many)
+        queries.deposit_facets(db, many)
+        queries.production(db, value)
+        queries.products(db, many)
+    assert len(ran) == 10 * len(HOSTILE)
+    for text in ran:
+        match = WRAPPED.fullmatch(text)
+        assert match, text[:200]
+        assert match["sql"] in STATIC_TEXTS
+        assert int(match["limit"]) in {db.settings.row_cap + 1, 8}
