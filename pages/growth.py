@@ -150,8 +150,14 @@ growth = metrics.window_cagr(table, "value_usd", year_from, year_to, by=["label"
 latest = metrics.with_yoy(table, "value_usd", by=["label"]).filter(pl.col("year") == year_to)
 summary = growth.join(latest.select("label", "value_usd_yoy"), on="label", how="left").select(
     pl.col("label").alias("Series"),
-    pl.col("first").map_elements(fmt.usd, return_dtype=pl.String).alias(f"Exports {year_from}"),
-    pl.col("last").map_elements(fmt.usd, return_dtype=pl.String).alias(f"Exports {year_to}"),
+    pl.col("first")
+    .map_elements(fmt.usd, return_dtype=pl.String)
+    .fill_null("–")
+    .alias(f"Exports {year_from}"),
+    pl.col("last")
+    .map_elements(fmt.usd, return_dtype=pl.String)
+    .fill_null("–")
+    .alias(f"Exports {year_to}"),
     (pl.col("cagr") * 100).round(1).alias("CAGR %"),
     (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change {year_to - 1}→{year_to} %"),
 )

@@ -95,11 +95,15 @@ st.dataframe(
     table.select(
         pl.col("year").alias("Year"),
         *[
-            pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s])
+            pl.col(s)
+            .map_elements(fmt.usd, return_dtype=pl.String)
+            .fill_null("–")
+            .alias(SIDE_LABELS[s])
             for s in SIDE_LABELS
         ],
         pl.col("gap_usd")
         .map_elements(fmt.usd, return_dtype=pl.String)
+        .fill_null("–")
         .alias("Gap (importer − exporter)"),
         pl.col("gap_pct").round(1).alias("Gap %"),
     ),
@@ -136,10 +140,13 @@ else:
             .replace_strict(ref.country_names, default=pl.col("partner"))
             .alias("Partner"),
             *[
-                pl.col(s).map_elements(fmt.usd, return_dtype=pl.String).alias(SIDE_LABELS[s])
+                pl.col(s)
+                .map_elements(fmt.usd, return_dtype=pl.String)
+                .fill_null("–")
+                .alias(SIDE_LABELS[s])
                 for s in SIDE_LABELS
             ],
-            pl.col("gap").map_elements(fmt.usd, return_dtype=pl.String).alias("Gap"),
+            pl.col("gap").map_elements(fmt.usd, return_dtype=pl.String).fill_null("–").alias("Gap"),
         ),
         hide_index=True,
         width="stretch",

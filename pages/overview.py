@@ -104,7 +104,10 @@ else:
                 pl.col("series")
                 .replace_strict(ref.mineral_labels, default=pl.col("series"))
                 .alias("Mineral"),
-                pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
+                pl.col("value_usd")
+                .map_elements(fmt.usd, return_dtype=pl.String)
+                .fill_null("–")
+                .alias("Exports"),
                 (pl.col("share") * 100).round(2).alias("World share %"),
                 pl.col("rank").alias("Rank among exporters"),
             )

@@ -171,7 +171,10 @@ ranked = (
         .replace_strict(ref.country_names, default=pl.col("partner"))
         .alias("Partner"),
         pl.col("partner").alias("ISO3"),
-        pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Exports"),
+        pl.col("value_usd")
+        .map_elements(fmt.usd, return_dtype=pl.String)
+        .fill_null("–")
+        .alias("Exports"),
         (pl.col("share") * 100).round(1).alias("Share %"),
         ((pl.col("value_usd") / pl.col("previous") - 1) * 100)
         .round(1)

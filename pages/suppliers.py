@@ -198,7 +198,10 @@ else:
             pl.col("supplier")
             .replace_strict(ref.country_names, default=pl.col("supplier"))
             .alias("Supplier"),
-            pl.col("value_usd").map_elements(fmt.usd, return_dtype=pl.String).alias("Imports"),
+            pl.col("value_usd")
+            .map_elements(fmt.usd, return_dtype=pl.String)
+            .fill_null("–")
+            .alias("Imports"),
             (pl.col("share") * 100).round(2).alias("Share %"),
         ),
         hide_index=True,
