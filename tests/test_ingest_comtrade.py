@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 
 from critmin.cli import main
-from critmin.demo import build_demo
 from critmin.warehouse import Warehouse, tree_sha256
 
 FIXTURES = Path(__file__).parent / "data" / "comtrade"
@@ -24,18 +23,10 @@ needs_shared = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "warehouse"
-    build_demo(root, last_year=2019)
-    return root
-
-
 @pytest.fixture
-def data_dir(demo_dir: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "warehouse"
-    shutil.copytree(demo_dir, target)
-    return target
+def data_dir(demo_copy: Path) -> Path:
+    """A private copy of the session's demo warehouse (conftest.py)."""
+    return demo_copy
 
 
 def snapshot(root: Path) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,6 @@ import pytest
 
 from critmin import reference
 from critmin.cli import main
-from critmin.demo import build_demo
 from critmin.ingest import deposits
 from critmin.warehouse import Warehouse, tree_sha256
 
@@ -29,18 +27,10 @@ REAL = SHARED / "deposits"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real deposit files not found at {REAL}")
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "warehouse"
-    build_demo(path)
-    return path
-
-
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "warehouse"
-    shutil.copytree(demo_template, path)
-    return path
+def demo(demo_copy: Path) -> Path:
+    """A private copy of the session's demo warehouse (conftest.py)."""
+    return demo_copy
 
 
 def part_frame(data_dir: Path, part: str) -> pl.DataFrame:

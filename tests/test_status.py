@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from critmin.cli import main
-from critmin.demo import build_demo
 from critmin.warehouse import Warehouse
 
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "warehouse"
-    build_demo(path)
-    return path
-
-
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "warehouse"
-    shutil.copytree(demo_template, path)
-    return path
+def demo(demo_copy: Path) -> Path:
+    """A private copy of the session's demo warehouse (conftest.py)."""
+    return demo_copy
 
 
 def status_json(
