@@ -47,10 +47,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOOPBACK = {"127.0.0.1", "localhost"}
-# Countries of the demo warehouse; each user takes two of them and a year window.
+# Countries of the demo warehouse; each user takes two of them (distinct for up to 20
+# users) and a year window.
 COUNTRIES = (
     "KAZ KGZ TJK TKM UZB CHN RUS USA CAN MEX BRA CHL PER ARG BOL AUS JPN KOR IND IDN "
-    "VNM THA MYS PHL TUR ZAF COD ZMB GAB GHA MAR EGY NOR CHE GBR UKR DEU FRA"
+    "VNM THA MYS PHL TUR ZAF COD ZMB GAB GHA MAR EGY NOR CHE GBR UKR DEU FRA ITA ESP"
 ).split()
 NAV_TARGETS = (
     "Partners",
