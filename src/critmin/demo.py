@@ -21,6 +21,7 @@ import polars as pl
 
 from critmin import reference
 from critmin.domain import FIRST_YEAR, latest_full_year
+from critmin.schema import TABLES
 from critmin.warehouse import Provenance, Transaction, Warehouse
 
 log = logging.getLogger(__name__)
@@ -231,16 +232,7 @@ def synthetic_trade_flows(last_year: int | None = None, seed: int = SEED) -> pl.
         pl.lit(DEMO_RELEASE).alias("release"),
     )
     return pl.concat([flows, _reported_sides(flows, rng)]).select(
-        "year",
-        "hs_edition",
-        "hs6",
-        "exporter",
-        "importer",
-        "value_usd",
-        "quantity_kg",
-        "source",
-        "side",
-        "release",
+        list(TABLES["trade_flows"].columns)
     )
 
 
