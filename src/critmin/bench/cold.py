@@ -9,11 +9,20 @@ memory figure). The parent times the whole process from spawn to exit.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 STARTED = time.perf_counter()
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: on Linux a spawned child
+    inherits its parent's maximum across exec."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +44,7 @@ def main(argv: list[str]) -> int:
         for name in PAGES if page == "ALL" else [page]:
             rows += sum(frame.height for frame in run_page(db, name, filters).values())
     done = time.perf_counter()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak_rss_kb()
     print(
         json.dumps(
             {
