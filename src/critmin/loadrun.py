@@ -97,6 +97,9 @@ class Report:
     latencies_s: list[float] = field(default_factory=list)
     error_samples: list[str] = field(default_factory=list)
     by_action: dict[str, list[float]] = field(default_factory=dict)
+    # CPU seconds each --server-pid used during the run (is the app or the browser the limit?)
+    server_cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
 
     def record(self, action: str, seconds: float) -> None:
         self.interactions += 1
@@ -297,14 +300,32 @@ class User:
             self.report.problem("isolation", f"user {self.plan.index} {what}: {text!r} missing")
 
 
+def _cpu_seconds(pids: list[int]) -> dict[str, float]:
+    import psutil
+
+    used = {}
+    for pid in pids:
+        process = psutil.Process(pid)
+        times = [process.cpu_times()] + [c.cpu_times() for c in process.children(recursive=True)]
+        used[str(pid)] = sum(t.user + t.system for t in times)
+    return used
+
+
 async def run_load(
-    url: str, users: int, minutes: float, max_actions: int = 10_000, executable: str = CHROMIUM
+    url: str,
+    users: int,
+    minutes: float,
+    max_actions: int = 10_000,
+    executable: str = CHROMIUM,
+    server_pids: list[int] | None = None,
 ) -> Report:
     """Drive `users` concurrent sessions for `minutes`; return the report."""
     from playwright.async_api import async_playwright
 
     base = check_loopback(url)
     report = Report(users=users, minutes=minutes, url=base)
+    cpu_before = _cpu_seconds(server_pids or [])
+    started = time.monotonic()
     deadline = time.monotonic() + minutes * 60
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -318,6 +339,9 @@ async def run_load(
             await asyncio.gather(*(_staggered(u, browser, i) for i, u in enumerate(team)))
         finally:
             await browser.close()
+    report.wall_s = round(time.monotonic() - started, 1)
+    cpu_after = _cpu_seconds(server_pids or [])
+    report.server_cpu_s = {pid: round(cpu_after[pid] - cpu_before[pid], 1) for pid in cpu_before}
     return report
 
 
@@ -338,12 +362,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-actions", type=int, default=10_000, help="per user")
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="report the CPU seconds this app process used (repeat for replicas)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 64 or not 0 < args.minutes <= 30:
         parser.error("--users must be 1-64 and --minutes 0-30")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     report = asyncio.run(
-        run_load(args.url, args.users, args.minutes, args.max_actions, args.chromium)
+        run_load(
+            args.url, args.users, args.minutes, args.max_actions, args.chromium, args.server_pid
+        )
     )
     summary = report.summary()
     if args.json:
