@@ -61,7 +61,10 @@ st.title(f"Suppliers: the world market for {label.lower()}")
 st.caption(page.codes_used(ref, [mineral]) + " · " + page.side_caption(side))
 page.data_banner(ref)
 if world.is_empty():
-    page.empty(f"No exports of {label.lower()} by any country in {year_from}–{year_to}.")
+    page.empty(
+        f"No exports of {label.lower()} by any country in {year_from}–{year_to} "
+        f"({page.side_caption(side).lower()[:-1]}). Try another declaration in the sidebar."
+    )
     st.stop()
 
 ranked = metrics.with_rank(metrics.with_shares(world, "value_usd", ["year"]), "value_usd", ["year"])

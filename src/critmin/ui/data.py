@@ -17,7 +17,7 @@ import streamlit as st
 
 from critmin import queries
 from critmin.db import Database, QueryResult, QueryTimeout, TableUnavailable, open_database
-from critmin.domain import latest_full_year
+from critmin.domain import HS_EDITIONS, latest_full_year
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
 
@@ -110,7 +110,7 @@ def _reference(data_dir: str, version: str) -> Reference:
         years=(first, last),
         trade_sources=tuple(sorted(set(years["source"].to_list()))),
         trade_sides=tuple(sorted(set(years["side"].to_list()))),
-        editions=tuple(sorted(set(years["hs_edition"].to_list()))),
+        editions=tuple(e for e in HS_EDITIONS if e in set(years["hs_edition"].to_list())),
         exporters=(),
     )
 
