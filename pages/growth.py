@@ -66,7 +66,7 @@ if not minerals and not codes:
 if series.is_empty():
     page.empty(
         f"No exports of the chosen products from {name} ({country}) in "
-        f"{year_from}–{year_to} in the loaded data ({page.side_caption(side).lower()})"
+        f"{year_from}–{year_to} in the loaded data ({page.side_phrase(side)}). Try another declaration in the sidebar."
     )
     st.stop()
 

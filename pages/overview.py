@@ -41,7 +41,7 @@ page.data_banner(ref)
 if series.is_empty():
     page.empty(
         f"No critical-mineral exports from {name} ({country}) in {year_from}–{year_to} "
-        f"in the loaded data ({page.side_caption(side).lower()[:-1]})."
+        f"in the loaded data ({page.side_phrase(side)})."
     )
 else:
     by_year = series.group_by("year").agg(pl.col("value_usd").sum()).sort("year")

@@ -60,7 +60,7 @@ if not minerals and not codes:
 if flows.is_empty():
     page.empty(
         f"No exports of the chosen products from {name} ({country}) in {year_from}–{year_to} "
-        f"({page.side_caption(side).lower()[:-1]}). Try another declaration in the sidebar."
+        f"({page.side_phrase(side)}). Try another declaration in the sidebar."
     )
     st.stop()
 

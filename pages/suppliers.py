@@ -63,7 +63,7 @@ page.data_banner(ref)
 if world.is_empty():
     page.empty(
         f"No exports of {label.lower()} by any country in {year_from}–{year_to} "
-        f"({page.side_caption(side).lower()[:-1]}). Try another declaration in the sidebar."
+        f"({page.side_phrase(side)}). Try another declaration in the sidebar."
     )
     st.stop()
 

@@ -271,3 +271,8 @@ GROUP_ORDER = [
     "C5 neighbours",
     "Rest of world",
 ]
+
+
+def side_phrase(side: str) -> str:
+    """'Reconciled (BACI) flows', for sentences."""
+    return f"{SIDE_LABELS.get(side, side)} flows"
