@@ -62,7 +62,7 @@ NAV_TARGETS = (
     "About the data",
 )
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-ACTION_TIMEOUT_MS = 60_000
+ACTION_TIMEOUT_MS = 120_000
 
 
 @dataclass
