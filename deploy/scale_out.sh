@@ -37,19 +37,25 @@ start() {
         exit 1
     }
     mkdir -p "$RUN_DIR/logs" "$RUN_DIR/tmp"
+    cd "$REPO"
     for port in "${REPLICAS[@]}"; do
-        if [[ -f "$RUN_DIR/app-$port.pid" ]] && kill -0 "$(cat "$RUN_DIR/app-$port.pid")" 2>/dev/null; then
-            echo "replica on $port already running"
-            continue
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/_stcore/health" 2>/dev/null; then
+            echo "port $port is already serving; run '$0 stop' (or stop that process) first" >&2
+            exit 1
         fi
-        (cd "$REPO" && CRITMIN_DATA_DIR="$CRITMIN_DATA_DIR" nohup "$STREAMLIT" run app.py \
+        # No subshell or && list here: $! must be the streamlit process itself.
+        CRITMIN_DATA_DIR="$CRITMIN_DATA_DIR" nohup "$STREAMLIT" run app.py \
             --server.address 127.0.0.1 --server.port "$port" --server.headless true \
             --server.fileWatcherType none --browser.gatherUsageStats false \
             >"$RUN_DIR/logs/app-$port.log" 2>&1 &
-            echo $! >"$RUN_DIR/app-$port.pid")
+        echo $! >"$RUN_DIR/app-$port.pid"
     done
     for port in "${REPLICAS[@]}"; do
         wait_healthy "http://127.0.0.1:$port" 90
+        kill -0 "$(cat "$RUN_DIR/app-$port.pid")" || {
+            echo "replica $port exited; see $RUN_DIR/logs/app-$port.log" >&2
+            exit 1
+        }
         echo "replica  http://127.0.0.1:$port  pid $(cat "$RUN_DIR/app-$port.pid")"
     done
     "$NGINX" -t -q -p "$RUN_DIR/" -c "$CONF"

@@ -118,3 +118,12 @@ def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.Mo
     assert not at.exception, [e.value for e in at.exception]
     errors = " ".join(str(e.value) for e in at.error)
     assert "took longer than" in errors and "Narrow the filters" in errors
+
+
+def test_the_explorer_has_no_sql_box(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Filters only: no free-text box that could carry SQL (codes are a multiselect
+    whose new options must be six digits)."""
+    monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
+    at = run_page("explorer", {})
+    assert not at.exception
+    assert not at.text_area and not at.text_input and not at.get("code")

@@ -305,8 +305,14 @@ def _cpu_seconds(pids: list[int]) -> dict[str, float]:
 
     used = {}
     for pid in pids:
-        process = psutil.Process(pid)
-        times = [process.cpu_times()] + [c.cpu_times() for c in process.children(recursive=True)]
+        try:
+            process = psutil.Process(pid)
+            times = [process.cpu_times()] + [
+                c.cpu_times() for c in process.children(recursive=True)
+            ]
+        except psutil.NoSuchProcess:
+            log.warning("server process %d is gone; its CPU time is not reported", pid)
+            continue
         used[str(pid)] = sum(t.user + t.system for t in times)
     return used
 
@@ -341,7 +347,9 @@ async def run_load(
             await browser.close()
     report.wall_s = round(time.monotonic() - started, 1)
     cpu_after = _cpu_seconds(server_pids or [])
-    report.server_cpu_s = {pid: round(cpu_after[pid] - cpu_before[pid], 1) for pid in cpu_before}
+    report.server_cpu_s = {
+        pid: round(cpu_after[pid] - cpu_before[pid], 1) for pid in cpu_before if pid in cpu_after
+    }
     return report
 
 
