@@ -9,8 +9,7 @@ PAGES = [
         "pages/overview.py",
         title="Overview",
         icon=":material/dashboard:",
-        default=True,
-        url_path="overview",
+        default=True,  # served at "/": a default page has no path of its own
     ),
     st.Page(
         "pages/growth.py", title="Export growth", icon=":material/trending_up:", url_path="growth"

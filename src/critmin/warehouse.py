@@ -254,6 +254,8 @@ class Warehouse:
                 for entry in self.manifest()["tables"].values():
                     for part in entry.get("parts", {}).values():
                         live.add(part["path"])
+        for leftover in self.root.glob(f".{MANIFEST}.*.tmp"):
+            leftover.unlink(missing_ok=True)  # a manifest never swapped in
         for table in TABLES:
             table_dir = self.root / table
             if not table_dir.is_dir():

@@ -178,7 +178,9 @@ def deck(
     return pdk.Deck(
         layers=layers,
         initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
+        # No basemap: map_provider=None and map_style left at pydeck's default sentinel,
+        # which Streamlit reads as "draw none". An explicit map_style=None would make
+        # Streamlit fetch its online Carto style.
         map_provider=None,
-        map_style=None,
         tooltip={"text": "{tip}"},
     )
