@@ -80,12 +80,13 @@ def test_cache_key_changes_with_rows_and_seed(tmp_path: Path) -> None:
 def test_three_approaches_give_the_same_answers(tiny: Path, db: Database) -> None:
     wh = Warehouse(tiny)
     pandas_app = baselines.PandasApp(wh)
+    pandas_categorical = baselines.PandasApp(wh, categorical=True)
     lazy = baselines.PolarsLazy(wh)
     checked = 0
     for filters in scenarios(LAST_YEAR):
         for page in PAGES:
             answer = run_page(db, page, filters)
-            for engine in (pandas_app, lazy):
+            for engine in (pandas_app, pandas_categorical, lazy):
                 other = engine.run_page(page, filters)
                 for name, frame in answer.items():
                     assert baselines.compare(name, frame, other[name]) is None, (page, name)
@@ -93,7 +94,7 @@ def test_three_approaches_give_the_same_answers(tiny: Path, db: Database) -> Non
     # The default view finds Kazakh flows (otherwise the comparison proves little).
     default = run_page(db, "Partners", scenarios(LAST_YEAR)[0])["exports_by_partner"]
     assert default.height > 0
-    assert checked == 2 * 2 * sum(len(calls) for calls in PAGES.values())
+    assert checked == 2 * 3 * sum(len(calls) for calls in PAGES.values())
 
 
 def test_compare_spots_a_different_number() -> None:

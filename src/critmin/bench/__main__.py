@@ -10,6 +10,7 @@ the output directory.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         baseline_repeat=args.baseline_repeat,
         skip=set(args.skip),
         progress=lambda m: print(m, flush=True),
+        checkpoint=lambda partial: (args.out.resolve() / "bench-partial.json").write_text(
+            json.dumps(partial, indent=2, default=str), encoding="utf-8"
+        ),
     )
     json_path, md_path = report_module.write(report, args.out.resolve())
     print()

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from critmin.bench.pages import EXPLORER_LIMIT, PAGES, Filters
 from critmin.warehouse import Warehouse
@@ -45,19 +49,55 @@ def _year_of(path: str) -> int:
     raise ValueError(f"{path}: no year=YYYY directory")
 
 
+def _to_polars(df: pd.DataFrame) -> pl.DataFrame:
+    """pandas -> polars with categorical columns as plain strings (so keys compare)."""
+    cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    if cats:
+        df = df.astype({c: str for c in cats})
+    return pl.from_pandas(df)
+
+
 # --- pandas ---------------------------------------------------------------------------
 
 
 class PandasApp:
     """A naive app: the whole table in a pandas DataFrame, filtered per request."""
 
-    def __init__(self, warehouse: Warehouse):
-        frames = []
-        for path in warehouse.files("trade_flows"):
-            frame = pd.read_parquet(path, columns=TRADE_COLUMNS)
-            frame.insert(0, "year", _year_of(str(path)))
-            frames.append(frame)
-        self.flows = pd.concat(frames, ignore_index=True)
+    def __init__(self, warehouse: Warehouse, categorical: bool = False):
+        """Load every trade file's needed columns. With `categorical`, strings become
+        pandas categoricals (about a third of the memory): what an app must do once the
+        table no longer fits as plain strings."""
+        self.categorical = categorical
+        files = warehouse.files("trade_flows")
+        if not categorical:
+            frames = []
+            for path in files:
+                frame = pd.read_parquet(path, columns=TRADE_COLUMNS)
+                frame.insert(0, "year", _year_of(str(path)))
+                frames.append(frame)
+            self.flows = pd.concat(frames, ignore_index=True)
+        else:
+            parts = [
+                pq.read_table(path, columns=TRADE_COLUMNS).to_pandas(strings_to_categorical=True)
+                for path in files
+            ]
+            columns: dict[str, Any] = {
+                "year": np.concatenate(
+                    [
+                        np.full(len(f), _year_of(str(p)), dtype=np.int32)
+                        for f, p in zip(parts, files, strict=True)
+                    ]
+                )
+            }
+            for column in TRADE_COLUMNS:
+                if isinstance(parts[0][column].dtype, pd.CategoricalDtype):
+                    columns[column] = union_categoricals([f[column] for f in parts])
+                else:
+                    columns[column] = np.concatenate([f[column].to_numpy() for f in parts])
+                for f in parts:
+                    del f[column]
+            del parts
+            self.flows = pd.DataFrame(columns)
         self.baskets = pd.concat(pd.read_parquet(p) for p in warehouse.files("mineral_baskets"))
         self.products = pd.concat(pd.read_parquet(p) for p in warehouse.files("products"))
         self.production = pd.concat(pd.read_parquet(p) for p in warehouse.files("production"))
@@ -88,7 +128,7 @@ class PandasApp:
             .agg(value_usd=("value_usd", "sum"), quantity_kg=("quantity_kg", "sum"))
             .rename(columns=rename)
         )
-        return pl.from_pandas(out)
+        return _to_polars(out)
 
     def exports_by_series(self, f: Filters) -> pl.DataFrame:
         df = self._flows(f)
@@ -99,7 +139,7 @@ class PandasApp:
             value_with_quantity_usd=("vq", "sum"),
             flows=("value_usd", "size"),
         )
-        return pl.from_pandas(out)
+        return _to_polars(out)
 
     def exports_by_partner(self, f: Filters) -> pl.DataFrame:
         return self._sum(self._flows(f), ["year", "series", "importer"], {"importer": "partner"})
@@ -117,7 +157,7 @@ class PandasApp:
         out = df.groupby(["year", "series", "importer", "side", "source"], as_index=False).agg(
             value_usd=("value_usd", "sum")
         )
-        return pl.from_pandas(out.rename(columns={"importer": "partner"}))
+        return _to_polars(out.rename(columns={"importer": "partner"}))
 
     def flows_explorer(self, f: Filters) -> pl.DataFrame:
         df = self._flows(f)
@@ -127,16 +167,16 @@ class PandasApp:
             how="left",
         )
         df = df.sort_values(["year", "value_usd"], ascending=False).head(EXPLORER_LIMIT)
-        return pl.from_pandas(df.reset_index(drop=True))
+        return _to_polars(df.reset_index(drop=True))
 
     def production_(self, f: Filters) -> pl.DataFrame:
-        return pl.from_pandas(self.production[self.production["country"] == f.exporter])
+        return _to_polars(self.production[self.production["country"] == f.exporter])
 
     def events_(self, f: Filters) -> pl.DataFrame:
-        return pl.from_pandas(self.events.sort_values("date").reset_index(drop=True))
+        return _to_polars(self.events.sort_values("date").reset_index(drop=True))
 
     def deposits_(self, f: Filters) -> pl.DataFrame:
-        return pl.from_pandas(
+        return _to_polars(
             self.deposits[self.deposits["country"] == f.exporter].reset_index(drop=True)
         )
 

@@ -39,7 +39,7 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
     warm = report["duckdb_warm"]["pages"]
     cold = report.get("duckdb_cold", {})
     lazy = report.get("polars_lazy", {})
-    pandas = report.get("pandas", {}).get("pages", {})
+    pandas = report.get("pandas", {}).get("pages") or {}
     rows = []
     for key in warm:
         w = warm[key]
@@ -69,7 +69,7 @@ def targets(report: dict[str, Any]) -> list[list[str]]:
     warm = report["duckdb_warm"]["pages"]
     cold = report.get("duckdb_cold", {})
     lazy = report.get("polars_lazy", {})
-    pandas = report.get("pandas", {}).get("pages", {})
+    pandas = report.get("pandas", {}).get("pages") or {}
     out = []
     worst_warm = max(warm.items(), key=lambda kv: kv[1]["p95_ms"])
     out.append(
@@ -213,6 +213,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         data = report.get(engine)
         if not data:
             continue
+        if data.get("skipped"):
+            continue
         pages = data.get("pages", data)
         bad = [p for k, v in pages.items() for p in v["problems"]]
         lines.append(
@@ -223,12 +225,19 @@ def render_markdown(report: dict[str, Any]) -> str:
                 else "DIFFERENT: " + "; ".join(bad[:5])
             )
         )
-    if report.get("pandas"):
+    pandas = report.get("pandas") or {}
+    if pandas.get("skipped"):
+        lines += ["", f"pandas skipped: {pandas['skipped']}."]
+    elif pandas:
+        how = (
+            " (strings as categoricals; plain strings would not fit)"
+            if pandas.get("categorical")
+            else ""
+        )
         lines += [
             "",
-            f"pandas load (needed columns of every file into one DataFrame): "
-            f"{report['pandas']['load_ms'] / 1000:,.1f} s, "
-            f"{report['pandas']['frame_mb']:,.0f} MB in memory.",
+            f"pandas load (needed columns of every file into one DataFrame{how}): "
+            f"{pandas['load_ms'] / 1000:,.1f} s, {pandas['frame_mb']:,.0f} MB in memory.",
         ]
     ingest = report.get("ingest")
     if ingest:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import psutil
 
 from critmin.bench import baselines, synth
 from critmin.bench.pages import PAGES, Filters, run_page, scenarios
@@ -57,7 +58,6 @@ def machine() -> dict[str, Any]:
         cpu = platform.processor()
     import duckdb
     import pandas
-    import psutil
 
     return {
         "nproc": os.cpu_count(),
@@ -178,7 +178,9 @@ def run_benchmark(
     baseline_repeat: int = 3,
     skip: set[str] | None = None,
     progress: Callable[[str], None] = print,
+    checkpoint: Callable[[dict[str, Any]], None] = lambda report: None,
 ) -> dict[str, Any]:
+    """Run every step; `checkpoint` receives the report so far after each heavy step."""
     skip = skip or set()
     out.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
@@ -203,25 +205,39 @@ def run_benchmark(
     progress("memory: one process running every page")
     report["all_pages_process"] = all_pages_process(root)
 
+    checkpoint(report)
     if "polars" not in skip:
         progress("polars lazy scans")
         lazy = baselines.PolarsLazy(Warehouse(root))
         report["polars_lazy"] = engine_pages(lazy, baseline_repeat, answers)
     if "pandas" not in skip:
-        progress("pandas: load the table, then filter in memory")
-        load_s, app = _timed(lambda: baselines.PandasApp(Warehouse(root)))
-        report["pandas"] = {
-            "load_ms": load_s * 1000,
-            "frame_mb": app.memory_bytes / 2**20,
-            "pages": engine_pages(app, baseline_repeat, answers),
-        }
-        del app
-        gc.collect()
+        checkpoint(report)
+        # A plain-string frame takes ~100 bytes a row and twice that while concatenating;
+        # past 60% of the free memory the app would have to use categoricals.
+        rows_in = report["warehouse"]["trade_rows"]
+        free = psutil.virtual_memory().available
+        categorical = rows_in * 100 * 2 > 0.6 * free
+        if rows_in * 40 * 2 > 0.6 * free:
+            report["pandas"] = {"skipped": f"{rows_in:,} rows do not fit in memory as pandas"}
+        else:
+            how = " (strings as categoricals: plain strings would not fit)" if categorical else ""
+            progress(f"pandas: load the table{how}, then filter in memory")
+            load_s, app = _timed(lambda: baselines.PandasApp(Warehouse(root), categorical))
+            report["pandas"] = {
+                "load_ms": load_s * 1000,
+                "frame_mb": app.memory_bytes / 2**20,
+                "categorical": categorical,
+                "pages": engine_pages(app, baseline_repeat, answers),
+            }
+            del app
+            gc.collect()
+    checkpoint(report)
     if "ingest" not in skip:
         progress("ingest: a full-size BACI yearly CSV through `critmin ingest baci`")
         from critmin.bench.ingest_timing import measure_ingest
 
         report["ingest"] = measure_ingest(out)
+    checkpoint(report)
     if "app" not in skip:
         progress("app: streamlit start-up to first page in headless Chromium")
         from critmin.bench.app_startup import measure_app
