@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint demo bench load clean
+.PHONY: run test lint demo bench clean
 
 $(BIN)/critmin: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(BIN)/critmin
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --timeout 600
+	$(BIN)/pytest -n 2 --dist loadfile --timeout 600
 
 lint: $(BIN)/critmin
 	$(BIN)/ruff format .
