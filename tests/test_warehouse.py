@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from critmin.db import open_database
-from critmin.schema import SchemaError, validate_frame
+from critmin.schema import TABLES, SchemaError, validate_frame
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, WarehouseError, tree_sha256
 
@@ -88,13 +88,15 @@ def test_commit_swaps_parts_and_removes_old_versions(demo_copy):
     assert db.query("trade_years").frame["source"].to_list() == ["baci"]
 
 
-def test_orphaned_staging_directories_are_cleaned(demo_copy):
+def test_orphaned_staging_files_are_cleaned(demo_copy):
     orphan = demo_copy / "trade_flows" / "baci" / "v-20990101T000000-deadbeef"
     orphan.mkdir(parents=True)
     (orphan / "junk.parquet").write_bytes(b"x")
+    half_written = demo_copy / ".manifest.json.0badc0de.tmp"
+    half_written.write_text("{")
     with Warehouse(demo_copy).transaction():
         pass
-    assert not orphan.exists()
+    assert not orphan.exists() and not half_written.exists()
 
 
 def test_corrupt_parquet_is_named(demo_copy):
@@ -124,5 +126,6 @@ def test_trade_flows_are_partitioned_by_year_and_sorted(demo_warehouse_dir):
     assert all(f.parent.name.startswith("year=") for f in files)
     sample = pl.read_parquet(files[0])
     assert "year" not in sample.columns
-    keys = sample.select("exporter", "hs6", "importer")
-    assert keys.rows() == keys.sort("exporter", "hs6", "importer").rows()
+    order = list(TABLES["trade_flows"].sort_by)
+    keys = sample.select(order)
+    assert keys.rows() == keys.sort(order).rows()

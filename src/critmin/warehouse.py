@@ -47,7 +47,6 @@ FORMAT_VERSION = 1
 # exporter filter (exporter-first sorting left the world-market queries scanning
 # every row). 16,384 rows (8 DuckDB vectors) was the fastest of 8k/16k/123k.
 ROW_GROUP_SIZE = 16_384
-PARQUET_SORT: dict[str, tuple[str, ...]] = {"trade_flows": ("hs6", "exporter", "importer")}
 
 
 class WarehouseError(RuntimeError):
@@ -383,10 +382,10 @@ class Transaction:
 
 def write_table_files(table: str, df: pl.DataFrame, directory: Path) -> None:
     """Write a validated frame as the table's Parquet files, partitioned as the schema
-    says and sorted by PARQUET_SORT (else the schema's sort_by), so min/max statistics
+    says and sorted by the schema's sort_by, so min/max statistics
     prune by product and exporter."""
     spec = TABLES[table]
-    sort_by = PARQUET_SORT.get(table, spec.sort_by)
+    sort_by = spec.sort_by
     if sort_by:
         df = df.sort(list(sort_by))
     if spec.partition_by:

@@ -226,7 +226,6 @@ def layout_fingerprint() -> str:
     digest.update(inspect.getsource(write_table_files).encode())
     digest.update(str(warehouse.ROW_GROUP_SIZE).encode())
     digest.update(str(TABLES["trade_flows"].sort_by).encode())
-    digest.update(str(getattr(warehouse, "PARQUET_SORT", "")).encode())
     return digest.hexdigest()[:10]
 
 

@@ -39,7 +39,6 @@ import duckdb
 import polars as pl
 
 from critmin import reference
-from critmin import warehouse as warehouse_module
 from critmin.domain import HS_EDITIONS
 from critmin.ingest.common import (
     NUMERIC_ALIASES,
@@ -623,8 +622,7 @@ _RANKS = {
 
 def file_sort_order() -> tuple[str, ...]:
     """The column order of the trade_flows files, as `warehouse.write_table_files` uses."""
-    order = getattr(warehouse_module, "PARQUET_SORT", {}).get(TABLE)
-    return tuple(order or TABLES[TABLE].sort_by)
+    return TABLES[TABLE].sort_by
 
 
 def sort_key() -> str:
