@@ -29,7 +29,9 @@ def test_every_command_is_documented():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, command in sub.choices.items():  # type: ignore[union-attr]
         nested = [a for a in command._actions if a.dest == "source"]
-        names = [f"critmin {name} {s}" for s in nested[0].choices] if nested else [f"critmin {name}"]
+        names = (
+            [f"critmin {name} {s}" for s in nested[0].choices] if nested else [f"critmin {name}"]
+        )
         for full in names:
             assert full in README, full
 

@@ -36,8 +36,14 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = Path(str(resources.files("critmin") / "queries" / "sql"))
 
-__all__ = ["Database", "QueryResult", "QueryTimeout", "TableUnavailable", "load_sql",
-           "open_database"]
+__all__ = [
+    "Database",
+    "QueryResult",
+    "QueryTimeout",
+    "TableUnavailable",
+    "load_sql",
+    "open_database",
+]
 
 
 class TableUnavailable(WarehouseError):
@@ -81,8 +87,9 @@ class Database:
         for problem in self.warehouse.check():
             # Warehouse.check names each problem "<table>/<part>: ...".
             table = problem.split("/", 1)[0]
-            self.unavailable[table] = "; ".join(filter(None, [self.unavailable.get(table),
-                                                              problem]))
+            self.unavailable[table] = "; ".join(
+                filter(None, [self.unavailable.get(table), problem])
+            )
         if self.unavailable:
             log.error("unreadable tables: %s", self.unavailable)
         con = duckdb.connect(
@@ -99,8 +106,9 @@ class Database:
         con.execute("SET parquet_metadata_cache = true")
         files: list[str] = []
         for table, spec in TABLES.items():
-            paths = [] if table in self.unavailable else [
-                str(p) for p in self.warehouse.files(table)]
+            paths = (
+                [] if table in self.unavailable else [str(p) for p in self.warehouse.files(table)]
+            )
             files += paths
             columns = ", ".join(f'"{c}"' for c in spec.columns)
             if paths:
@@ -134,8 +142,10 @@ class Database:
         cursor = self.connection.cursor()
         try:
             frame = run_with_timeout(
-                cursor, self.settings.query_timeout_s,
-                lambda: cursor.sql(wrapped, params=params or None).pl(), f"{name}.sql",
+                cursor,
+                self.settings.query_timeout_s,
+                lambda: cursor.sql(wrapped, params=params or None).pl(),
+                f"{name}.sql",
             )
         finally:
             cursor.close()
@@ -152,8 +162,13 @@ def _sql_list(items: list[str]) -> str:
 
 def _empty_select(table: str) -> str:
     types = {
-        "Int32": "INTEGER", "Int64": "BIGINT", "Float64": "DOUBLE", "String": "VARCHAR",
-        "Boolean": "BOOLEAN", "Date": "DATE", "List(String)": "VARCHAR[]",
+        "Int32": "INTEGER",
+        "Int64": "BIGINT",
+        "Float64": "DOUBLE",
+        "String": "VARCHAR",
+        "Boolean": "BOOLEAN",
+        "Date": "DATE",
+        "List(String)": "VARCHAR[]",
     }
     parts = []
     for column, dtype in TABLES[table].columns.items():

@@ -40,8 +40,10 @@ class Summary:
             self.rejected[reason] += count
 
     def render(self) -> str:
-        lines = [f"{self.source}: {self.rows_in:,} rows read, {self.rows_kept:,} kept, "
-                 f"{sum(self.rejected.values()):,} rejected"]
+        lines = [
+            f"{self.source}: {self.rows_in:,} rows read, {self.rows_kept:,} kept, "
+            f"{sum(self.rejected.values()):,} rejected"
+        ]
         for reason, count in self.rejected.most_common():
             lines.append(f"  rejected {count:,}: {reason}")
         lines += [f"  note: {note}" for note in self.notes]
@@ -51,11 +53,13 @@ class Summary:
         print(self.render())
 
 
-def progress(items: Iterable[T], total: int | None = None, desc: str = "",
-             unit: str = "it") -> Iterator[T]:
+def progress(
+    items: Iterable[T], total: int | None = None, desc: str = "", unit: str = "it"
+) -> Iterator[T]:
     """A progress bar on stderr (hidden when stderr is not a terminal and not forced)."""
-    yield from tqdm(items, total=total, desc=desc, unit=unit, file=sys.stderr,
-                    disable=None, leave=False)
+    yield from tqdm(
+        items, total=total, desc=desc, unit=unit, file=sys.stderr, disable=None, leave=False
+    )
 
 
 # ISO numeric codes that CEPII BACI and UN Comtrade use in place of the ISO 3166 ones.
@@ -81,8 +85,9 @@ def iso3_by_numeric() -> dict[int, str]:
 def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
     """A polars expression mapping integer country codes to ISO3 (null if unknown)."""
     mapping = iso3_by_numeric()
-    return codes.replace_strict(list(mapping), list(mapping.values()), default=None,
-                                return_dtype=pl.String)
+    return codes.replace_strict(
+        list(mapping), list(mapping.values()), default=None, return_dtype=pl.String
+    )
 
 
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
@@ -117,8 +122,9 @@ def check_utf8(path: Path, sample_bytes: int = 1 << 20) -> None:
         ) from error
 
 
-def require_columns(path: Path, columns: Iterable[str], expected: Iterable[str],
-                    source: str) -> None:
+def require_columns(
+    path: Path, columns: Iterable[str], expected: Iterable[str], source: str
+) -> None:
     present = set(columns)
     missing = [c for c in expected if c not in present]
     if missing:
@@ -146,12 +152,15 @@ def load_country_aliases(path: Path | None = None) -> dict[str, str | None]:
     if missing:
         raise reference.ReferenceError(f"{path.name}: missing columns {sorted(missing)}")
     aliases: dict[str, str | None] = {}
-    for line, (name, iso3, reason) in enumerate(raw.select("name", "iso3", "reason").iter_rows(),
-                                               start=2):
+    for line, (name, iso3, reason) in enumerate(
+        raw.select("name", "iso3", "reason").iter_rows(), start=2
+    ):
         if not name or not reason:
             raise reference.ReferenceError(f"{path.name} line {line}: name and reason are required")
         if iso3 and not re.fullmatch(r"[A-Z]{3}", iso3):
-            raise reference.ReferenceError(f"{path.name} line {line}: iso3 {iso3!r} is not 3 letters")
+            raise reference.ReferenceError(
+                f"{path.name} line {line}: iso3 {iso3!r} is not 3 letters"
+            )
         aliases[_name_key(name)] = iso3 or None
     return aliases
 
