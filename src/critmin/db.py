@@ -118,7 +118,8 @@ class Database:
                     f"read_parquet({_sql_list(paths)}, hive_partitioning = true, "
                     f"union_by_name = true)"
                 )
-                con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")
+                # Table and column names come from schema.TABLES, paths from the manifest.
+                con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")  # noqa: S608
             else:
                 con.execute(f"CREATE VIEW {table} AS SELECT {_empty_select(table)} WHERE false")
         con.execute(f"SET allowed_paths = {_sql_list(files)}")
@@ -138,7 +139,8 @@ class Database:
                     "`critmin demo` or re-run the ingest that wrote it."
                 )
         cap = limit if limit is not None else self.settings.row_cap
-        wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"
+        # `sql` is one of our .sql files; the cap is an int. User values are bound below.
+        wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"  # noqa: S608
         cursor = self.connection.cursor()
         try:
             frame = run_with_timeout(
