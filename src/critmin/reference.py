@@ -302,6 +302,7 @@ def load_curated_deposits() -> pl.DataFrame:
     )
 
 
+@functools.cache
 def load_unit_value_ranges() -> dict[str, tuple[float, float]]:
     """Plausible unit values (USD/kg) per mineral, from unit_value_ranges.csv."""
     raw = pl.read_csv(REFERENCE_DIR / "unit_value_ranges.csv", infer_schema=False)
