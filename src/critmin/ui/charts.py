@@ -163,7 +163,7 @@ def bars(
                 alt.Tooltip(f"{value}:Q", title=value_title, format=value_format),
             ],
         )
-        .properties(height=max(120, 26 * df.height))
+        .properties(height=alt.Step(26))
     )
 
 
