@@ -72,8 +72,8 @@ def test_zip_golden_values(
     frame = flows(data_dir)
     # v thousands of USD -> USD, q tons -> kg; padded q read; codes stay strings.
     cathodes = one_flow(frame, 2017, "KAZ", "CHN", "740311")
-    assert cathodes["value_usd"] == pytest.approx(2_434_560_742.0)
-    assert cathodes["quantity_kg"] == pytest.approx(262_678_400.0)
+    assert cathodes["value_usd"] == pytest.approx(2_345_678_901.0)
+    assert cathodes["quantity_kg"] == pytest.approx(251_234_500.0)
     assert one_flow(frame, 2017, "KAZ", "RUS", "811292")["quantity_kg"] is None  # "NA"
     assert one_flow(frame, 2017, "FRA", "KAZ", "740311")["quantity_kg"] is None  # empty q
     assert one_flow(frame, 2017, "DEU", "KAZ", "260300")["value_usd"] == pytest.approx(5.0)
@@ -103,7 +103,7 @@ def test_zip_golden_values(
 def test_all_products_keeps_leading_zeros(data_dir: Path) -> None:
     assert ingest(data_dir, FIXTURES, "--all-products") == 0
     frame = flows(data_dir)
-    assert one_flow(frame, 2017, "KAZ", "CHN", "010121")["value_usd"] == pytest.approx(116_475)
+    assert one_flow(frame, 2017, "KAZ", "CHN", "010121")["value_usd"] == pytest.approx(123_456)
     assert frame.filter(pl.col("hs6") == "852352").height == 2
     # Sorted inside each year's file as warehouse.write_table_files sorts.
     year = frame.filter(pl.col("year") == 2017).drop("year")
