@@ -257,7 +257,10 @@ def _reported_sides(flows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFra
         sides.append(
             focus.with_columns(
                 (pl.col("value_usd") * pl.Series(factor)).round(0).alias("value_usd"),
-                (pl.col("quantity_kg") * pl.Series(factor)).round(1).alias("quantity_kg"),
+                # Declared weights differ a little more than values do between the two sides.
+                (pl.col("quantity_kg") * pl.Series(factor * rng.lognormal(0, 0.06, n)))
+                .round(1)
+                .alias("quantity_kg"),
                 pl.lit(side).alias("side"),
             ).filter(pl.col("value_usd") > 0)
         )
