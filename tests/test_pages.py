@@ -168,3 +168,19 @@ def test_missing_warehouse_names_the_fix(monkeypatch, tmp_path):
     at = run_page("overview")
     assert not at.exception
     assert "critmin demo --data-dir" in texts(at.error)
+
+
+def test_choices_carry_to_the_next_page_opened_from_the_sidebar(app_env):
+    at = run_page("overview")
+    at.selectbox(key="overview:country").set_value("UZB").run()
+    at.query_params.clear()  # the sidebar opens a page without the previous page's link
+    at.switch_page("pages/partners.py")
+    at.run()
+    assert_clean(at)
+    assert at.title[0].value == "Partners: where Uzbekistan's exports go"
+    assert not [w for w in at.warning if "Link problem" in str(w.value)]
+    # A link's own value wins over the carried one.
+    at.query_params["country"] = "KGZ"
+    at.switch_page("pages/mirror.py")
+    at.run()
+    assert at.title[0].value == "Reported vs mirror: Kyrgyzstan's exports"

@@ -20,10 +20,22 @@ def _key(page: str, name: str) -> str:
     return f"{page}:{name}"
 
 
+# Filters that mean the same on every page that has them: a choice made on one page is
+# carried to the next one the user opens from the sidebar (a link's own values win).
+CARRIED_KEY = "critmin:carried"
+CARRIED_FIELDS = ("country", "minerals", "year_from", "year_to")
+
+
 def bind(page: str, spec: Spec) -> dict[str, Any]:
     """Read and validate the URL; seed the widgets' state from it on first run."""
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
-    values, warnings = parse(params, spec)
+    url = {k: st.query_params.get_all(k) for k in st.query_params}
+    carried = {
+        name: value
+        for name, value in st.session_state.get(CARRIED_KEY, {}).items()
+        if name in spec.names() and name not in url
+    }
+    values, _ = parse({**carried, **url}, spec)
+    _, warnings = parse(url, spec)  # only what the link itself got wrong
     for message in warnings:
         st.warning(f"Link problem: {message}.", icon=":material/link_off:")
     for name, value in values.items():
@@ -52,6 +64,8 @@ def sync_url(page: str, spec: Spec) -> dict[str, Any]:
     existing = {k: st.query_params.get(k) for k in st.query_params}
     if existing != params:
         st.query_params.from_dict(params)
+    carried = st.session_state.setdefault(CARRIED_KEY, {})
+    carried.update({name: params[name] for name in CARRIED_FIELDS if name in params})
     return values
 
 
