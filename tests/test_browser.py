@@ -5,7 +5,9 @@ artifacts/screenshots/ for a person to look at."""
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, REPO, serve_app, wait_for_render
+from browser import REPO, serve_app, wait_for_render
+
+from critmin.headless import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

@@ -35,17 +35,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
+from critmin.headless import CHROMIUM, CHROMIUM_ARGS
+
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOOPBACK = {"127.0.0.1", "localhost"}
 # Countries of the demo warehouse; each user takes two of them (distinct for up to 20
 # users) and a year window.

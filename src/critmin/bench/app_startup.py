@@ -23,19 +23,11 @@ from typing import Any
 
 import psutil
 
+from critmin.headless import CHROMIUM, CHROMIUM_ARGS
 from critmin.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CONTENT = (
     '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], '
     '[data-testid="stDeckGlJsonChart"], [data-testid="stDataFrame"], '
