@@ -307,15 +307,13 @@ def write_reference_tables(tx: Transaction) -> None:
     tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
     for name, licence, citation in REFERENCE_PROVENANCE:
         tx.add_provenance(
-            Provenance(
+            Provenance.without_file(
                 source=name,
                 release="bundled",
-                file_name=name,
-                size_bytes=0,
-                sha256="",
+                table="reference",
                 licence=licence,
                 citation=citation,
-                table="reference",
+                file_name=name,
             )
         )
 
@@ -369,27 +367,22 @@ def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
             release="MCS 2026",
         )
         tx.add_provenance(
-            Provenance(
+            Provenance.without_file(
                 source="demo",
                 release=DEMO_RELEASE,
-                file_name="(generated)",
-                size_bytes=0,
-                sha256="",
+                table="trade_flows",
                 licence="MIT (this project)",
                 citation="Synthetic flows shaped like CEPII BACI; not real trade data",
-                table="trade_flows",
             )
         )
         tx.add_provenance(
-            Provenance(
+            Provenance.without_file(
                 source="usgs_mcs_curated",
                 release="MCS 2026",
-                file_name="(quoted)",
-                size_bytes=0,
-                sha256="",
+                table="production",
                 licence="Public domain (USGS)",
                 citation=PRODUCTION_CITATION,
-                table="production",
+                file_name="(quoted)",
             )
         )
     log.info("demo warehouse built in %s (%d flows)", data_dir, flows.height)

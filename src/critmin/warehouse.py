@@ -78,6 +78,30 @@ class Provenance:
             **fields,
         )
 
+    @classmethod
+    def without_file(
+        cls,
+        *,
+        source: str,
+        release: str,
+        table: str,
+        licence: str,
+        citation: str,
+        file_name: str = "(generated)",
+    ) -> Provenance:
+        """A record for data that did not come from a downloaded file (generated,
+        bundled with a package, or quoted by hand)."""
+        return cls(
+            source=source,
+            release=release,
+            file_name=file_name,
+            size_bytes=0,
+            sha256="",
+            licence=licence,
+            citation=citation,
+            table=table,
+        )
+
 
 @dataclass
 class Part:
