@@ -32,7 +32,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     warehouse = Warehouse(data_dir)
     if args.if_missing and warehouse.exists():
         print(f"Warehouse already present at {data_dir}; keeping it.")
-        return 0
+        # A warehouse from an earlier version of critmin gets its derived tables here.
+        return cmd_reindex(args)
     if args.if_missing and not args.data_dir and not load_settings().data_dir_is_default:
         # CRITMIN_DATA_DIR names a warehouse of the user's own: never fill it with the demo
         # unasked; the app explains what is missing.
@@ -70,6 +71,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     warehouse = Warehouse(_data_dir(args))
     rows = warehouse.table_summary()
     problems = warehouse.check(verify_checksums=args.verify)
+    from critmin import derive
+
+    stale = derive.stale(warehouse)
     if args.json:
         print(
             json.dumps(
@@ -78,6 +82,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "tables": rows,
                     "provenance": [p.__dict__ for p in warehouse.provenance()],
                     "problems": problems,
+                    "stale": stale,
                 },
                 indent=2,
             )
@@ -87,7 +92,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_status(warehouse)
         for problem in problems:
             print(f"PROBLEM: {problem}")
+        for line in stale:
+            print(f"NOTE: {line}; `critmin reindex` rewrites it (pages are slower until then)")
     return 1 if problems else 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from critmin import derive
+
+    warehouse = Warehouse(_data_dir(args))
+    warehouse.manifest()  # a clear error if there is no warehouse
+    done = derive.reindex(warehouse, progress=lambda line: print(f"  {line}", flush=True))
+    if done:
+        print("Derived tables rewritten:")
+        for line in done:
+            print(f"  {line}")
+    else:
+        print("Derived tables are up to date.")
+    return 0
 
 
 def _ingest(module: str) -> Callable[[argparse.Namespace], int]:
@@ -115,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-missing", action="store_true", help="do nothing if one exists")
     demo.add_argument("--force", action="store_true", help="replace real trade data too")
     demo.set_defaults(handler=cmd_demo)
+
+    reindex = commands.add_parser(
+        "reindex", help="rewrite the derived tables the pages read (after an upgrade)"
+    )
+    reindex.set_defaults(handler=cmd_reindex)
 
     status = commands.add_parser("status", help="what the warehouse holds")
     status.add_argument("--json", action="store_true", help="machine-readable output")

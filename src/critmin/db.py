@@ -1,4 +1,4 @@
-"""DuckDB over the warehouse: one connection per process, a cursor per query.
+"""DuckDB over the warehouse: one connection per process, one cursor per running query.
 
 The connection holds only views over the warehouse's Parquet files. Once the
 views exist it is locked down: external access is off except for the exact
@@ -16,6 +16,7 @@ query that reads it raises `TableUnavailable`, naming the file.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 from dataclasses import dataclass
@@ -27,7 +28,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from critmin.hardening.sandbox import GuardedConnection, QueryTimeout, run_with_timeout
+from critmin import derive
+from critmin.hardening.sandbox import (
+    GuardedConnection,
+    GuardedCursor,
+    QueryTimeout,
+    run_with_timeout,
+)
 from critmin.schema import TABLES
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, WarehouseError
@@ -79,8 +86,11 @@ class Database:
         self.warehouse = warehouse
         self.settings = settings
         self._lock = threading.Lock()
+        self._idle: queue.SimpleQueue[GuardedCursor] = queue.SimpleQueue()
         # table -> what is wrong with its files; such tables are empty views.
         self.unavailable: dict[str, str] = {}
+        # What users should know about the warehouse as opened (shown on About).
+        self.notes: list[str] = []
         self.connection = GuardedConnection(self._connect())
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -101,16 +111,33 @@ class Database:
             },
         )
         # Keep parsed Parquet footers between queries: each query re-binds the views,
-        # and re-reading every file's footer doubled small queries' time
-        # (docs/performance.md). Not accepted in `config` (parquet loads later).
-        con.execute("SET parquet_metadata_cache = true")
+        # and re-reading every file's footer made small queries 4x slower
+        # (docs/performance.md). GLOBAL, or the cursors the queries run on do not see
+        # it; not accepted in `config` (parquet loads later).
+        con.execute("SET GLOBAL parquet_metadata_cache = true")
         files: list[str] = []
+        stale = derive.stale(self.warehouse)
+        if stale:
+            log.warning("derived tables out of date (%s): run `critmin reindex`", "; ".join(stale))
+            self.notes.append(
+                "The warehouse's derived tables are out of date ("
+                + "; ".join(stale)
+                + "), so pages compute them from trade_flows at every query: correct, but "
+                "slower. Run `critmin reindex` to write them."
+            )
         for table, spec in TABLES.items():
             paths = (
                 [] if table in self.unavailable else [str(p) for p in self.warehouse.files(table)]
             )
-            files += paths
             columns = ", ".join(f'"{c}"' for c in spec.columns)
+            if spec.derived_from and (
+                table in self.unavailable or any(p.startswith(f"{table}/") for p in stale)
+            ):
+                # Same rows, computed from the views of what the table derives from.
+                self.unavailable.pop(table, None)
+                con.execute(f"CREATE VIEW {table} AS {derive.fallback_view_sql(table)}")
+                continue
+            files += paths
             if paths:
                 # File paths come from our own manifest, never from a user; DuckDB
                 # does not accept parameters in DDL.
@@ -141,7 +168,7 @@ class Database:
         cap = limit if limit is not None else self.settings.row_cap
         # `sql` is one of our .sql files; the cap is an int. User values are bound below.
         wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"  # noqa: S608
-        cursor = self.connection.cursor()
+        cursor = self._take_cursor()
         try:
             frame = run_with_timeout(
                 cursor,
@@ -149,10 +176,21 @@ class Database:
                 lambda: cursor.sql(wrapped, params=params or None).pl(),
                 f"{name}.sql",
             )
-        finally:
-            cursor.close()
+        except BaseException:
+            cursor.close()  # an interrupted or failed cursor is not reused
+            raise
+        self._idle.put(cursor)
         truncated = frame.height > cap
         return QueryResult(frame.head(cap) if truncated else frame, truncated, name)
+
+    def _take_cursor(self) -> GuardedCursor:
+        """An idle cursor, or a new one. A cursor serves one query at a time, in one
+        thread; it is kept for the next query because a new DuckDB cursor re-binds
+        the views' files on its first query (50 ms at 30 files, docs/performance.md)."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self.connection.cursor()
 
     def interrupt(self) -> None:
         self.connection.interrupt()

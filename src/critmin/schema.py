@@ -33,6 +33,8 @@ class Table:
     partition_by: str | None = None  # written as hive partitions, not stored in the files
     sort_by: tuple[str, ...] = ()
     description: str = ""
+    # Tables computed from others at every change (critmin.derive), never loaded.
+    derived_from: tuple[str, ...] = ()
 
     @property
     def file_columns(self) -> list[str]:
@@ -184,8 +186,47 @@ TABLES: dict[str, Table] = {
             sort_by=("date",),
             description="Policy events marked on time series.",
         ),
+        Table(
+            "mineral_flows",
+            {
+                "mineral": pl.String(),
+                "year": pl.Int32(),
+                "hs_edition": pl.String(),
+                "hs6": pl.String(),
+                "exporter": pl.String(),
+                "importer": pl.String(),
+                "value_usd": pl.Float64(),
+                "quantity_kg": pl.Float64(),
+                "source": pl.String(),
+                "side": pl.String(),
+                "release": pl.String(),
+            },
+            nullable=frozenset({"quantity_kg"}),
+            # Pages ask for a few minerals and usually one exporter.
+            sort_by=("mineral", "exporter", "importer", "year", "hs6", "side", "source"),
+            description="Derived: the trade flows of the mineral baskets' codes, one row per "
+            "flow and mineral, rebuilt whenever trade_flows or mineral_baskets change.",
+            derived_from=("trade_flows", "mineral_baskets"),
+        ),
+        Table(
+            "trade_summary",
+            {
+                "year": pl.Int32(),
+                "hs_edition": pl.String(),
+                "source": pl.String(),
+                "side": pl.String(),
+                "release": pl.String(),
+                "flows": pl.Int64(),
+            },
+            sort_by=("year", "hs_edition", "source", "side", "release"),
+            description="Derived: trade flows counted per year, HS edition, source, side and "
+            "release, rebuilt whenever trade_flows changes.",
+            derived_from=("trade_flows",),
+        ),
     ]
 }
+
+DERIVED_TABLES = [name for name, table in TABLES.items() if table.derived_from]
 
 
 def validate_frame(table: str, df: pl.DataFrame, where: str = "") -> pl.DataFrame:

@@ -115,6 +115,9 @@ class Part:
     checksum: str
     files: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    # For a derived table's part: a digest of the parts it was computed from
+    # (critmin.derive); empty for data loaded from a source.
+    inputs: str = ""
 
 
 def _now() -> str:
@@ -323,7 +326,14 @@ class Transaction:
         return self.set_part(table, part, directory, source=source, release=release)
 
     def set_part(
-        self, table: str, part: str, directory: Path, *, source: str, release: str
+        self,
+        table: str,
+        part: str,
+        directory: Path,
+        *,
+        source: str,
+        release: str,
+        inputs: str = "",
     ) -> Part:
         """Register files written into `directory` as the new version of a part."""
         spec = TABLES[table]
@@ -356,6 +366,7 @@ class Transaction:
             checksum=tree_sha256(directory),
             files=[str(p.relative_to(self.root)) for p in files],
             years=sorted(y for y in years if y is not None),
+            inputs=inputs,
         )
         self._new[(table, part)] = entry
         return entry
@@ -363,10 +374,25 @@ class Transaction:
     def drop_part(self, table: str, part: str) -> None:
         self._drop.add((table, part))
 
+    def final_parts(self, table: str) -> dict[str, Part]:
+        """A table's parts as they will be once this transaction commits."""
+        parts = self.warehouse.parts(table) if self.warehouse.exists() else {}
+        for dropped_table, name in self._drop:
+            if dropped_table == table:
+                parts.pop(name, None)
+        for (new_table, name), entry in self._new.items():
+            if new_table == table:
+                parts[name] = entry
+        return parts
+
     def add_provenance(self, record: Provenance) -> None:
         self._provenance.append(record)
 
     def _commit(self) -> None:
+        # Derived tables follow what they derive from in the same swap (critmin.derive).
+        from critmin import derive
+
+        derive.refresh(self)
         manifest: dict[str, Any] = (
             self.warehouse.manifest()
             if self.warehouse.exists()

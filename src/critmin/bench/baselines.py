@@ -4,8 +4,10 @@
 trade_flows Parquet file into one pandas DataFrame once (what `st.cache_data`
 would keep) and filters and groups it in memory per request. `PolarsLazy`
 builds a `pl.scan_parquet` (hive partitioning) plan per request over the same
-files. Both return polars frames with the columns of the SQL queries, so
-`compare` can check the three approaches give the same numbers.
+files; with `derived=True` it scans the derived `mineral_flows` files the app's
+queries read instead, so the engines are compared on identical Parquet. All
+return polars frames with the columns of the SQL queries, so `compare` can
+check the approaches give the same numbers.
 """
 
 from __future__ import annotations
@@ -190,9 +192,11 @@ class PandasApp:
 class PolarsLazy:
     """Lazy scans of the same Parquet files, one plan per request."""
 
-    def __init__(self, warehouse: Warehouse):
+    def __init__(self, warehouse: Warehouse, derived: bool = False):
         self.warehouse = warehouse
+        self.derived = derived
         self.flow_files = [str(p) for p in warehouse.files("trade_flows")]
+        self.derived_files = [str(p) for p in warehouse.files("mineral_flows")]
 
     def _scan(self, table: str) -> pl.LazyFrame:
         return pl.scan_parquet([str(p) for p in self.warehouse.files(table)])
@@ -208,16 +212,21 @@ class PolarsLazy:
         )
 
     def _flows(self, f: Filters, *, exporter: bool = True, side: bool = True) -> pl.LazyFrame:
-        selection = self._selection(f).collect()
-        lf = self._flows_scan().filter(
-            pl.col("year").is_between(f.year_from, f.year_to),
-            pl.col("hs6").is_in(selection["hs6"].unique().implode()),
-        )
+        if self.derived:
+            lf = (
+                pl.scan_parquet(self.derived_files)
+                .filter(pl.col("mineral").is_in(list(f.minerals)))
+                .rename({"mineral": "series"})
+            )
+        else:
+            selection = self._selection(f).collect()
+            lf = self._flows_scan().filter(pl.col("hs6").is_in(selection["hs6"].unique().implode()))
+        lf = lf.filter(pl.col("year").is_between(f.year_from, f.year_to))
         if exporter:
             lf = lf.filter(pl.col("exporter") == f.exporter)
         if side:
             lf = lf.filter(pl.col("side") == f.side)
-        return lf.join(selection.lazy(), on=["hs6", "hs_edition"])
+        return lf if self.derived else lf.join(selection.lazy(), on=["hs6", "hs_edition"])
 
     @staticmethod
     def _sum(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:

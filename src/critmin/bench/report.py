@@ -39,15 +39,18 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
     warm = report["duckdb_warm"]["pages"]
     cold = report.get("duckdb_cold", {})
     lazy = report.get("polars_lazy", {})
+    same = report.get("polars_lazy_derived", {})
     pandas = report.get("pandas", {}).get("pages") or {}
     rows = []
     for key in warm:
         w = warm[key]
         c = cold.get(key, {})
         lz = lazy.get(key, {})
+        sm = same.get(key, {})
         pd_ = pandas.get(key, {})
         ratio_pd = pd_.get("median_ms", 0) / w["median_ms"] if pd_ else None
         ratio_pl = lz.get("median_ms", 0) / w["median_ms"] if lz else None
+        ratio_sm = sm.get("median_ms", 0) / w["median_ms"] if sm else None
         rows.append(
             [
                 key,
@@ -57,8 +60,10 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
                 _ms(c.get("median_ms")),
                 _ms(c.get("p95_ms")),
                 _ms(lz.get("median_ms")),
+                _ms(sm.get("median_ms")),
                 _ms(pd_.get("median_ms")),
                 f"{ratio_pl:.1f}x" if ratio_pl else "-",
+                f"{ratio_sm:.2f}x" if ratio_sm else "-",
                 f"{ratio_pd:.0f}x" if ratio_pd else "-",
             ]
         )
@@ -68,7 +73,6 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
 def targets(report: dict[str, Any]) -> list[list[str]]:
     warm = report["duckdb_warm"]["pages"]
     cold = report.get("duckdb_cold", {})
-    lazy = report.get("polars_lazy", {})
     pandas = report.get("pandas", {}).get("pages") or {}
     out = []
     worst_warm = max(warm.items(), key=lambda kv: kv[1]["p95_ms"])
@@ -99,15 +103,17 @@ def targets(report: dict[str, Any]) -> list[list[str]]:
                 _ok(low[1] >= TARGETS["pandas_ratio"]),
             ]
         )
-    if lazy:
+    for engine, label in (
+        ("polars_lazy", ">= as fast as polars lazy scans of trade_flows"),
+        ("polars_lazy_derived", ">= as fast as polars lazy scans of the same derived files"),
+    ):
+        lazy = report.get(engine, {})
+        if not lazy:
+            continue
         ratios = {k: lazy[k]["median_ms"] / warm[k]["median_ms"] for k in lazy}
         low = min(ratios.items(), key=lambda kv: kv[1])
         out.append(
-            [
-                ">= as fast as polars lazy scans",
-                f"lowest {low[0]}: {low[1]:.1f}x",
-                _ok(low[1] >= TARGETS["polars_ratio"]),
-            ]
+            [label, f"lowest {low[0]}: {low[1]:.2f}x", _ok(low[1] >= TARGETS["polars_ratio"])]
         )
     app = report.get("app", {})
     if app and not app.get("skipped"):
@@ -164,7 +170,16 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"Warehouse: {w['trade_files']} trade Parquet files, {w['row_groups']:,} row groups, "
         f"{w['trade_mb']:,.0f} MB"
-        + (f"; generated in {w['generated_s']:.0f} s." if w.get("generated_s") else " (cached)."),
+        + (f"; generated in {w['generated_s']:.0f} s." if w.get("generated_s") else " (cached).")
+        + "".join(
+            f" Derived {table}: {d['rows']:,} rows in {d['files']} file(s), {d['mb']:,.1f} MB."
+            for table, d in w.get("derived", {}).items()
+        )
+        + (
+            f" Computing every derived part from scratch: {w['derive_s']:.1f} s."
+            if w.get("derive_s") is not None
+            else ""
+        ),
         "",
         "## Targets",
         "",
@@ -174,8 +189,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "Warm: repeated in one process after one untimed run. Cold: a new Python process "
         "that imports critmin, opens the warehouse and runs the page once (spawn to exit). "
-        "Ratios compare medians with DuckDB warm. A `st.cache_data` hit costs unpickling the "
-        "page's stored frames (measured here as pickle.loads).",
+        "Ratios compare medians with DuckDB warm. pandas and the first polars column answer "
+        "from trade_flows, as an app without derived tables would; the second polars column "
+        "scans the same derived mineral_flows files as DuckDB (engine against engine). A "
+        "`st.cache_data` hit costs unpickling the page's stored frames (measured here as "
+        "pickle.loads).",
         "",
         *_table(
             [
@@ -186,8 +204,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                 "cold p50",
                 "cold p95",
                 "polars lazy p50",
+                "polars lazy, derived files p50",
                 "pandas filter p50",
                 "vs polars",
+                "vs polars, derived files",
                 "vs pandas",
             ],
             page_rows(report),
@@ -209,7 +229,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"page of both filter states: {report['all_pages_process']['peak_rss_mb']:,.0f} MB.",
         "",
     ]
-    for engine, label in (("polars_lazy", "polars lazy"), ("pandas", "pandas")):
+    for engine, label in (
+        ("polars_lazy", "polars lazy"),
+        ("polars_lazy_derived", "polars lazy on the derived files"),
+        ("pandas", "pandas"),
+    ):
         data = report.get(engine)
         if not data:
             continue

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from critmin import reference, warehouse
+from critmin import derive, reference, warehouse
 from critmin.demo import production_facts, write_reference_tables
 from critmin.domain import C5, FIRST_YEAR, latest_full_year
 from critmin.schema import TABLES, validate_frame
@@ -286,6 +286,8 @@ def ensure_warehouse(out: Path, rows: int, seed: int = DEFAULT_SEED) -> tuple[Pa
     directory and the generation time (None when it came from the cache)."""
     root = warehouse_dir(out, rows, seed)
     if Warehouse(root).exists():
+        # A warehouse cached by an earlier version gets current derived tables.
+        derive.reindex(Warehouse(root))
         return root, None
     _, seconds = build_warehouse(root, rows, seed)
     return root, seconds

@@ -3,13 +3,12 @@
 -- Output: year, series, hs_edition, hs6, description, exporter, importer, value_usd,
 -- quantity_kg, unit_value_usd_per_kg, side, source, release.
 WITH
--- include: selection
-SELECT f.year::INTEGER AS year, s.series, f.hs_edition, f.hs6, p.description,
+-- include: selected
+SELECT f.year::INTEGER AS year, f.series, f.hs_edition, f.hs6, p.description,
        f.exporter, f.importer, f.value_usd, f.quantity_kg,
        f.value_usd / nullif(f.quantity_kg, 0) AS unit_value_usd_per_kg,
        f.side, f.source, f.release
-FROM trade_flows AS f
-JOIN selection AS s ON f.hs6 = s.hs6 AND f.hs_edition = s.hs_edition
+FROM selected AS f
 LEFT JOIN products AS p ON p.hs6 = f.hs6 AND p.hs_edition = f.hs_edition
 WHERE (len($exporters) = 0 OR list_contains($exporters, f.exporter))
   AND (len($importers) = 0 OR list_contains($importers, f.importer))

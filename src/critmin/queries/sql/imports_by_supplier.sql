@@ -3,12 +3,11 @@
 -- $codes, $year_from, $year_to, $side.
 -- Output: year, series, supplier, value_usd, quantity_kg.
 WITH
--- include: selection
-SELECT f.year::INTEGER AS year, s.series, f.exporter AS supplier,
+-- include: selected
+SELECT f.year::INTEGER AS year, f.series, f.exporter AS supplier,
        sum(f.value_usd) AS value_usd,
        sum(f.quantity_kg) AS quantity_kg
-FROM trade_flows AS f
-JOIN selection AS s ON f.hs6 = s.hs6 AND f.hs_edition = s.hs_edition
+FROM selected AS f
 WHERE list_contains($importers, f.importer)
   AND NOT list_contains($importers, f.exporter)
   AND f.year BETWEEN $year_from AND $year_to

@@ -3,11 +3,10 @@
 -- Parameters: $exporter, $minerals, $codes, $year_from, $year_to.
 -- Output: year, series, partner, side, source, value_usd.
 WITH
--- include: selection
-SELECT f.year::INTEGER AS year, s.series, f.importer AS partner, f.side, f.source,
+-- include: selected
+SELECT f.year::INTEGER AS year, f.series, f.importer AS partner, f.side, f.source,
        sum(f.value_usd) AS value_usd
-FROM trade_flows AS f
-JOIN selection AS s ON f.hs6 = s.hs6 AND f.hs_edition = s.hs_edition
+FROM selected AS f
 WHERE f.exporter = $exporter
   AND f.year BETWEEN $year_from AND $year_to
 GROUP BY ALL
