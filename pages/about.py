@@ -18,11 +18,14 @@ page.data_banner(ref)
 st.markdown(f"Warehouse: `{data_dir}` (set `CRITMIN_DATA_DIR` to use another).")
 
 st.subheader("What is loaded")
+for note in data.database().notes:
+    st.warning(note, icon=":material/speed:")
 coverage = pl.DataFrame(warehouse.table_summary())
 st.dataframe(coverage, hide_index=True, width="stretch")
 st.caption(
     "One row per table and source (part). Checksums are SHA-256 of the part's files; "
-    "`critmin status --verify` re-computes them."
+    "`critmin status --verify` re-computes them. Parts whose source is *derived* are "
+    "computed from trade_flows and the mineral baskets whenever those change."
 )
 
 st.subheader("Sources, licences and citations")

@@ -9,7 +9,7 @@ from polars.testing import assert_frame_equal
 
 from critmin import derive, queries
 from critmin.cli import main as critmin
-from critmin.db import open_database
+from critmin.db import TableUnavailable, open_database, specialise
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, tree_sha256
 
@@ -184,3 +184,33 @@ def test_every_cursor_keeps_parquet_footers_cached(demo_warehouse_dir):
     cursor = db.connection.cursor()
     setting = cursor.sql("SELECT current_setting('parquet_metadata_cache')").fetchall()
     assert setting == [(True,)]
+
+
+def test_basket_pages_keep_working_when_a_trade_file_is_damaged(demo_copy):
+    # Basket queries read mineral_flows only; codes chosen directly need trade_flows.
+    warehouse = Warehouse(demo_copy)
+    damaged = warehouse.files("trade_flows")[0]
+    damaged.write_bytes(b"not parquet")
+    db = open_database(settings(demo_copy))
+    assert "trade_flows" in db.unavailable
+    out = queries.exports_by_series(db, "KAZ", ["gallium"], [], 2012, 2024).frame
+    assert out.height > 0 and set(out["series"]) == {"gallium"}
+    with pytest.raises(TableUnavailable, match=damaged.parent.name):
+        queries.exports_by_series(db, "KAZ", ["gallium"], ["283329"], 2012, 2024)
+
+
+def test_optional_blocks_are_dropped_with_their_parameter():
+    sql = (
+        "-- q: uses $codes in a comment\n"
+        "SELECT 1 WHERE list_contains($minerals, 'a')\n"
+        "    -- only with $codes\n"
+        "    UNION ALL SELECT 2 FROM trade_flows WHERE list_contains($codes, 'b')\n"
+        "    -- end\n"
+    )
+    text, params = specialise(sql, {"minerals": ["a"], "codes": []})
+    assert "trade_flows" not in text and params == {"minerals": ["a"]}
+    text, params = specialise(sql, {"minerals": [], "codes": ["b"]})
+    assert "UNION ALL SELECT 2 FROM trade_flows" in text and params == {
+        "minerals": [],
+        "codes": ["b"],
+    }

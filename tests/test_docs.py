@@ -40,3 +40,10 @@ def test_every_setting_is_documented():
     code = "\n".join(p.read_text() for p in (REPO / "src" / "critmin").rglob("*.py"))
     for variable in sorted(set(re.findall(r'"((?:CRITMIN|COMTRADE)_[A-Z_]+)"', code))):
         assert variable in README, variable
+
+
+def test_every_table_is_described():
+    from critmin.schema import TABLES
+
+    for table in TABLES:
+        assert f"| `{table}` |" in README, table

@@ -79,6 +79,35 @@ def load_sql(name: str) -> str:
     return "\n".join(lines)
 
 
+_OPTIONAL_BLOCK = re.compile(r"^[ \t]*-- only with \$(\w+)\n(.*?)^[ \t]*-- end\n", re.M | re.S)
+
+
+def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Drop each `-- only with $name` ... `-- end` block of a query whose list
+    parameter `name` is empty, and the parameter with it.
+
+    A block that reads a big table for an optional filter (codes chosen directly
+    read trade_flows) costs its binding even when the filter selects nothing:
+    7 ms of a 15 ms query at 100 million rows (docs/performance.md)."""
+    dropped: set[str] = set()
+
+    def keep(block: re.Match[str]) -> str:
+        if params.get(block.group(1)):
+            return block.group(2)
+        dropped.add(block.group(1))
+        return ""
+
+    sql = _OPTIONAL_BLOCK.sub(keep, sql)
+    code = _code(sql)
+    unused = {name for name in dropped if not re.search(rf"\${name}\b", code)}
+    return sql, {k: v for k, v in params.items() if k not in unused}
+
+
+def _code(sql: str) -> str:
+    """The SQL without its comments (our files put no `--` inside strings)."""
+    return re.sub(r"--[^\n]*", "", sql)
+
+
 class Database:
     """Read-only access to one warehouse."""
 
@@ -158,9 +187,9 @@ class Database:
 
     def query(self, name: str, limit: int | None = None, **params: Any) -> QueryResult:
         """Run queries/sql/<name>.sql with bound parameters; cap the rows at `limit`."""
-        sql = load_sql(name)
+        sql, params = specialise(load_sql(name), params)
         for table, problem in self.unavailable.items():
-            if re.search(rf"\b{table}\b", sql):
+            if re.search(rf"\b{table}\b", _code(sql)):
                 raise TableUnavailable(
                     f"The {table} table cannot be read ({problem}). Rebuild it with "
                     "`critmin demo` or re-run the ingest that wrote it."
