@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from critmin.db import SQL_DIR, load_sql
+from critmin.db import SQL_DIR, query_variants
 from critmin.hardening.sandbox import GuardedCursor
 from critmin.settings import load_settings
 
@@ -59,7 +59,7 @@ HOSTILE_LINKS = {
     },
 }
 WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT \d+", re.DOTALL)
-STATIC_TEXTS = {load_sql(p.stem) for p in SQL_DIR.glob("*.sql")}
+STATIC_TEXTS = {text for p in SQL_DIR.glob("*.sql") for text in query_variants(p.stem)}
 
 
 @pytest.fixture

@@ -103,6 +103,17 @@ def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return sql, {k: v for k, v in params.items() if k not in unused}
 
 
+def query_variants(name: str) -> set[str]:
+    """Every SQL text queries/sql/<name>.sql can run: one per combination of its
+    optional blocks. Parameter values never change the text beyond that."""
+    sql = load_sql(name)
+    names = sorted(set(re.findall(r"-- only with \$(\w+)", sql)))
+    return {
+        specialise(sql, {n: ["x"] if (mask >> i) & 1 else [] for i, n in enumerate(names)})[0]
+        for mask in range(2 ** len(names))
+    }
+
+
 def _code(sql: str) -> str:
     """The SQL without its comments (our files put no `--` inside strings)."""
     return re.sub(r"--[^\n]*", "", sql)

@@ -32,6 +32,7 @@ import duckdb
 
 from critmin.schema import DERIVED_TABLES, TABLES, SchemaError
 from critmin.settings import load_settings
+from critmin.warehouse import ROW_GROUP_SIZE as TRADE_ROW_GROUP_SIZE
 from critmin.warehouse import Part, Transaction, Warehouse
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,10 @@ log = logging.getLogger(__name__)
 TRADE = "trade_flows"
 BASKETS = "mineral_baskets"
 SOURCE = "derived"
-# Small row groups: a page's exporter is a few hundred rows of its minerals, and
-# min/max statistics on (mineral, exporter) skip the rest. Chosen with
-# `python -m critmin.bench` (docs/performance.md).
-ROW_GROUP_SIZE = 4_096
+# The trade files' row-group size: a page's exporter is a few hundred rows of its
+# minerals, and min/max statistics on (mineral, exporter) skip the rest. 1,024 and
+# 4,096 rows were no faster at 100 million trade rows (docs/performance.md).
+ROW_GROUP_SIZE = TRADE_ROW_GROUP_SIZE
 
 # One definition of each derived table, as a SELECT over `{trade}` and `{baskets}`:
 # materialised from the parts' files by `refresh`, or run over the app's views when

@@ -103,17 +103,30 @@ def targets(report: dict[str, Any]) -> list[list[str]]:
                 _ok(low[1] >= TARGETS["pandas_ratio"]),
             ]
         )
-    for engine, label in (
-        ("polars_lazy", ">= as fast as polars lazy scans of trade_flows"),
-        ("polars_lazy_derived", ">= as fast as polars lazy scans of the same derived files"),
-    ):
-        lazy = report.get(engine, {})
-        if not lazy:
-            continue
+    lazy = report.get("polars_lazy", {})
+    if lazy:
         ratios = {k: lazy[k]["median_ms"] / warm[k]["median_ms"] for k in lazy}
         low = min(ratios.items(), key=lambda kv: kv[1])
         out.append(
-            [label, f"lowest {low[0]}: {low[1]:.2f}x", _ok(low[1] >= TARGETS["polars_ratio"])]
+            [
+                ">= as fast as the polars-lazy approach (scans of the trade Parquet per request)",
+                f"lowest {low[0]}: {low[1]:.1f}x",
+                _ok(low[1] >= TARGETS["polars_ratio"]),
+            ]
+        )
+    same = report.get("polars_lazy_derived", {})
+    if same:
+        # Not a target: the same derived files read by both engines, to show what the
+        # layout gives and what the engine gives (docs/performance.md).
+        ratios = {k: same[k]["median_ms"] / warm[k]["median_ms"] for k in same}
+        low = min(ratios.items(), key=lambda kv: kv[1])
+        high = max(ratios.values())
+        out.append(
+            [
+                "for reference, engine against engine: polars lazy on the same derived files",
+                f"DuckDB at {low[1]:.2f}x to {high:.2f}x polars' speed (lowest {low[0]})",
+                "met" if low[1] >= TARGETS["polars_ratio"] else "polars faster",
+            ]
         )
     app = report.get("app", {})
     if app and not app.get("skipped"):
