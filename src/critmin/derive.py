@@ -92,9 +92,13 @@ def stale(warehouse: Warehouse) -> list[str]:
     return problems
 
 
-def refresh(tx: Transaction, progress: Callable[[str], None] = log.info) -> list[str]:
-    """Recompute, within `tx`, the derived parts its changes made out of date; return
-    what was done, one line per part."""
+def refresh(
+    tx: Transaction,
+    progress: Callable[[str], None] = log.info,
+    damaged: frozenset[tuple[str, str]] = frozenset(),
+) -> list[str]:
+    """Recompute, within `tx`, the derived parts its changes made out of date (and the
+    `damaged` (table, part) pairs); return what was done, one line per part."""
     trade = tx.final_parts(TRADE)
     baskets = tx.final_parts(BASKETS)
     done = []
@@ -106,7 +110,7 @@ def refresh(tx: Transaction, progress: Callable[[str], None] = log.info) -> list
                 done.append(f"{table}/{name}: dropped with its trade part")
         for name, part in trade.items():
             key = expected_inputs(table, part, baskets)
-            if name in derived and derived[name].inputs == key:
+            if name in derived and derived[name].inputs == key and (table, name) not in damaged:
                 continue
             progress(f"deriving {table}/{name} from {part.rows:,} trade rows")
             directory = tx.new_part_dir(table, name)
@@ -192,9 +196,22 @@ def fallback_view_sql(table: str) -> str:
     return f"SELECT {columns} FROM ({select})"  # noqa: S608 - schema names only
 
 
+def damaged_parts(warehouse: Warehouse) -> frozenset[tuple[str, str]]:
+    """Derived (table, part) pairs whose files are missing or unreadable."""
+    pairs = set()
+    for problem in warehouse.check():
+        # Warehouse.check names each problem "<table>/<part>: ...".
+        table, _, rest = problem.partition("/")
+        if table in DERIVED_TABLES:
+            pairs.add((table, rest.split(":", 1)[0]))
+    return frozenset(pairs)
+
+
 def reindex(warehouse: Warehouse, progress: Callable[[str], None] = log.info) -> list[str]:
-    """Bring the derived tables up to date (nothing is written if they are)."""
-    if not stale(warehouse):
+    """Bring the derived tables up to date and rewrite damaged ones (nothing is
+    written if all are current and readable)."""
+    damaged = damaged_parts(warehouse)
+    if not stale(warehouse) and not damaged:
         return []
     with warehouse.transaction() as tx:
-        return refresh(tx, progress)
+        return refresh(tx, progress, damaged)
