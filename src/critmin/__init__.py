@@ -2,8 +2,9 @@
 
 Data flow, one direction (the folder layout follows it):
 
-    ingest/ (raw public files)  ->  warehouse (Parquet + manifest)
-        ->  db.py (DuckDB views, one connection, cursor per query)
+    ingest/ (raw public files)  ->  warehouse (Parquet + manifest; derive.py adds
+        the derived tables the pages read, in the same transaction)
+        ->  db.py (DuckDB views, one connection, one cursor per running query)
         ->  queries/ (typed functions returning polars)  ->  ui/ + pages/
 """
 
