@@ -174,7 +174,7 @@ class Database:
                 table in self.unavailable or any(p.startswith(f"{table}/") for p in stale)
             ):
                 # Same rows, computed from the views of what the table derives from.
-                if problem := self.unavailable.pop(table, None):
+                if problem := self.unavailable.pop(table, ""):
                     self.notes.append(
                         f"The derived {table} table cannot be read ({problem}), so pages "
                         "compute it from trade_flows at every query: correct, but slower. "

@@ -306,6 +306,8 @@ class Transaction:
         self._drop: set[tuple[str, str]] = set()
         self._provenance: list[Provenance] = []
         self._staged_dirs: list[Path] = []
+        # What the commit recomputed in the derived tables, one line per part.
+        self.derived: list[str] = []
 
     def new_part_dir(self, table: str, part: str) -> Path:
         """A fresh, empty directory for a new version of a part."""
@@ -392,7 +394,7 @@ class Transaction:
         # Derived tables follow what they derive from in the same swap (critmin.derive).
         from critmin import derive
 
-        derive.refresh(self)
+        self.derived = derive.refresh(self)
         manifest: dict[str, Any] = (
             self.warehouse.manifest()
             if self.warehouse.exists()

@@ -766,6 +766,7 @@ def load_baci(
                     table=TABLE,
                 )
             )
+    summary.notes += [f"derived {line}" for line in tx.derived]
     return summary
 
 

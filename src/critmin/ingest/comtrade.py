@@ -619,4 +619,5 @@ def load_comtrade(
                     table=TABLE,
                 )
             )
+    summary.notes += [f"derived {line}" for line in tx.derived]
     return summary
