@@ -37,6 +37,10 @@ def flows(rows):
     )
 
 
+def add_comtrade(tx, rows):
+    tx.write_frame("trade_flows", "comtrade", flows(rows), source="comtrade", release="test")
+
+
 def read(root, table):
     files = Warehouse(root).files(table)
     return pl.read_parquet(files, hive_partitioning=True) if files else pl.DataFrame()
@@ -73,7 +77,7 @@ def test_only_basket_codes_are_derived_and_chosen_codes_still_answer(demo_copy):
     # 010121 (horses) is in no basket; 283329 is the manganese sulfate basket's code.
     rows = [("010121", "KAZ", "CHN", 5.0), ("283329", "KAZ", "USA", 7.0)]
     with warehouse.transaction() as tx:
-        tx.write_frame("trade_flows", "comtrade", flows(rows), source="comtrade", release="test")
+        add_comtrade(tx, rows)
     part = warehouse.parts("mineral_flows")["comtrade"]
     derived = pl.read_parquet([demo_copy / f for f in part.files])
     assert derived["hs6"].unique().to_list() == ["283329"]
@@ -102,13 +106,7 @@ def _demo_value(db, hs6):
 def test_derived_parts_follow_dropped_trade_parts_and_changed_baskets(demo_copy):
     warehouse = Warehouse(demo_copy)
     with warehouse.transaction() as tx:
-        tx.write_frame(
-            "trade_flows",
-            "comtrade",
-            flows([("283329", "KAZ", "USA", 7.0)]),
-            source="comtrade",
-            release="test",
-        )
+        add_comtrade(tx, [("283329", "KAZ", "USA", 7.0)])
     assert set(warehouse.parts("mineral_flows")) == {"demo", "comtrade"}
     demo_inputs = warehouse.parts("mineral_flows")["demo"].inputs
 
@@ -137,13 +135,7 @@ def test_a_failed_derivation_leaves_the_warehouse_as_it_was(demo_copy, monkeypat
 
     monkeypatch.setattr(derive, "_materialise", broken)
     with pytest.raises(OSError, match="disk full"), warehouse.transaction() as tx:
-        tx.write_frame(
-            "trade_flows",
-            "comtrade",
-            flows([("283329", "KAZ", "USA", 7.0)]),
-            source="comtrade",
-            release="test",
-        )
+        add_comtrade(tx, [("283329", "KAZ", "USA", 7.0)])
     assert (warehouse.manifest_path.read_text(), tree_sha256(demo_copy)) == before
 
 

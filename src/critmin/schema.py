@@ -53,6 +53,19 @@ def _negative(column: str) -> Rule:
     return lambda df: df[column] < 0
 
 
+TRADE_COLUMNS: dict[str, pl.DataType] = {
+    "year": pl.Int32(),
+    "hs_edition": pl.String(),
+    "hs6": pl.String(),
+    "exporter": pl.String(),
+    "importer": pl.String(),
+    "value_usd": pl.Float64(),
+    "quantity_kg": pl.Float64(),
+    "source": pl.String(),
+    "side": pl.String(),
+    "release": pl.String(),
+}
+
 ISO3 = r"[A-Z]{3}"
 HS6 = r"\d{6}"
 
@@ -61,18 +74,7 @@ TABLES: dict[str, Table] = {
     for t in [
         Table(
             "trade_flows",
-            {
-                "year": pl.Int32(),
-                "hs_edition": pl.String(),
-                "hs6": pl.String(),
-                "exporter": pl.String(),
-                "importer": pl.String(),
-                "value_usd": pl.Float64(),
-                "quantity_kg": pl.Float64(),
-                "source": pl.String(),
-                "side": pl.String(),
-                "release": pl.String(),
-            },
+            TRADE_COLUMNS,
             nullable=frozenset({"quantity_kg"}),
             rules={
                 "hs_edition": ("is not an HS edition", _not_in("hs_edition", list(HS_EDITIONS))),
@@ -188,19 +190,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "mineral_flows",
-            {
-                "mineral": pl.String(),
-                "year": pl.Int32(),
-                "hs_edition": pl.String(),
-                "hs6": pl.String(),
-                "exporter": pl.String(),
-                "importer": pl.String(),
-                "value_usd": pl.Float64(),
-                "quantity_kg": pl.Float64(),
-                "source": pl.String(),
-                "side": pl.String(),
-                "release": pl.String(),
-            },
+            {"mineral": pl.String(), **TRADE_COLUMNS},
             nullable=frozenset({"quantity_kg"}),
             # Pages ask for a few minerals and usually one exporter.
             sort_by=("mineral", "exporter", "importer", "year", "hs6", "side", "source"),
