@@ -352,6 +352,27 @@ def curated_deposits() -> pl.DataFrame:
     return sites.with_columns(pl.Series("location_check", checks))
 
 
+def write_curated_production(tx: Transaction) -> None:
+    """The hand-quoted USGS figures, with their provenance record."""
+    tx.write_frame(
+        "production",
+        "curated",
+        production_facts(),
+        source="usgs_mcs_curated",
+        release="MCS 2026",
+    )
+    tx.add_provenance(
+        Provenance.without_file(
+            source="usgs_mcs_curated",
+            release="MCS 2026",
+            table="production",
+            licence="Public domain (USGS)",
+            citation=PRODUCTION_CITATION,
+            file_name="(quoted)",
+        )
+    )
+
+
 def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
     """Build (or rebuild) the demo warehouse in data_dir, atomically."""
     warehouse = Warehouse(data_dir)
@@ -359,13 +380,7 @@ def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
     with warehouse.transaction() as tx:
         write_reference_tables(tx)
         tx.write_frame("trade_flows", "demo", flows, source="demo", release=DEMO_RELEASE)
-        tx.write_frame(
-            "production",
-            "curated",
-            production_facts(),
-            source="usgs_mcs_curated",
-            release="MCS 2026",
-        )
+        write_curated_production(tx)
         tx.add_provenance(
             Provenance.without_file(
                 source="demo",
@@ -373,16 +388,6 @@ def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
                 table="trade_flows",
                 licence="MIT (this project)",
                 citation="Synthetic flows shaped like CEPII BACI; not real trade data",
-            )
-        )
-        tx.add_provenance(
-            Provenance.without_file(
-                source="usgs_mcs_curated",
-                release="MCS 2026",
-                table="production",
-                licence="Public domain (USGS)",
-                citation=PRODUCTION_CITATION,
-                file_name="(quoted)",
             )
         )
     log.info("demo warehouse built in %s (%d flows)", data_dir, flows.height)

@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from critmin import derive, reference, warehouse
-from critmin.demo import production_facts, write_reference_tables
+from critmin.demo import write_curated_production, write_reference_tables
 from critmin.domain import C5, FIRST_YEAR, latest_full_year
 from critmin.schema import TABLES, validate_frame
 from critmin.warehouse import Provenance, Warehouse, write_table_files
@@ -251,13 +251,7 @@ def build_warehouse(
     wh = Warehouse(root)
     with wh.transaction() as tx:
         write_reference_tables(tx)
-        tx.write_frame(
-            "production",
-            "curated",
-            production_facts(),
-            source="usgs_mcs_curated",
-            release="MCS 2026",
-        )
+        write_curated_production(tx)
         baci_dir = tx.new_part_dir("trade_flows", "baci")
         comtrade_dir = tx.new_part_dir("trade_flows", "comtrade")
         for year in years:
