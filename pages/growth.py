@@ -6,7 +6,7 @@ import streamlit as st
 
 from critmin import metrics, reference
 from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY, TRADE_SIDES
-from critmin.ui import charts, data, page
+from critmin.ui import charts, data, page, tables
 from critmin.ui import format as fmt
 from critmin.ui.state import Field
 
@@ -150,18 +150,17 @@ growth = metrics.window_cagr(table, "value_usd", year_from, year_to, by=["label"
 latest = metrics.with_yoy(table, "value_usd", by=["label"]).filter(pl.col("year") == year_to)
 summary = growth.join(latest.select("label", "value_usd_yoy"), on="label", how="left").select(
     pl.col("label").alias("Series"),
-    pl.col("first")
-    .map_elements(fmt.usd, return_dtype=pl.String)
-    .fill_null("–")
-    .alias(f"Exports {year_from}"),
-    pl.col("last")
-    .map_elements(fmt.usd, return_dtype=pl.String)
-    .fill_null("–")
-    .alias(f"Exports {year_to}"),
+    pl.col("first").alias(f"Exports {year_from} (USD)"),
+    pl.col("last").alias(f"Exports {year_to} (USD)"),
     (pl.col("cagr") * 100).round(1).alias("CAGR %"),
     (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change {year_to - 1}→{year_to} %"),
 )
-st.dataframe(summary, hide_index=True, width="stretch")
+st.dataframe(
+    summary,
+    hide_index=True,
+    width="stretch",
+    column_config=tables.usd_columns(f"Exports {year_from} (USD)", f"Exports {year_to} (USD)"),
+)
 st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
 
 if relevant.height:

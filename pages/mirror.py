@@ -5,11 +5,13 @@ import polars as pl
 import streamlit as st
 
 from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY, SIDE_LABELS
-from critmin.ui import charts, data, page
-from critmin.ui import format as fmt
+from critmin.ui import charts, data, page, tables
 from critmin.ui.state import Field
 
 PAGE = "mirror"
+USD_COLUMNS = tables.usd_columns(
+    *[f"{label} (USD)" for label in SIDE_LABELS.values()], "Gap, importer − exporter (USD)"
+)
 
 # --- state ---------------------------------------------------------------------------
 if not data.open_or_explain():
@@ -94,21 +96,13 @@ st.subheader("Side by side, per year")
 st.dataframe(
     table.select(
         pl.col("year").alias("Year"),
-        *[
-            pl.col(s)
-            .map_elements(fmt.usd, return_dtype=pl.String)
-            .fill_null("–")
-            .alias(SIDE_LABELS[s])
-            for s in SIDE_LABELS
-        ],
-        pl.col("gap_usd")
-        .map_elements(fmt.usd, return_dtype=pl.String)
-        .fill_null("–")
-        .alias("Gap (importer − exporter)"),
+        *[pl.col(s).alias(f"{SIDE_LABELS[s]} (USD)") for s in SIDE_LABELS],
+        pl.col("gap_usd").alias("Gap, importer − exporter (USD)"),
         pl.col("gap_pct").round(1).alias("Gap %"),
     ),
     hide_index=True,
     width="stretch",
+    column_config=USD_COLUMNS,
 )
 st.caption(
     "Where each figure comes from: "
@@ -139,17 +133,12 @@ else:
             pl.col("partner")
             .replace_strict(ref.country_names, default=pl.col("partner"))
             .alias("Partner"),
-            *[
-                pl.col(s)
-                .map_elements(fmt.usd, return_dtype=pl.String)
-                .fill_null("–")
-                .alias(SIDE_LABELS[s])
-                for s in SIDE_LABELS
-            ],
-            pl.col("gap").map_elements(fmt.usd, return_dtype=pl.String).fill_null("–").alias("Gap"),
+            *[pl.col(s).alias(f"{SIDE_LABELS[s]} (USD)") for s in SIDE_LABELS],
+            pl.col("gap").alias("Gap, importer − exporter (USD)"),
         ),
         hide_index=True,
         width="stretch",
+        column_config=USD_COLUMNS,
     )
     st.caption(
         "A partner missing on one side means that side did not declare the flow: for "

@@ -5,7 +5,7 @@ import streamlit as st
 
 from critmin import metrics
 from critmin.domain import FOCUS_COUNTRY
-from critmin.ui import charts, data, page
+from critmin.ui import charts, data, page, tables
 from critmin.ui import format as fmt
 from critmin.ui.state import Field
 
@@ -104,10 +104,7 @@ else:
                 pl.col("series")
                 .replace_strict(ref.mineral_labels, default=pl.col("series"))
                 .alias("Mineral"),
-                pl.col("value_usd")
-                .map_elements(fmt.usd, return_dtype=pl.String)
-                .fill_null("–")
-                .alias("Exports"),
+                pl.col("value_usd").alias("Exports (USD)"),
                 (pl.col("share") * 100).round(2).alias("World share %"),
                 pl.col("rank").alias("Rank among exporters"),
             )
@@ -116,7 +113,12 @@ else:
         if mine.is_empty():
             page.empty(f"{name} has no exports in {year_to}.")
         else:
-            st.dataframe(mine, hide_index=True, width="stretch")
+            st.dataframe(
+                mine,
+                hide_index=True,
+                width="stretch",
+                column_config=tables.usd_columns("Exports (USD)"),
+            )
     with right:
         st.subheader(f"Top destinations, {year_to}")
         if top.is_empty():
@@ -151,7 +153,7 @@ else:
         production.filter(pl.col("year").is_in(latest_years))
         .with_columns(
             pl.when(pl.col("value").is_not_null())
-            .then(pl.col("value").map_elements(lambda v: f"{v:,.0f}", return_dtype=pl.String))
+            .then(fmt.thousands(pl.col("value")))
             .otherwise(pl.col("value_flag"))
             .alias("shown"),
             pl.col("year").cast(pl.String),

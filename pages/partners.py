@@ -6,8 +6,7 @@ import streamlit as st
 
 from critmin import metrics
 from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY, TRADE_SIDES
-from critmin.ui import charts, data, page
-from critmin.ui import format as fmt
+from critmin.ui import charts, data, page, tables
 from critmin.ui.state import Field
 
 PAGE = "partners"
@@ -172,10 +171,7 @@ ranked = (
         .replace_strict(ref.country_names, default=pl.col("partner"))
         .alias("Partner"),
         pl.col("partner").alias("ISO3"),
-        pl.col("value_usd")
-        .map_elements(fmt.usd, return_dtype=pl.String)
-        .fill_null("–")
-        .alias("Exports"),
+        pl.col("value_usd").alias("Exports (USD)"),
         (pl.col("share") * 100).round(1).alias("Share %"),
         ((pl.col("value_usd") / pl.col("previous") - 1) * 100)
         .round(1)
@@ -185,5 +181,7 @@ ranked = (
 if ranked.is_empty():
     page.empty(f"No exports in {year_to}.")
 else:
-    st.dataframe(ranked, hide_index=True, width="stretch")
+    st.dataframe(
+        ranked, hide_index=True, width="stretch", column_config=tables.usd_columns("Exports (USD)")
+    )
 page.basket_notes(ref, minerals)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from critmin import metrics
 from critmin.domain import C5, FOCUS_COUNTRY, TRADE_SIDES
-from critmin.ui import charts, data, page
+from critmin.ui import charts, data, page, tables
 from critmin.ui import format as fmt
 from critmin.ui.state import Field
 
@@ -201,13 +201,11 @@ else:
             pl.col("supplier")
             .replace_strict(ref.country_names, default=pl.col("supplier"))
             .alias("Supplier"),
-            pl.col("value_usd")
-            .map_elements(fmt.usd, return_dtype=pl.String)
-            .fill_null("–")
-            .alias("Imports"),
+            pl.col("value_usd").alias("Imports (USD)"),
             (pl.col("share") * 100).round(2).alias("Share %"),
         ),
         hide_index=True,
         width="stretch",
+        column_config=tables.usd_columns("Imports (USD)"),
     )
 page.basket_notes(ref, [mineral])

@@ -104,3 +104,16 @@ def test_window_cagr_per_series():
     )
     assert_frame_equal(out, expected, check_exact=False)
     assert not math.isnan(out["cagr"][0])
+
+
+@pytest.mark.parametrize("years", [0, 1, 2, 5])
+def test_cagr_expression_agrees_with_the_scalar_rule(years):
+    firsts = [100.0, 0.0, None, 10.0, -5.0, 3.0, 250.0]
+    lasts = [121.0, 50.0, 5.0, None, 10.0, 0.0, 100.0]
+    df = pl.DataFrame({"first": firsts, "last": lasts})
+    out = df.select(metrics.cagr_expr(pl.col("first"), pl.col("last"), years))["cagr"].to_list()
+    expected = [metrics.cagr(f, last, years) for f, last in zip(firsts, lasts, strict=True)]
+    assert [v is None for v in out] == [v is None for v in expected]
+    for got, want in zip(out, expected, strict=True):
+        if want is not None:
+            assert got == pytest.approx(want)

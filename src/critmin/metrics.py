@@ -159,9 +159,13 @@ def window_cagr(
         if by
         else pl.concat([start, end], how="horizontal")
     )
-    years = year_to - year_from
-    return joined.with_columns(
-        pl.struct("first", "last")
-        .map_elements(lambda row: cagr(row["first"], row["last"], years), return_dtype=pl.Float64)
-        .alias("cagr")
-    )
+    return joined.with_columns(cagr_expr(pl.col("first"), pl.col("last"), year_to - year_from))
+
+
+def cagr_expr(first: pl.Expr, last: pl.Expr, years: int) -> pl.Expr:
+    """`cagr` as a native polars expression (null where undefined, by the same rules),
+    so no Python function runs inside polars' thread pool."""
+    defined = first.is_not_null() & last.is_not_null() & (first > 0) & (last >= 0)
+    defined = defined & pl.lit(years > 0)
+    growth = (last / first).pow(1.0 / max(years, 1)) - 1.0
+    return pl.when(defined).then(growth).otherwise(None).cast(pl.Float64).alias("cagr")

@@ -372,9 +372,15 @@ def harmonise(
             summary.notes.append(
                 "hs_edition set to the edition in force in each year (--hs-edition by-year)"
             )
+            years = frame["year"].unique().drop_nulls().to_list()
             frame = frame.with_columns(
                 pl.col("year")
-                .map_elements(_edition_for_year, return_dtype=pl.String)
+                .replace_strict(
+                    years,
+                    [_edition_for_year(y) for y in years],
+                    default=None,
+                    return_dtype=pl.String,
+                )
                 .alias("hs_edition")
             )
         else:
