@@ -76,7 +76,7 @@ def test_only_basket_codes_are_derived_and_chosen_codes_still_answer(demo_copy):
     warehouse = Warehouse(demo_copy)
     # 010121 (horses) is in no basket; 283329 is the manganese sulfate basket's code.
     rows = [("010121", "KAZ", "CHN", 5.0), ("283329", "KAZ", "USA", 7.0)]
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         add_comtrade(tx, rows)
     part = warehouse.parts("mineral_flows")["comtrade"]
     derived = pl.read_parquet([demo_copy / f for f in part.files])
@@ -105,12 +105,12 @@ def _demo_value(db, hs6):
 
 def test_derived_parts_follow_dropped_trade_parts_and_changed_baskets(demo_copy):
     warehouse = Warehouse(demo_copy)
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         add_comtrade(tx, [("283329", "KAZ", "USA", 7.0)])
     assert set(warehouse.parts("mineral_flows")) == {"demo", "comtrade"}
     demo_inputs = warehouse.parts("mineral_flows")["demo"].inputs
 
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         tx.drop_part("trade_flows", "comtrade")
     assert set(warehouse.parts("mineral_flows")) == {"demo"}
     assert set(warehouse.parts("trade_summary")) == {"demo"}
@@ -118,7 +118,7 @@ def test_derived_parts_follow_dropped_trade_parts_and_changed_baskets(demo_copy)
     assert warehouse.parts("mineral_flows")["demo"].inputs == demo_inputs
 
     baskets = read(demo_copy, "mineral_baskets").filter(pl.col("mineral") != "gallium")
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         tx.write_frame("mineral_baskets", "reference", baskets, source="critmin", release="2")
     minerals = set(read(demo_copy, "mineral_flows")["mineral"])
     assert "gallium" not in minerals and "graphite" in minerals
@@ -134,7 +134,10 @@ def test_a_failed_derivation_leaves_the_warehouse_as_it_was(demo_copy, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr(derive, "_materialise", broken)
-    with pytest.raises(OSError, match="disk full"), warehouse.transaction() as tx:
+    with (
+        pytest.raises(OSError, match="disk full"),
+        warehouse.transaction(derived=derive.refresh) as tx,
+    ):
         add_comtrade(tx, [("283329", "KAZ", "USA", 7.0)])
     assert (warehouse.manifest_path.read_text(), tree_sha256(demo_copy)) == before
 

@@ -13,8 +13,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from critmin.db import SQL_DIR, query_variants
-from critmin.hardening.sandbox import GuardedCursor
 from critmin.settings import load_settings
+from critmin.sql_guard import GuardedCursor
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from critmin import queries
+from critmin import derive, queries
 from critmin.db import SQL_DIR, Database
 from critmin.schema import empty_frame
 from critmin.settings import Settings
@@ -119,7 +119,7 @@ def db(tmp_path_factory) -> Database:
         },
         schema_overrides={"year": pl.Int32, "value_flag": pl.String},
     )
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         tx.write_frame("trade_flows", "test", FLOWS, source="baci", release="V1")
         tx.write_frame("mineral_baskets", "reference", BASKETS, source="t", release="1")
         tx.write_frame("countries", "reference", countries, source="t", release="1")

@@ -13,8 +13,8 @@ import pytest
 
 from critmin import queries
 from critmin.db import SQL_DIR, Database, QueryTimeout, query_variants
-from critmin.hardening.sandbox import GuardedCursor, run_with_timeout
 from critmin.settings import Settings
+from critmin.sql_guard import GuardedCursor, run_with_timeout
 from critmin.warehouse import Warehouse
 
 WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT (?P<limit>\d+)", re.DOTALL)

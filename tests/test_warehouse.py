@@ -5,6 +5,7 @@ import json
 import polars as pl
 import pytest
 
+from critmin import derive
 from critmin.db import open_database
 from critmin.schema import TABLES, SchemaError, validate_frame
 from critmin.settings import Settings
@@ -67,7 +68,7 @@ def test_failed_transaction_leaves_warehouse_exactly_as_it_was(demo_copy):
     warehouse = Warehouse(demo_copy)
     before_manifest = warehouse.manifest_path.read_text()
     before_tree = tree_sha256(demo_copy)
-    with pytest.raises(SchemaError), warehouse.transaction() as tx:
+    with pytest.raises(SchemaError), warehouse.transaction(derived=derive.refresh) as tx:
         tx.drop_part("trade_flows", "demo")
         tx.write_frame("trade_flows", "baci", frame(hs6=["1234"]), source="baci", release="V1")
     assert warehouse.manifest_path.read_text() == before_manifest
@@ -78,7 +79,7 @@ def test_failed_transaction_leaves_warehouse_exactly_as_it_was(demo_copy):
 def test_commit_swaps_parts_and_removes_old_versions(demo_copy):
     warehouse = Warehouse(demo_copy)
     old = warehouse.parts("trade_flows")["demo"].path
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         tx.drop_part("trade_flows", "demo")
         tx.write_frame("trade_flows", "baci", frame(), source="baci", release="V1")
     parts = warehouse.parts("trade_flows")
@@ -129,3 +130,17 @@ def test_trade_flows_are_partitioned_by_year_and_sorted(demo_warehouse_dir):
     order = list(TABLES["trade_flows"].sort_by)
     keys = sample.select(order)
     assert keys.rows() == keys.sort(order).rows()
+
+
+def test_changing_trade_flows_without_the_derived_rule_is_refused(demo_copy):
+    warehouse = Warehouse(demo_copy)
+    before = warehouse.manifest_path.read_text()
+    with pytest.raises(WarehouseError, match="derived tables recomputed"):
+        with warehouse.transaction() as tx:
+            tx.drop_part("trade_flows", "demo")
+    assert warehouse.manifest_path.read_text() == before
+    # Tables nothing derives from need no rule.
+    with warehouse.transaction() as tx:
+        events = pl.read_parquet(warehouse.files("events"))
+        tx.write_frame("events", "reference", events, source="t", release="2")
+    assert warehouse.parts("events")["reference"].release == "2"

@@ -6,7 +6,7 @@ files of the manifest, configuration is locked, and a memory limit and thread
 count keep one heavy request from starving the rest. Queries are the `.sql`
 files of `critmin/queries/sql`, run with bound parameters only.
 
-`Database.connection` is guarded (`critmin.hardening.sandbox`): it runs single
+`Database.connection` is guarded (`critmin.sql_guard`): it runs single
 SELECT statements only, so nothing can write through it, and every query is
 interrupted after `settings.query_timeout_s` (`QueryTimeout`). A table whose
 files are unreadable does not take the others down: its view is empty and a
@@ -29,14 +29,15 @@ import duckdb
 import polars as pl
 
 from critmin import derive
-from critmin.hardening.sandbox import (
+from critmin.schema import TABLES, typed_empty_select
+from critmin.settings import Settings
+from critmin.sql_guard import (
     GuardedConnection,
     GuardedCursor,
     QueryTimeout,
     run_with_timeout,
 )
-from critmin.schema import TABLES
-from critmin.settings import Settings
+from critmin.sqltext import literal_list
 from critmin.warehouse import Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -187,14 +188,14 @@ class Database:
                 # File paths come from our own manifest, never from a user; DuckDB
                 # does not accept parameters in DDL.
                 source = (
-                    f"read_parquet({_sql_list(paths)}, hive_partitioning = true, "
+                    f"read_parquet({literal_list(paths)}, hive_partitioning = true, "
                     f"union_by_name = true)"
                 )
                 # Table and column names come from schema.TABLES, paths from the manifest.
                 con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")  # noqa: S608
             else:
-                con.execute(f"CREATE VIEW {table} AS SELECT {_empty_select(table)} WHERE false")
-        con.execute(f"SET allowed_paths = {_sql_list(files)}")
+                con.execute(f"CREATE VIEW {table} AS {typed_empty_select(table)}")
+        con.execute(f"SET allowed_paths = {literal_list(files)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
@@ -239,27 +240,6 @@ class Database:
 
     def interrupt(self) -> None:
         self.connection.interrupt()
-
-
-def _sql_list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
-
-
-def _empty_select(table: str) -> str:
-    types = {
-        "Int32": "INTEGER",
-        "Int64": "BIGINT",
-        "Float64": "DOUBLE",
-        "String": "VARCHAR",
-        "Boolean": "BOOLEAN",
-        "Date": "DATE",
-        "List(String)": "VARCHAR[]",
-    }
-    parts = []
-    for column, dtype in TABLES[table].columns.items():
-        sql_type = types.get(str(dtype), "VARCHAR")
-        parts.append(f'CAST(NULL AS {sql_type}) AS "{column}"')
-    return ", ".join(parts)
 
 
 def open_database(settings: Settings) -> Database:

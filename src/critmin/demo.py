@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from critmin import reference
+from critmin import derive, reference
 from critmin.domain import FIRST_YEAR, latest_full_year
 from critmin.schema import TABLES
 from critmin.warehouse import Provenance, Transaction, Warehouse
@@ -377,7 +377,7 @@ def build_demo(data_dir: Path, last_year: int | None = None) -> Warehouse:
     """Build (or rebuild) the demo warehouse in data_dir, atomically."""
     warehouse = Warehouse(data_dir)
     flows = synthetic_trade_flows(last_year)
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         write_reference_tables(tx)
         tx.write_frame("trade_flows", "demo", flows, source="demo", release=DEMO_RELEASE)
         write_curated_production(tx)

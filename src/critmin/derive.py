@@ -30,8 +30,9 @@ from pathlib import Path
 
 import duckdb
 
-from critmin.schema import DERIVED_TABLES, TABLES, SchemaError
+from critmin.schema import DERIVED_TABLES, TABLES, SchemaError, typed_empty_select
 from critmin.settings import load_settings
+from critmin.sqltext import literal, literal_in, literal_list
 from critmin.warehouse import ROW_GROUP_SIZE as TRADE_ROW_GROUP_SIZE
 from critmin.warehouse import Part, Transaction, Warehouse
 
@@ -122,10 +123,6 @@ def refresh(
     return done
 
 
-def _sql_list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
-
-
 def _materialise(
     root: Path, table: str, trade: Part, baskets: dict[str, Part], target: Path
 ) -> None:
@@ -139,11 +136,11 @@ def _materialise(
         columns = ", ".join(spec.columns)
         if not trade_files or (BASKETS in spec.derived_from and not basket_files):
             # An empty part still gets a file, so its schema is there to read.
-            select = f"SELECT {columns} FROM ({_typed_empty(table)})"  # noqa: S608
+            select = f"SELECT {columns} FROM ({typed_empty_select(table)})"  # noqa: S608
         else:
             # Paths come from the manifest, never from a user; COPY takes no parameters.
-            trade_sql = f"read_parquet({_sql_list(trade_files)}, hive_partitioning = true, union_by_name = true)"
-            baskets_sql = f"read_parquet({_sql_list(basket_files)})" if basket_files else ""
+            trade_sql = f"read_parquet({literal_list(trade_files)}, hive_partitioning = true, union_by_name = true)"
+            baskets_sql = f"read_parquet({literal_list(basket_files)})" if basket_files else ""
             select = SELECTS[table].format(trade=trade_sql, baskets=baskets_sql)
             if BASKETS in spec.derived_from:
                 # The codes as literals let the scan skip every row group of other codes
@@ -156,36 +153,15 @@ def _materialise(
                 ]
                 if not all(_HS6.match(code) for code in codes):
                     raise SchemaError(f"{BASKETS}: a code is not six digits: {codes}")
-                codes_sql = ", ".join(f"'{code}'" for code in codes) or "NULL"
-                select = f"SELECT * FROM ({select}) WHERE hs6 IN ({codes_sql})"  # noqa: S608
+                select = f"SELECT * FROM ({select}) WHERE hs6 IN ({literal_in(codes)})"  # noqa: S608
         order = ", ".join(spec.sort_by)
         con.execute(
             f"COPY (SELECT {columns} FROM ({select}) ORDER BY {order}) "  # noqa: S608
-            f"TO '{_escape(str(target))}' "
+            f"TO {literal(str(target))} "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
     finally:
         con.close()
-
-
-def _escape(text: str) -> str:
-    return text.replace("'", "''")
-
-
-_SQL_TYPES = {
-    "Int32": "INTEGER",
-    "Int64": "BIGINT",
-    "Float64": "DOUBLE",
-    "String": "VARCHAR",
-}
-
-
-def _typed_empty(table: str) -> str:
-    casts = ", ".join(
-        f"CAST(NULL AS {_SQL_TYPES[str(dtype)]}) AS {column}"
-        for column, dtype in TABLES[table].columns.items()
-    )
-    return f"SELECT {casts} WHERE false"
 
 
 def fallback_view_sql(table: str) -> str:
@@ -213,5 +189,12 @@ def reindex(warehouse: Warehouse, progress: Callable[[str], None] = log.info) ->
     damaged = damaged_parts(warehouse)
     if not stale(warehouse) and not damaged:
         return []
-    with warehouse.transaction() as tx:
-        return refresh(tx, progress, damaged)
+    done: list[str] = []
+
+    def rule(tx: Transaction) -> list[str]:
+        done.extend(refresh(tx, progress, damaged))
+        return done
+
+    with warehouse.transaction(derived=rule):
+        pass
+    return done

@@ -275,14 +275,24 @@ def load_products(hs6_codes: list[str] | None = None) -> pl.DataFrame:
 
 
 def load_events() -> pl.DataFrame:
-    raw = pl.read_csv(REFERENCE_DIR / "events.csv", infer_schema=False)
+    """The `events` table from events.csv (one row per event, each with its source URL;
+    docs/events.md says how each was confirmed)."""
+    path = REFERENCE_DIR / "events.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    expected = {"date", "title", "kind", "minerals", "countries", "summary"}
+    missing = (expected | {"source_name", "source_url"}) - set(raw.columns)
+    if missing:
+        raise ReferenceError(f"{path.name}: missing columns {sorted(missing)}")
     return raw.select(
         pl.col("date").str.to_date("%Y-%m-%d"),
         "title",
+        "kind",
         pl.col("minerals").str.split(";"),
         pl.col("countries").str.split(";"),
-        "source",
-    ).sort("date")
+        "summary",
+        pl.col("source_name").alias("source"),
+        pl.col("source_url").alias("url"),
+    ).sort("date", "title")
 
 
 def load_curated_deposits() -> pl.DataFrame:

@@ -181,12 +181,17 @@ TABLES: dict[str, Table] = {
             {
                 "date": pl.Date(),
                 "title": pl.String(),
+                "kind": pl.String(),
                 "minerals": pl.List(pl.String()),
                 "countries": pl.List(pl.String()),
+                "summary": pl.String(),
                 "source": pl.String(),
+                "url": pl.String(),
             },
-            sort_by=("date",),
-            description="Policy events marked on time series.",
+            rules={"url": ("is not an http(s) URL", _not_matching("url", r"https?://\S+"))},
+            sort_by=("date", "title"),
+            description="Policy events marked on time series, each with the source that "
+            "confirms it.",
         ),
         Table(
             "mineral_flows",
@@ -258,6 +263,35 @@ def validate_frame(table: str, df: pl.DataFrame, where: str = "") -> pl.DataFram
 
 def empty_frame(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema=TABLES[table].columns)
+
+
+# The DuckDB type of each polars type the schema uses.
+SQL_TYPES: dict[pl.DataType, str] = {
+    pl.Int32(): "INTEGER",
+    pl.Int64(): "BIGINT",
+    pl.Float64(): "DOUBLE",
+    pl.String(): "VARCHAR",
+    pl.Boolean(): "BOOLEAN",
+    pl.Date(): "DATE",
+    pl.List(pl.String()): "VARCHAR[]",
+}
+
+
+def sql_type(dtype: pl.DataType) -> str:
+    """The DuckDB type of a schema column; KeyError names a type the map lacks."""
+    try:
+        return SQL_TYPES[dtype]
+    except KeyError:
+        raise KeyError(f"no DuckDB type for {dtype}: add it to schema.SQL_TYPES") from None
+
+
+def typed_empty_select(table: str) -> str:
+    """A SELECT with the table's columns and types and no rows (for an empty part)."""
+    casts = ", ".join(
+        f'CAST(NULL AS {sql_type(dtype)}) AS "{column}"'
+        for column, dtype in TABLES[table].columns.items()
+    )
+    return f"SELECT {casts} WHERE false"
 
 
 _RELEASE_SAFE = re.compile(r"^[\w.\-: ]{1,80}$")

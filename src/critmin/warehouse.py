@@ -13,6 +13,11 @@ and swaps them in by replacing manifest.json atomically (`os.replace`). If
 anything fails or the process dies, the manifest still points at the previous
 files, which are left exactly as they were. Old versions are removed only after
 the swap.
+
+Tables derived from others (`schema.Table.derived_from`) must change in the same
+swap as what they come from. The rule that recomputes them lives above this module
+(`critmin.derive.refresh`) and is passed in: `warehouse.transaction(derived=...)`.
+A transaction that changes a derived table's sources without a rule is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +39,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from critmin.schema import TABLES, SchemaError, validate_frame
+from critmin.schema import DERIVED_TABLES, TABLES, SchemaError, validate_frame
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +255,11 @@ class Warehouse:
     # --- writing -------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Stage new parts and swap them in atomically on success."""
+    def transaction(self, *, derived: DerivedRule | None = None) -> Iterator[Transaction]:
+        """Stage new parts and swap them in atomically on success. `derived` recomputes,
+        within the transaction, the derived tables its changes make out of date (pass
+        `critmin.derive.refresh`); it is required when the transaction changes their
+        sources."""
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.root / ".lock"
         with lock_path.open("a") as lock:
@@ -262,7 +270,7 @@ class Warehouse:
                     f"Another critmin command is writing to {self.root}; wait for it to finish."
                 ) from error
             self._remove_orphans()
-            tx = Transaction(self)
+            tx = Transaction(self, derived)
             try:
                 yield tx
                 tx._commit()
@@ -296,11 +304,15 @@ def _year_span(years: list[int]) -> str:
     return f"{min(years)}-{max(years)}" if years else ""
 
 
+DerivedRule = Callable[["Transaction"], list[str]]
+
+
 class Transaction:
     """Changes to a warehouse that take effect together, or not at all."""
 
-    def __init__(self, warehouse: Warehouse):
+    def __init__(self, warehouse: Warehouse, derived: DerivedRule | None = None):
         self.warehouse = warehouse
+        self._derived_rule = derived
         self.root = warehouse.root
         self._new: dict[tuple[str, str], Part] = {}
         self._drop: set[tuple[str, str]] = set()
@@ -390,11 +402,22 @@ class Transaction:
     def add_provenance(self, record: Provenance) -> None:
         self._provenance.append(record)
 
-    def _commit(self) -> None:
-        # Derived tables follow what they derive from in the same swap (critmin.derive).
-        from critmin import derive
+    def changed_tables(self) -> set[str]:
+        """The tables this transaction writes or drops parts of."""
+        return {table for table, _ in self._new} | {table for table, _ in self._drop}
 
-        self.derived = derive.refresh(self)
+    def _commit(self) -> None:
+        # Derived tables follow what they derive from in the same swap.
+        if self._derived_rule is not None:
+            self.derived = self._derived_rule(self)
+        else:
+            sources = {s for t in DERIVED_TABLES for s in TABLES[t].derived_from}
+            if touched := sorted(self.changed_tables() & sources):
+                raise WarehouseError(
+                    f"this change to {', '.join(touched)} needs its derived tables "
+                    "recomputed in the same transaction: open it with "
+                    "transaction(derived=critmin.derive.refresh)"
+                )
         manifest: dict[str, Any] = (
             self.warehouse.manifest()
             if self.warehouse.exists()

@@ -249,7 +249,7 @@ def build_warehouse(
     years = years_for(last_year)
     targets = year_targets(rows, years)
     wh = Warehouse(root)
-    with wh.transaction() as tx:
+    with wh.transaction(derived=derive.refresh) as tx:
         write_reference_tables(tx)
         write_curated_production(tx)
         baci_dir = tx.new_part_dir("trade_flows", "baci")

@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from critmin import reference
+from critmin import derive, reference
 from critmin.domain import HS_EDITIONS
 from critmin.ingest.common import (
     NUMERIC_ALIASES,
@@ -51,6 +51,7 @@ from critmin.ingest.common import (
 from critmin.ingest.trade_parts import TABLE, check_parquet_files, drop_demo_flows, part_editions
 from critmin.schema import TABLES, check_release_label
 from critmin.settings import load_settings
+from critmin.sqltext import literal
 from critmin.warehouse import ROW_GROUP_SIZE, Provenance, Warehouse
 
 log = logging.getLogger(__name__)
@@ -464,10 +465,6 @@ class YearResult:
     rows_kept: int
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def load_flow_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -596,11 +593,11 @@ def load_flow_file(
         count = _scalar(con, "SELECT count(*) FROM sorted")
         if count:
             target.mkdir(parents=True)
-            destination = _sql_text(str(target / "data.parquet"))
+            destination = literal(str(target / "data.parquet"))
             con.execute(
-                f"COPY (SELECT {_sql_text(edition)} AS hs_edition, hs6, exporter, importer, "  # noqa: S608
-                f"value_usd, quantity_kg, {_sql_text(SOURCE)} AS source, "
-                f"'reconciled' AS side, {_sql_text(release)} AS release FROM sorted) "
+                f"COPY (SELECT {literal(edition)} AS hs_edition, hs6, exporter, importer, "  # noqa: S608
+                f"value_usd, quantity_kg, {literal(SOURCE)} AS source, "
+                f"'reconciled' AS side, {literal(release)} AS release FROM sorted) "
                 f"TO {destination} (FORMAT parquet, COMPRESSION zstd, "
                 f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
             )
@@ -647,8 +644,8 @@ def _connect(scratch: Path) -> duckdb.DuckDBPyConnection:
     settings = load_settings()
     con = duckdb.connect()
     con.execute(f"SET threads = {max(1, settings.threads)}")
-    con.execute(f"SET memory_limit = {_sql_text(os.environ.get('CRITMIN_INGEST_MEMORY', '3GB'))}")
-    con.execute(f"SET temp_directory = {_sql_text(str(scratch / 'duckdb_tmp'))}")
+    con.execute(f"SET memory_limit = {literal(os.environ.get('CRITMIN_INGEST_MEMORY', '3GB'))}")
+    con.execute(f"SET temp_directory = {literal(str(scratch / 'duckdb_tmp'))}")
     con.execute("SET preserve_insertion_order = true")
     return con
 
@@ -682,7 +679,10 @@ def load_baci(
                 "releases are never mixed — add --replace to replace it"
             )
     keep = reference.load_mineral_baskets().filter(pl.col("hs_edition") == found.edition)
-    with tempfile.TemporaryDirectory(prefix="critmin-baci-") as tmp, warehouse.transaction() as tx:
+    with (
+        tempfile.TemporaryDirectory(prefix="critmin-baci-") as tmp,
+        warehouse.transaction(derived=derive.refresh) as tx,
+    ):
         scratch = Path(tmp)
         ensure_reference_tables(tx, warehouse)
         con = _connect(scratch)

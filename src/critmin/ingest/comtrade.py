@@ -39,7 +39,7 @@ from typing import Any
 
 import polars as pl
 
-from critmin import reference
+from critmin import derive, reference
 from critmin.domain import (
     COMTRADE_EXPORT_FLOWS,
     COMTRADE_IMPORT_FLOWS,
@@ -584,7 +584,7 @@ def load_comtrade(
             f"rows{scope} to load ({skipped}); the warehouse is unchanged"
         )
     existing = warehouse.parts(TABLE).get(PART) if warehouse.exists() else None
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         ensure_reference_tables(tx, warehouse)
         merged = flows
         if existing and not replace:

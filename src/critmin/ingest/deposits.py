@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from critmin import reference
+from critmin import derive, reference
 from critmin.domain import DEPOSIT_STATUSES
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
@@ -638,7 +638,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     release = path.name
     licence = (getattr(args, "licence", None) if fmt == "generic" else None) or LICENCES[fmt]
     citation = (getattr(args, "citation", None) if fmt == "generic" else None) or CITATIONS[fmt]
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         common.ensure_reference_tables(tx, warehouse)
         tx.write_frame(TABLE, part, frame, source=fmt, release=release)
         for file in files:

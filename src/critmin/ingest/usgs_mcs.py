@@ -36,6 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
+from critmin import derive
 from critmin.domain import USGS_MISSING_TOKENS
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
@@ -258,7 +259,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     frame, summary, release = load(path, getattr(args, "release", None))
     csv_path = resolve_file(path)
     had_curated = warehouse.exists() and CURATED_PART in warehouse.parts(TABLE)
-    with warehouse.transaction() as tx:
+    with warehouse.transaction(derived=derive.refresh) as tx:
         common.ensure_reference_tables(tx, warehouse)
         tx.write_frame(TABLE, PART, frame, source=SOURCE, release=release)
         if had_curated:

@@ -16,8 +16,6 @@ import os
 
 import streamlit as st
 
-import critmin.hardening.preload  # noqa: F401  (thread-safe imports before any page runs)
-
 log = logging.getLogger(__name__)
 
 ENV_VAR = "CRITMIN_PASSWORD"

@@ -170,7 +170,7 @@ def bars(
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
     """The numbered list of the events `event_rules` draws."""
     lines: list[str] = []
-    for date, title, source in events.select("date", "title", "source").iter_rows():
+    for date, title, source, url in events.select("date", "title", "source", "url").iter_rows():
         if year_from <= date.year <= year_to + 1:
-            lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ({source})")
+            lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ([{source}]({url}))")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
 -- events: policy events to mark on time series.
 -- Parameters: none.
--- Output: date, title, minerals, countries, source.
-SELECT date, title, minerals, countries, source FROM events ORDER BY date
+-- Output: date, title, kind, minerals, countries, summary, source, url.
+SELECT date, title, kind, minerals, countries, summary, source, url FROM events ORDER BY date, title

@@ -1,1 +1,0 @@
-"""Hardening for the shared demo: the SQL guard and query timeout (`sandbox`)."""
