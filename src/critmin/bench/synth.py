@@ -11,7 +11,7 @@ quantities in kg with ~2% missing.
 
 Generation streams one year at a time and writes each year through the real
 warehouse path (`validate_frame` + `write_table_files` inside a `Transaction`,
-reference tables via `demo.write_reference_tables`), so memory stays bounded
+reference tables via `reference_tables.write_reference_tables`), so memory stays bounded
 by one year's rows. A small `comtrade` part adds exporter- and importer-reported
 sides for flows touching Central Asia, so the Mirror page has something to show.
 
@@ -33,8 +33,9 @@ import numpy as np
 import polars as pl
 
 from critmin import derive, reference, warehouse
-from critmin.demo import write_curated_production, write_reference_tables
+from critmin.demo import write_curated_production
 from critmin.domain import C5, FIRST_YEAR, latest_full_year
+from critmin.reference_tables import write_reference_tables
 from critmin.schema import TABLES, validate_frame
 from critmin.warehouse import Provenance, Warehouse, write_table_files
 

@@ -16,6 +16,7 @@ import polars as pl
 from tqdm import tqdm
 
 from critmin import reference
+from critmin.reference_tables import write_reference_tables
 from critmin.warehouse import Transaction, Warehouse
 
 T = TypeVar("T")
@@ -93,8 +94,6 @@ def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
     """Give a fresh warehouse the reference tables the app needs (countries, baskets,
     products, events, curated sites); an existing warehouse keeps its own."""
-    from critmin.demo import write_reference_tables
-
     if not warehouse.exists() or not warehouse.parts("countries"):
         write_reference_tables(tx)
 
