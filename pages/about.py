@@ -1,27 +1,23 @@
 """About the data: sources, releases, licences and citations from the provenance
-records; coverage per table; the caveats every figure carries."""
+records; coverage per table; the baskets, the events and the caveats every figure
+carries."""
 
-import polars as pl
 import streamlit as st
 
-from critmin.ui import data, page
-from critmin.warehouse import Warehouse
+from critmin.ui import data, notes
+from critmin.views import about
 
-if not data.open_or_explain():
-    st.stop()
-ref = data.reference()
-data_dir, _ = data.warehouse_version()
-warehouse = Warehouse(data_dir)
+catalog = data.catalog_or_stop()
+view = data.view(about.build, about.State())
 
 st.title("About the data")
-page.data_banner(ref)
-st.markdown(f"Warehouse: `{data_dir}` (set `CRITMIN_DATA_DIR` to use another).")
+notes.data_banner(catalog)
+st.markdown(f"Warehouse: `{view.data_dir}` (set `CRITMIN_DATA_DIR` to use another).")
 
 st.subheader("What is loaded")
-for note in data.database().notes:
+for note in view.notes:
     st.warning(note, icon=":material/speed:")
-coverage = pl.DataFrame(warehouse.table_summary())
-st.dataframe(coverage, hide_index=True, width="stretch")
+st.dataframe(view.coverage, hide_index=True, width="stretch")
 st.caption(
     "One row per table and source (part). Checksums are SHA-256 of the part's files; "
     "`critmin status --verify` re-computes them. Parts whose source is *derived* are "
@@ -29,39 +25,33 @@ st.caption(
 )
 
 st.subheader("Sources, licences and citations")
-records = pl.DataFrame([p.__dict__ for p in warehouse.provenance()])
-if records.is_empty():
-    page.empty("No provenance records: this warehouse was built by an older version.")
+if view.provenance.is_empty():
+    notes.empty("No provenance records: this warehouse was built by an older version.")
 else:
     st.dataframe(
-        records.select(
-            "table",
-            "source",
-            "release",
-            "file_name",
-            "licence",
-            "citation",
-            "url",
-            "size_bytes",
-            "sha256",
-            "loaded_at",
-        ),
+        view.provenance,
         hide_index=True,
         width="stretch",
+        column_config={"url": st.column_config.LinkColumn("url")},
     )
 
 st.subheader("Mineral baskets")
 st.markdown(
     "Each mineral maps to HS6 codes **per HS edition**: gallium is 811291 in HS1992/1996 "
-    "data and 811292 from HS2002 on. Codes flagged *shared* hold other goods too."
+    "data and 811292 from HS2002 on. Codes flagged *shared* hold other goods too. Lists: "
+    "USGS2025 = the USGS 2025 List of Critical Minerals, EU2023 = the EU's 2023 critical "
+    "raw materials (docs/baskets.md says how the baskets were built)."
 )
+st.dataframe(view.baskets, hide_index=True, width="stretch")
+
+st.subheader("Policy events on the charts")
 st.dataframe(
-    ref.basket_codes.filter(pl.col("hs_edition").is_in(list(ref.editions) or ["HS22"])).select(
-        "mineral", "hs_edition", "hs6", "stage", "shared_basket", "note"
-    ),
+    view.events,
     hide_index=True,
     width="stretch",
+    column_config={"url": st.column_config.LinkColumn("Source page")},
 )
+st.caption("Each event has its exact date and a page that confirms it (docs/events.md).")
 
 st.subheader("Caveats")
 st.markdown("""

@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 from critmin import derive, queries
 from critmin.cli import main as critmin
 from critmin.db import TableUnavailable, open_database, specialise
+from critmin.filters import TradeFilter
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse, tree_sha256
 
@@ -41,6 +42,10 @@ def add_comtrade(tx, rows):
     tx.write_frame("trade_flows", "comtrade", flows(rows), source="comtrade", release="test")
 
 
+def kaz(minerals, codes, year_from, year_to):
+    return TradeFilter(minerals, codes, year_from, year_to, exporters=("KAZ",))
+
+
 def read(root, table):
     files = Warehouse(root).files(table)
     return pl.read_parquet(files, hive_partitioning=True) if files else pl.DataFrame()
@@ -48,7 +53,7 @@ def read(root, table):
 
 def expected_mineral_flows(root):
     trade = read(root, "trade_flows").with_columns(pl.col("year").cast(pl.Int32))
-    baskets = read(root, "mineral_baskets").select("mineral", "hs_edition", "hs6")
+    baskets = read(root, "mineral_baskets").select("mineral", "stage", "hs_edition", "hs6")
     return trade.join(baskets, on=["hs6", "hs_edition"])
 
 
@@ -84,10 +89,10 @@ def test_only_basket_codes_are_derived_and_chosen_codes_still_answer(demo_copy):
     assert derived["mineral"].to_list() == ["manganese_sulfate"]
 
     db = open_database(settings(demo_copy))
-    chosen = queries.exports_by_series(db, "KAZ", [], ["010121"], 2020, 2020).frame
+    chosen = queries.exports_by_series(db, kaz((), ("010121",), 2020, 2020)).frame
     assert chosen["series"].to_list() == ["HS 010121"]
     assert chosen["value_usd"].to_list() == [5.0 + _demo_value(db, "010121")]
-    mixed = queries.exports_by_partner(db, "KAZ", ["manganese_sulfate"], ["010121"], 2020, 2020)
+    mixed = queries.exports_by_series(db, kaz(("manganese_sulfate",), ("010121",), 2020, 2020))
     assert set(mixed.frame["series"]) == {"manganese_sulfate", "HS 010121"}
 
 
@@ -155,8 +160,8 @@ def test_an_older_warehouse_answers_the_same_until_reindexed(demo_copy, demo_war
     old = open_database(settings(demo_copy))
     assert any("critmin reindex" in note for note in old.notes)
     for name, args in [
-        ("exports_by_series", ("KAZ", ["gallium", "graphite"], [], 2012, 2024)),
-        ("exporters_by_series", (["manganese_sulfate"], [], 2020, 2024)),
+        ("exports_by_series", (kaz(("gallium", "graphite"), (), 2012, 2024),)),
+        ("exporters_by_series", (TradeFilter(("manganese_sulfate",), (), 2020, 2024),)),
         ("trade_years", ()),
     ]:
         expected = getattr(queries, name)(fresh, *args).frame
@@ -190,10 +195,10 @@ def test_basket_pages_keep_working_when_a_trade_file_is_damaged(demo_copy):
     damaged.write_bytes(b"not parquet")
     db = open_database(settings(demo_copy))
     assert "trade_flows" in db.unavailable
-    out = queries.exports_by_series(db, "KAZ", ["gallium"], [], 2012, 2024).frame
+    out = queries.exports_by_series(db, kaz(("gallium",), (), 2012, 2024)).frame
     assert out.height > 0 and set(out["series"]) == {"gallium"}
     with pytest.raises(TableUnavailable, match=damaged.parent.name):
-        queries.exports_by_series(db, "KAZ", ["gallium"], ["283329"], 2012, 2024)
+        queries.exports_by_series(db, kaz(("gallium",), ("283329",), 2012, 2024))
 
 
 def test_optional_blocks_are_dropped_with_their_parameter():
@@ -219,10 +224,9 @@ def test_a_damaged_derived_file_is_computed_instead_until_reindexed(demo_copy, d
     db = open_database(settings(demo_copy))
     assert "mineral_flows" not in db.unavailable
     assert any("cannot be read" in note and "critmin reindex" in note for note in db.notes)
-    expected = queries.exports_by_partner(
-        open_database(settings(demo_warehouse_dir)), "KAZ", ["gallium"], [], 2012, 2024
-    ).frame
-    out = queries.exports_by_partner(db, "KAZ", ["gallium"], [], 2012, 2024).frame
+    f = kaz(("gallium",), (), 2012, 2024)
+    expected = queries.exports_by_partner(open_database(settings(demo_warehouse_dir)), f).frame
+    out = queries.exports_by_partner(db, f).frame
     assert_frame_equal(out, expected, rel_tol=1e-9, check_row_order=False)
 
     assert critmin(["--data-dir", str(demo_copy), "reindex"]) == 0

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from critmin.db import SQL_DIR, query_variants
+from critmin.db import SQL_DIR, order_variants, query_variants
 from critmin.settings import load_settings
 from critmin.sql_guard import GuardedCursor
 
@@ -58,8 +58,12 @@ HOSTILE_LINKS = {
         "codes": ["1234567", "abcdef"],
     },
 }
-WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT \d+", re.DOTALL)
+WRAPPED = re.compile(
+    r"SELECT \* FROM \((?P<sql>.*)\)(?P<order>(?: ORDER BY [^()]*)?) LIMIT \d+", re.DOTALL
+)
 STATIC_TEXTS = {text for p in SQL_DIR.glob("*.sql") for text in query_variants(p.stem)}
+# The ORDER BY clauses built from the files' sort allow-lists.
+STATIC_ORDERS = {text for p in SQL_DIR.glob("*.sql") for text in order_variants(p.stem)}
 
 
 @pytest.fixture
@@ -102,6 +106,7 @@ def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -
     for text in ran_sql:
         match = WRAPPED.fullmatch(text)
         assert match and match["sql"] in STATIC_TEXTS, text[:300]
+        assert match["order"] in STATIC_ORDERS, match["order"]
 
 
 def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

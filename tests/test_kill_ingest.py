@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from critmin import queries
 from critmin.db import TableUnavailable, open_database
+from critmin.filters import DepositFilter
 from critmin.settings import Settings
 from critmin.warehouse import MANIFEST, Warehouse
 
@@ -127,7 +128,7 @@ def test_a_corrupt_file_names_itself_and_spares_other_tables(
     db = open_database(Settings(data_dir=demo_copy, data_dir_is_default=False))
     assert set(db.unavailable) == {"deposits"}
     with pytest.raises(TableUnavailable, match=str(broken)):
-        queries.deposits(db)
+        queries.deposits(db, DepositFilter())
     assert queries.trade_years(db).frame.height > 0  # trade tables still answer
 
     monkeypatch.setenv("CRITMIN_DATA_DIR", str(demo_copy))

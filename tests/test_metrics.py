@@ -78,10 +78,15 @@ def test_unit_value_and_flags():
 
 
 def test_mirror_gap():
-    assert metrics.mirror_gap(100.0, 108.0) == (pytest.approx(8.0), pytest.approx(8.0))
-    assert metrics.mirror_gap(None, 5.0) == (None, None)
-    gap, percent = metrics.mirror_gap(0.0, 5.0)
-    assert gap == 5.0 and percent is None
+    df = pl.DataFrame(
+        {
+            "exporter_reported": [100.0, None, 0.0, 50.0],
+            "importer_reported": [108.0, 5.0, 5.0, None],
+        }
+    )
+    out = metrics.mirror_gap(df)
+    assert out["gap_usd"].to_list() == [pytest.approx(8.0), None, 5.0, None]
+    assert out["gap_pct"].to_list() == [pytest.approx(8.0), None, None, None]
 
 
 def test_rank_with_ties():

@@ -35,7 +35,7 @@ def test_default_view_renders(page, app_env):
     assert_clean(at)
     assert at.title, "every page has a title"
     if page != "about":
-        assert "Synthetic demo data" in texts(at.warning)
+        assert "Synthetic trade flows" in texts(at.warning)
     if page in {"overview", "growth", "partners", "suppliers", "mirror"}:
         assert at.get("vega_lite_chart"), "charts are drawn"
 

@@ -6,6 +6,7 @@ from polars.testing import assert_frame_equal
 
 from critmin import derive, queries
 from critmin.db import SQL_DIR, Database
+from critmin.filters import DepositFilter, Sort, TradeFilter
 from critmin.schema import empty_frame
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse
@@ -19,6 +20,8 @@ BASKETS = pl.DataFrame(
         "stage": ["refined", "refined", "ore"],
         "shared_basket": [True, True, False],
         "note": ["old", "new", ""],
+        "lists": [["USGS2025"], ["USGS2025"], ["USGS2025", "EU2023"]],
+        "citation": ["HS 1996", "HS 2012", "HS 2012"],
     }
 )
 
@@ -130,8 +133,14 @@ def db(tmp_path_factory) -> Database:
     return Database(warehouse, Settings(data_dir=root, data_dir_is_default=False, row_cap=100))
 
 
+def kaz(minerals=(), codes=(), year_from=2020, year_to=2020, **changes) -> TradeFilter:
+    return TradeFilter(
+        tuple(minerals), tuple(codes), year_from, year_to, exporters=("KAZ",), **changes
+    )
+
+
 def test_exports_by_series_resolves_the_basket_per_edition(db):
-    out = queries.exports_by_series(db, "KAZ", ["gallium"], [], 2000, 2021).frame
+    out = queries.exports_by_series(db, kaz(["gallium"], year_from=2000, year_to=2021)).frame
     expected = pl.DataFrame(
         {
             "year": [2001, 2020, 2021],
@@ -147,28 +156,45 @@ def test_exports_by_series_resolves_the_basket_per_edition(db):
 
 
 def test_chosen_hs6_code_is_its_own_series(db):
-    out = queries.exports_by_series(db, "KAZ", [], ["811291"], 2020, 2020).frame
+    out = queries.exports_by_series(db, kaz(codes=["811291"])).frame
     assert out.select("series", "value_usd").rows() == [("HS 811291", 999.0)]
 
 
-def test_exports_by_partner(db):
-    out = queries.exports_by_partner(db, "KAZ", ["gallium", "graphite"], [], 2020, 2020).frame
-    assert out.select("series", "partner", "value_usd").rows() == [
-        ("gallium", "CHN", 300.0),
-        ("gallium", "USA", 100.0),
-        ("graphite", "RUS", 50.0),
+def test_exports_by_partner_counts_each_flow_once(db):
+    out = queries.exports_by_partner(db, kaz(["gallium", "graphite"])).frame
+    assert out.select("partner", "value_usd").rows() == [
+        ("CHN", 300.0),
+        ("USA", 100.0),
+        ("RUS", 50.0),
     ]
+    # 811292 chosen again as a code, beside the basket that holds it: still once.
+    again = queries.exports_by_partner(db, kaz(["gallium"], ["811292"])).frame
+    assert again["value_usd"].sum() == 400.0
+
+
+def test_exports_total_and_by_stage(db):
+    total = queries.exports_total(db, kaz(["gallium", "graphite"])).frame
+    assert sorted(total.select("series", "value_usd").rows()) == [
+        ("Gallium", 400.0),
+        ("Graphite", 50.0),
+    ]
+    stages = queries.exports_by_stage(db, kaz(["gallium", "graphite"])).frame
+    assert sorted(stages.select("stage", "value_usd").rows()) == [("ore", 50.0), ("refined", 400.0)]
+    refined = queries.exports_by_stage(db, kaz(["gallium", "graphite"], stages=("ore",))).frame
+    assert refined.select("stage", "value_usd").rows() == [("ore", 50.0)]
 
 
 def test_exporters_by_series_and_importer_view(db):
-    world = queries.exporters_by_series(db, ["gallium"], [], 2020, 2020).frame
+    world = queries.exporters_by_series(db, TradeFilter(("gallium",), (), 2020, 2020)).frame
     assert world.select("exporter", "value_usd").rows() == [("CHN", 1000.0), ("KAZ", 400.0)]
-    usa = queries.imports_by_supplier(db, ["USA"], ["gallium"], [], 2020, 2020).frame
+    usa = queries.imports_by_supplier(
+        db, TradeFilter(("gallium",), (), 2020, 2020, importers=("USA",))
+    ).frame
     assert usa.select("supplier", "value_usd").rows() == [("CHN", 1000.0), ("KAZ", 100.0)]
 
 
 def test_mirror_flows_keep_sides_apart(db):
-    out = queries.mirror_flows(db, "KAZ", ["gallium"], [], 2020, 2020).frame
+    out = queries.mirror_flows(db, kaz(["gallium"], sides=())).frame
     chn = out.filter(pl.col("partner") == "CHN").select("side", "source", "value_usd").sort("side")
     assert chn.rows() == [
         ("exporter_reported", "comtrade", 280.0),
@@ -177,28 +203,34 @@ def test_mirror_flows_keep_sides_apart(db):
     ]
 
 
-def test_flows_explorer_filters_and_caps(db):
-    out = queries.flows_explorer(db, ["KAZ"], ["CHN"], ["gallium"], [], 2020, 2021, ["reconciled"])
+def test_flows_explorer_filters_sorts_and_caps(db):
+    f = kaz(["gallium"], year_to=2021, importers=("CHN",))
+    out = queries.flows_explorer(db, f, Sort("year"))
     assert out.frame.select("year", "importer", "value_usd").rows() == [
         (2021, "CHN", 400.0),
         (2020, "CHN", 300.0),
     ]
     assert out.frame["unit_value_usd_per_kg"].to_list() == [100.0, 150.0]
     assert not out.truncated
-    capped = queries.flows_explorer(db, [], [], ["gallium"], [], 2000, 2021, [], limit=2)
-    assert capped.frame.height == 2 and capped.truncated
+    every = TradeFilter(("gallium",), (), 2000, 2021, sides=())
+    capped = queries.flows_explorer(db, every, Sort("value_usd"), limit=2)
+    assert capped.frame["value_usd"].to_list() == [1000.0, 400.0] and capped.truncated
+    smallest = queries.flows_explorer(db, every, Sort("value_usd", descending=False), limit=2)
+    assert smallest.frame["value_usd"].to_list() == [100.0, 100.0]
+    with pytest.raises(ValueError, match="cannot be sorted"):
+        queries.flows_explorer(db, every, Sort("value_usd; DROP VIEW trade_flows"))
 
 
 def test_deposits_and_facets(db):
-    cu = queries.deposits(db, [], ["Mo"], []).frame
+    cu = queries.deposits(db, DepositFilter(commodities=("Mo",))).frame
     assert cu["name"].to_list() == ["Alpha"]
-    assert queries.deposits(db, ["UZB"], [], ["producing"]).frame.is_empty()
-    facets = queries.deposit_facets(db, ["KAZ"]).frame
+    assert queries.deposits(db, DepositFilter(("UZB",), (), ("producing",))).frame.is_empty()
+    facets = queries.deposit_facets(db, ("KAZ",)).frame
     assert set(facets.filter(pl.col("facet") == "commodity")["value"]) == {"Cu", "Mo"}
 
 
 def test_production_and_reference_tables(db):
-    assert queries.production(db, "KAZ").frame["value"].to_list() == [724000.0]
+    assert queries.production(db, ("KAZ",)).frame["value"].to_list() == [724000.0]
     assert queries.countries(db).frame["iso3"].to_list() == ["CHN", "KAZ", "RUS", "USA"]
     assert queries.mineral_baskets(db).frame.height == 3
     years = queries.trade_years(db).frame

@@ -12,13 +12,19 @@ import duckdb
 import pytest
 
 from critmin import queries
-from critmin.db import SQL_DIR, Database, QueryTimeout, query_variants
+from critmin.db import SQL_DIR, Database, QueryTimeout, order_variants, query_variants
+from critmin.filters import DepositFilter, Sort, TradeFilter
 from critmin.settings import Settings
 from critmin.sql_guard import GuardedCursor, run_with_timeout
 from critmin.warehouse import Warehouse
 
-WRAPPED = re.compile(r"SELECT \* FROM \((?P<sql>.*)\) LIMIT (?P<limit>\d+)", re.DOTALL)
+WRAPPED = re.compile(
+    r"SELECT \* FROM \((?P<sql>.*)\)(?P<order>(?: ORDER BY [^()]*)?) LIMIT (?P<limit>\d+)",
+    re.DOTALL,
+)
 STATIC_TEXTS = {text for p in SQL_DIR.glob("*.sql") for text in query_variants(p.stem)}
+# The ORDER BY clauses built from the files' sort allow-lists.
+STATIC_ORDERS = {text for p in SQL_DIR.glob("*.sql") for text in order_variants(p.stem)}
 HOSTILE = [
     "'; DROP VIEW trade_flows; --",
     "KAZ' OR '1'='1",
@@ -127,9 +133,8 @@ def test_database_query_times_out(demo_warehouse_dir: Path) -> None:
         Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, query_timeout_s=1e-6)
     )
     with pytest.raises(QueryTimeout, match=r"flows_explorer\.sql took longer"):
-        queries.flows_explorer(
-            tiny, [], [], [], [f"{c:06d}" for c in range(0, 999_999, 997)], 1900, 2100, []
-        )
+        codes = tuple(f"{c:06d}" for c in range(0, 999_999, 997))
+        queries.flows_explorer(tiny, TradeFilter((), codes, 1900, 2100, sides=()))
 
 
 def test_no_parameter_changes_the_sql(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,20 +147,28 @@ def test_no_parameter_changes_the_sql(db: Database, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(GuardedCursor, "sql", recording)
     for value in HOSTILE:
-        many = [value, "KAZ", value]
-        queries.exports_by_series(db, value, many, many, 2015, 2020, value)
-        queries.exports_by_partner(db, value, many, many, -5, 99999, value)
-        queries.exporters_by_series(db, many, many, 2020, 2010, value)
-        queries.imports_by_supplier(db, many, many, many, 2015, 2020, value)
-        queries.mirror_flows(db, value, many, many, 2015, 2020)
-        queries.flows_explorer(db, many, many, many, many, 2015, 2020, many, limit=7)
-        queries.deposits(db, many, many, many)
+        many = (value, "KAZ", value)
+        # TradeFilter refuses malformed codes, sides and years before any SQL; names of
+        # countries and minerals go through as bound values.
+        f = TradeFilter(many, ("811292",), 2015, 2020, exporters=many, importers=many)
+        queries.exports_by_series(db, f)
+        queries.exports_by_partner(db, f)
+        queries.exporters_by_series(db, f.only(exporters=()))
+        queries.imports_by_supplier(db, f)
+        queries.mirror_flows(db, f.only(sides=()))
+        queries.flows_explorer(db, f, Sort("value_usd"), limit=7)
+        queries.deposits(db, DepositFilter(many, many, many))
         queries.deposit_facets(db, many)
-        queries.production(db, value)
+        queries.production(db, many)
         queries.products(db, many)
-    assert len(ran) == 10 * len(HOSTILE)
+        # Bypassing the filter, hostile codes and sides are still only bound values.
+        db.query(
+            "exports_by_series", limit=7, **{**f.params(), "codes": list(many), "sides": list(many)}
+        )
+    assert len(ran) == 11 * len(HOSTILE)
     for text in ran:
         match = WRAPPED.fullmatch(text)
         assert match, text[:200]
         assert match["sql"] in STATIC_TEXTS
+        assert match["order"] in STATIC_ORDERS
         assert int(match["limit"]) in {db.settings.row_cap + 1, 8}

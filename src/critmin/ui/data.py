@@ -1,31 +1,40 @@
 """Cached access to the warehouse for the pages.
 
 `database()` opens the process-wide DuckDB connection once (`st.cache_resource`);
-`query(name, *args)` runs a function of `critmin.queries` through
-`st.cache_data`, keyed on plain values plus the warehouse's version, so a
-re-ingest invalidates what was cached. Reference lookups (countries, baskets,
-years) are cached the same way.
+`catalog()` reads what the warehouse holds (countries, minerals, years); and
+`view(build, state)` runs a page's view function (`critmin.views`) through
+`st.cache_data`, keyed on the function, the state and the warehouse's version, so a
+re-ingest invalidates what was cached. Both caches are bounded in entries and
+time, so a demo that runs for weeks does not grow without limit.
+
+    view = data.view(growth.build, state)   # typed: mypy follows state and view
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import polars as pl
 import streamlit as st
 
-from critmin import queries
-from critmin.db import Database, QueryResult, QueryTimeout, TableUnavailable, open_database
-from critmin.domain import HS_EDITIONS, latest_full_year
+from critmin.catalog import Catalog, load_catalog
+from critmin.db import Database, QueryTimeout, TableUnavailable, open_database
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
 
+S = TypeVar("S")
+V = TypeVar("V")
 
-@st.cache_resource(show_spinner=False)
+# Views cached per process: each entry is a few small frames (a page's figures). The
+# explorer's rows are the largest (up to the row cap): 256 entries of them stay well
+# under the memory the hosted demo is given (docs/deploying.md).
+VIEW_CACHE_ENTRIES = 256
+CACHE_TTL_S = 3 * 3600
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _open(data_dir: str, version: str) -> Database:
-    settings = load_settings()
-    return open_database(settings)
+    return open_database(load_settings())
 
 
 def _ensure_warehouse() -> Warehouse:
@@ -47,99 +56,57 @@ def warehouse_version() -> tuple[str, str]:
 
 
 def database() -> Database:
-    data_dir, version = warehouse_version()
-    return _open(data_dir, version)
+    return _open(*warehouse_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
-def _cached(data_dir: str, version: str, name: str, args: tuple[Any, ...]) -> QueryResult:
-    function = getattr(queries, name)
-    return function(_open(data_dir, version), *args)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL_S)
+def _catalog(data_dir: str, version: str) -> Catalog:
+    return load_catalog(_open(data_dir, version))
 
 
-def query(name: str, *args: Any) -> QueryResult:
-    """Run critmin.queries.<name>(db, *args), cached; list arguments become tuples."""
-    frozen = tuple(tuple(a) if isinstance(a, list | tuple) else a for a in args)
+def catalog() -> Catalog:
+    return _catalog(*warehouse_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=VIEW_CACHE_ENTRIES, ttl=CACHE_TTL_S)
+def _view(data_dir: str, version: str, name: str, state: Any, _build: Callable[..., Any]) -> Any:
+    # `name` (module and function) keys the cache; `_build` itself is not hashed.
+    return _build(_open(data_dir, version), _catalog(data_dir, version), state)
+
+
+def view(build: Callable[[Database, Catalog, S], V], state: S) -> V:
+    """`build(db, catalog, state)`, cached. A query that times out or a table that
+    cannot be read stops the page with the reason; other pages keep working."""
     data_dir, version = warehouse_version()
     try:
-        return _cached(data_dir, version, name, frozen)
+        result: V = _view(
+            data_dir, version, f"{build.__module__}.{build.__qualname__}", state, build
+        )
     except (QueryTimeout, TableUnavailable) as error:
-        # Shown on the page that needs the query; other pages keep working.
         st.error(str(error), icon=":material/error:")
         st.stop()
+    return result
 
 
-def frame(name: str, *args: Any) -> pl.DataFrame:
-    return query(name, *args).frame
-
-
-@dataclass(frozen=True)
-class Reference:
-    country_names: dict[str, str]
-    country_groups: dict[str, list[str]]
-    mineral_labels: dict[str, str]
-    basket_codes: pl.DataFrame
-    years: tuple[int, int]
-    trade_sources: tuple[str, ...]
-    trade_sides: tuple[str, ...]
-    editions: tuple[str, ...]
-    exporters: tuple[str, ...]
-
-
-@st.cache_data(show_spinner=False)
-def _reference(data_dir: str, version: str) -> Reference:
-    db = _open(data_dir, version)
-    countries = queries.countries(db).frame
-    baskets = queries.mineral_baskets(db).frame
-    years = queries.trade_years(db).frame
-    groups: dict[str, list[str]] = {}
-    for iso3, members in countries.select("iso3", "groups").iter_rows():
-        for group in members or []:
-            groups.setdefault(group, []).append(iso3)
-    first, last = (
-        (int(years["year"].min()), int(years["year"].max()))  # type: ignore[arg-type]
-        if years.height
-        else (2012, latest_full_year())
-    )
-    labels = dict(baskets.select("mineral", "label").unique().iter_rows())
-    return Reference(
-        country_names=dict(countries.select("iso3", "name").iter_rows()),
-        country_groups=groups,
-        mineral_labels=dict(sorted(labels.items(), key=lambda kv: kv[1])),
-        basket_codes=baskets,
-        years=(first, last),
-        trade_sources=tuple(sorted(set(years["source"].to_list()))),
-        trade_sides=tuple(sorted(set(years["side"].to_list()))),
-        editions=tuple(e for e in HS_EDITIONS if e in set(years["hs_edition"].to_list())),
-        exporters=(),
-    )
-
-
-def reference() -> Reference:
-    data_dir, version = warehouse_version()
-    return _reference(data_dir, version)
-
-
-def open_or_explain() -> bool:
-    """True if the warehouse opens; otherwise show what is wrong and how to fix it.
-    Every page calls this first."""
+def catalog_or_stop() -> Catalog:
+    """The catalog if the warehouse opens; otherwise say what is wrong and how to fix
+    it, and stop the page. Every page calls this first."""
     from critmin.ui.router import ensure_router
 
     ensure_router()
     try:
         database()
-        reference()
+        return catalog()
     except WarehouseError as error:
         st.error(f"**The data could not be opened.** {error}")
         st.info(
             "Set `CRITMIN_DATA_DIR` to a warehouse folder, or unset it to use the "
             "embedded demo (built by `make run`)."
         )
-        return False
     except QueryTimeout as error:
         st.error(str(error), icon=":material/error:")
-        return False
-    return True
+    st.stop()
+    raise AssertionError("st.stop() returned")  # for type checkers: never reached
 
 
 def manifest() -> dict[str, Any]:

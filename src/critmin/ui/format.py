@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import polars as pl
-
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -60,12 +58,3 @@ def usd_per_kg(value: float | None) -> str:
         return "–"
     assert value is not None
     return f"{value:,.2f} USD/kg" if value < 100 else f"{value:,.0f} USD/kg"
-
-
-def thousands(values: pl.Expr) -> pl.Expr:
-    """Whole numbers as text with thousands separators ("1,400,000"), as a native
-    polars expression (no Python function runs per row)."""
-    whole = values.round(0).cast(pl.Int64)
-    digits = whole.abs().cast(pl.String).str.reverse().str.extract_all(r"\d{1,3}")
-    grouped = digits.list.join(",").str.reverse()
-    return pl.when(whole < 0).then(pl.lit("-") + grouped).otherwise(grouped)

@@ -16,8 +16,31 @@ MAX_PARAM_LENGTH = 2_000
 LIST_SEPARATOR = ","
 
 
+# How the sidebar shows a field (ui/sidebar.py renders each kind):
+# select / multiselect / radio: a choice among `choices`, labelled by `labels`;
+# minerals / mineral: the mineral picker (by list, stage and search);
+# codes: HS6 codes typed in; years: one slider for year_from and year_to (declared on
+# year_from; year_to has "none"); number: a whole number; percent: a 0-100 slider;
+# none: kept in the URL, not drawn.
+Widget = Literal[
+    "select",
+    "multiselect",
+    "radio",
+    "minerals",
+    "mineral",
+    "codes",
+    "years",
+    "number",
+    "percent",
+    "none",
+]
+
+
 @dataclass(frozen=True)
 class Field:
+    """One filter, declared once: its URL name, kind, default, allowed values and the
+    widget that shows it."""
+
     name: str
     kind: Kind
     default: Any
@@ -27,6 +50,12 @@ class Field:
     maximum: int | None = None
     max_items: int = 30
     label: str = ""
+    widget: Widget = "none"
+    labels: Mapping[str, str] | None = None  # how each choice is shown
+    help: str | None = None
+    # Fields that only steer a widget (the mineral picker's list) are kept in the URL
+    # but are not part of the page's state.
+    in_state: bool = True
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices:

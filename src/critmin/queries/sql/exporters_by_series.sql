@@ -1,6 +1,6 @@
--- exporters_by_series: the world market of each series: every exporter's exports
--- per year (to all partners).
--- Parameters: $minerals, $codes, $year_from, $year_to, $side.
+-- exporters_by_series: the world market of each series: every exporter's exports per
+-- year to the importers asked for (usually any).
+-- Parameters: those of selected (a TradeFilter; its exporters usually empty = all).
 -- Output: year, series, exporter, value_usd, quantity_kg.
 WITH
 -- include: selected
@@ -8,7 +8,5 @@ SELECT f.year::INTEGER AS year, f.series, f.exporter,
        sum(f.value_usd) AS value_usd,
        sum(f.quantity_kg) AS quantity_kg
 FROM selected AS f
-WHERE f.year BETWEEN $year_from AND $year_to
-  AND f.side = $side
 GROUP BY ALL
-ORDER BY series, year, value_usd DESC
+ORDER BY series, year, value_usd DESC, exporter

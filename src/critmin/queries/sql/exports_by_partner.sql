@@ -1,14 +1,12 @@
--- exports_by_partner: one exporter's exports per year, series and importing partner.
--- Parameters: $exporter, $minerals, $codes, $year_from, $year_to, $side.
--- Output: year, series, partner, value_usd, quantity_kg.
+-- exports_by_partner: exports per year and importing partner over all the series asked
+-- for, each flow counted once.
+-- Parameters: those of selected_once (a TradeFilter).
+-- Output: year, partner, value_usd, quantity_kg.
 WITH
--- include: selected
-SELECT f.year::INTEGER AS year, f.series, f.importer AS partner,
+-- include: selected_once
+SELECT f.year::INTEGER AS year, f.importer AS partner,
        sum(f.value_usd) AS value_usd,
        sum(f.quantity_kg) AS quantity_kg
-FROM selected AS f
-WHERE f.exporter = $exporter
-  AND f.year BETWEEN $year_from AND $year_to
-  AND f.side = $side
+FROM selected_once AS f
 GROUP BY ALL
-ORDER BY series, year, value_usd DESC
+ORDER BY year, value_usd DESC, partner

@@ -1,6 +1,7 @@
--- imports_by_supplier: one importer's purchases per year, series and supplier.
--- Parameters: $importers (VARCHAR[]: one country, or a group's members), $minerals,
--- $codes, $year_from, $year_to, $side.
+-- imports_by_supplier: what the importers asked for (one country, or a group's
+-- members such as the EU27) buy per year and series, by supplier, leaving out trade
+-- among themselves (intra-EU flows are not EU imports).
+-- Parameters: those of selected (a TradeFilter whose importers are not empty).
 -- Output: year, series, supplier, value_usd, quantity_kg.
 WITH
 -- include: selected
@@ -8,9 +9,6 @@ SELECT f.year::INTEGER AS year, f.series, f.exporter AS supplier,
        sum(f.value_usd) AS value_usd,
        sum(f.quantity_kg) AS quantity_kg
 FROM selected AS f
-WHERE list_contains($importers, f.importer)
-  AND NOT list_contains($importers, f.exporter)
-  AND f.year BETWEEN $year_from AND $year_to
-  AND f.side = $side
+WHERE NOT list_contains($importers, f.exporter)
 GROUP BY ALL
-ORDER BY series, year, value_usd DESC
+ORDER BY series, year, value_usd DESC, supplier

@@ -1,13 +1,12 @@
--- mirror_flows: one exporter's exports per year, series, partner and side of the
--- declaration (reconciled, exporter-reported, importer-reported), with the source.
--- Parameters: $exporter, $minerals, $codes, $year_from, $year_to.
--- Output: year, series, partner, side, source, value_usd.
+-- mirror_flows: exports per year, partner and side of the declaration (reconciled,
+-- exporter-reported, importer-reported) with the source, over all the series asked
+-- for, each flow counted once.
+-- Parameters: those of selected_once (a TradeFilter, usually with every side).
+-- Output: year, partner, side, source, value_usd.
 WITH
--- include: selected
-SELECT f.year::INTEGER AS year, f.series, f.importer AS partner, f.side, f.source,
+-- include: selected_once
+SELECT f.year::INTEGER AS year, f.importer AS partner, f.side, f.source,
        sum(f.value_usd) AS value_usd
-FROM selected AS f
-WHERE f.exporter = $exporter
-  AND f.year BETWEEN $year_from AND $year_to
+FROM selected_once AS f
 GROUP BY ALL
-ORDER BY series, year, partner, side
+ORDER BY year, partner, side

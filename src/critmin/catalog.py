@@ -1,0 +1,134 @@
+"""What the warehouse holds, as pages need it to offer choices and name things:
+countries and their groups, minerals with their lists, stages and codes per HS
+edition, the years, sources and sides of the trade data, and the sites' facets.
+
+`load_catalog(db)` reads it once per warehouse version (`ui/data.py` caches it);
+views and pages take it as a plain value. The naming helpers return polars
+expressions, so labels are joined natively, never by a Python function per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from critmin import queries
+from critmin.db import Database, TableUnavailable
+from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, latest_full_year
+
+# Critical-minerals lists a mineral can be on (mineral_baskets.csv, column `lists`).
+MINERAL_LISTS = {
+    "USGS2025": "USGS 2025 List of Critical Minerals",
+    "EU2023": "EU 2023 Critical Raw Materials",
+}
+STAGE_LABELS = {
+    "ore": "Ores and concentrates",
+    "intermediate": "Intermediates (ferroalloys, oxides, sponge, unrefined metal)",
+    "refined": "Refined metals and chemicals",
+}
+# Importer groups offered beside single countries (members from the countries table).
+IMPORTER_GROUPS = {"EU27": "European Union (27)"}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    country_names: dict[str, str]
+    country_groups: dict[str, tuple[str, ...]]
+    baskets: pl.DataFrame  # the mineral_baskets table
+    mineral_labels: dict[str, str]  # in label order
+    mineral_lists: dict[str, tuple[str, ...]]
+    years: tuple[int, int]
+    trade_sources: tuple[str, ...]
+    trade_sides: tuple[str, ...]
+    editions: tuple[str, ...]  # HS editions present in the trade data, in order
+    deposit_commodities: tuple[str, ...]
+    deposit_statuses: tuple[str, ...]
+
+    # --- choices -----------------------------------------------------------------
+
+    def default_side(self) -> str:
+        """The side headline figures use: reconciled if loaded, else the exporter's own."""
+        for side in SIDE_LABELS:
+            if side in self.trade_sides:
+                return side
+        return "reconciled"
+
+    def importer_choices(self) -> dict[str, str]:
+        """Importers a page offers: the groups (EU27) first, then every country."""
+        return {**IMPORTER_GROUPS, **self.country_names}
+
+    def members(self, importer: str) -> tuple[str, ...]:
+        """The countries an importer choice stands for (EU27 -> its 27 members)."""
+        return self.country_groups.get(importer, ()) if importer in IMPORTER_GROUPS else (importer,)
+
+    def minerals_on(self, listed: str) -> list[str]:
+        """Minerals on a list (USGS2025, EU2023), in label order."""
+        return [m for m in self.mineral_labels if listed in self.mineral_lists.get(m, ())]
+
+    # --- names, as native expressions ---------------------------------------------
+
+    def country(self, column: str, alias: str | None = None) -> pl.Expr:
+        """The country's name for an ISO3 column (the code itself when unknown)."""
+        named = pl.col(column).replace_strict(self.country_names, default=pl.col(column))
+        return named.alias(alias or column)
+
+    def mineral(self, column: str, alias: str | None = None) -> pl.Expr:
+        """The mineral's label for a mineral-id column (the value itself otherwise)."""
+        named = pl.col(column).replace_strict(self.mineral_labels, default=pl.col(column))
+        return named.alias(alias or column)
+
+    def country_name(self, iso3: str) -> str:
+        return self.importer_choices().get(iso3, iso3)
+
+    def mineral_label(self, mineral: str) -> str:
+        return self.mineral_labels.get(mineral, mineral)
+
+    # --- baskets --------------------------------------------------------------------
+
+    def baskets_in_data(self, minerals: Iterable[str]) -> pl.DataFrame:
+        """The basket rows of these minerals in the HS editions the trade data hold."""
+        return self.baskets.filter(
+            pl.col("mineral").is_in(list(minerals))
+            & pl.col("hs_edition").is_in(list(self.editions))
+        )
+
+
+def load_catalog(db: Database) -> Catalog:
+    countries = queries.countries(db).frame
+    baskets = queries.mineral_baskets(db).frame
+    years = queries.trade_years(db).frame
+    try:
+        facets = queries.deposit_facets(db).frame
+    except TableUnavailable:  # the Map page says so; every other page keeps working
+        facets = pl.DataFrame(schema={"facet": pl.String, "value": pl.String, "sites": pl.Int64})
+    groups: dict[str, list[str]] = {}
+    for iso3, members in countries.select("iso3", "groups").iter_rows():
+        for group in members or []:
+            groups.setdefault(group, []).append(iso3)
+    first, last = (
+        (int(years["year"].min()), int(years["year"].max()))  # type: ignore[arg-type]
+        if years.height
+        else (FIRST_YEAR, latest_full_year())
+    )
+    minerals = baskets.group_by("mineral").agg(pl.col("label").first(), pl.col("lists").first())
+    labels = dict(sorted(minerals.select("mineral", "label").iter_rows(), key=lambda kv: kv[1]))
+    lists = {
+        mineral: tuple(listed or ())
+        for mineral, listed in minerals.select("mineral", "lists").iter_rows()
+    }
+    present = set(years["hs_edition"].to_list())
+    return Catalog(
+        country_names=dict(countries.select("iso3", "name").iter_rows()),
+        country_groups={group: tuple(members) for group, members in groups.items()},
+        baskets=baskets,
+        mineral_labels=labels,
+        mineral_lists=lists,
+        years=(first, last),
+        trade_sources=tuple(sorted(set(years["source"].to_list()))),
+        trade_sides=tuple(sorted(set(years["side"].to_list()))),
+        editions=tuple(e for e in HS_EDITIONS if e in present),
+        deposit_commodities=tuple(facets.filter(pl.col("facet") == "commodity")["value"].to_list()),
+        deposit_statuses=tuple(facets.filter(pl.col("facet") == "status")["value"].to_list()),
+    )

@@ -1,0 +1,94 @@
+"""What a view asks of the trade data: one typed value from the address bar to the SQL.
+
+A page validates its URL state (`ui/state.py`), builds a `TradeFilter` from it and
+hands it to a view function (`views/`), which passes it to the typed query
+functions of `critmin.queries`; those bind its fields as the named parameters of
+the `.sql` files (`params`). It is frozen and made of plain values, so
+`st.cache_data` can key on it, and mypy can follow it from the page to the query.
+
+An empty tuple means "any" for `sides`, `exporters` and `importers`; `minerals` and
+`codes` together name the products (at least one of them should be given).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from critmin.domain import STAGES, TRADE_SIDES
+
+HS6 = re.compile(r"^\d{6}$")
+
+
+@dataclass(frozen=True)
+class TradeFilter:
+    """The trade flows a view asks for."""
+
+    minerals: tuple[str, ...]
+    codes: tuple[str, ...]
+    year_from: int
+    year_to: int
+    sides: tuple[str, ...] = ("reconciled",)
+    exporters: tuple[str, ...] = ()
+    importers: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # value-chain stages of the basket codes; () = all
+
+    def __post_init__(self) -> None:
+        if self.year_from > self.year_to:
+            raise ValueError(f"year window {self.year_from}-{self.year_to} is reversed")
+        if bad := [c for c in self.codes if not HS6.match(c)]:
+            raise ValueError(f"HS6 codes have six digits: {bad}")
+        if bad := [s for s in self.sides if s not in TRADE_SIDES]:
+            raise ValueError(f"unknown declaration side(s) {bad}")
+        if bad := [s for s in self.stages if s not in STAGES]:
+            raise ValueError(f"unknown value-chain stage(s) {bad}")
+
+    @property
+    def has_products(self) -> bool:
+        return bool(self.minerals or self.codes)
+
+    def years(self, year_from: int, year_to: int | None = None) -> TradeFilter:
+        """The same filter over other years (one year when `year_to` is omitted)."""
+        return replace(self, year_from=year_from, year_to=year_from if year_to is None else year_to)
+
+    def only(self, **changes: Any) -> TradeFilter:
+        """The same filter with some fields changed (e.g. `only(exporters=())`)."""
+        return replace(self, **changes)
+
+    def params(self) -> dict[str, Any]:
+        """The bound parameters of the trade queries' SQL (see queries/sql/selected.sql)."""
+        return {
+            "minerals": list(self.minerals),
+            "codes": list(self.codes),
+            "year_from": self.year_from,
+            "year_to": self.year_to,
+            "sides": list(self.sides),
+            "exporters": list(self.exporters),
+            "importers": list(self.importers),
+            "stages": list(self.stages),
+        }
+
+
+@dataclass(frozen=True)
+class DepositFilter:
+    """The sites a map asks for; an empty tuple means "any"."""
+
+    countries: tuple[str, ...] = ()
+    commodities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "countries": list(self.countries),
+            "commodities": list(self.commodities),
+            "statuses": list(self.statuses),
+        }
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An explorer sort: a column from the query's allow-list and a direction."""
+
+    column: str
+    descending: bool = True

@@ -1,0 +1,40 @@
+-- selected_once: the trade flows a request asks for, each flow exactly once, for totals
+-- across series. A code in several chosen baskets (811292 is in gallium, germanium,
+-- indium, niobium and vanadium) is counted under the first of them (its "owner") and
+-- labelled with all of them; a code chosen directly that a chosen basket already holds
+-- is not counted again.
+-- A flow's stage is its owner's; $stages keeps only the basket codes of those stages.
+-- Parameters: $minerals, $codes, $stages (VARCHAR[]) and those of trade_filter.
+-- Output (as a CTE): series (the chosen baskets' labels, or "HS 123456"), stage, year,
+-- hs_edition, hs6, exporter, importer, value_usd, quantity_kg, source, side, release.
+-- Included by the other queries; not run on its own.
+owners AS (
+    SELECT hs_edition, hs6, min(mineral) AS owner,
+           string_agg(DISTINCT label, ', ' ORDER BY label) AS labels
+    FROM mineral_baskets
+    WHERE list_contains($minerals, mineral)
+    -- only with $stages
+      AND list_contains($stages, stage)
+    -- end
+    GROUP BY hs_edition, hs6
+),
+selected_once AS (
+    SELECT o.labels AS series, f.stage, f.year, f.hs_edition, f.hs6, f.exporter,
+           f.importer, f.value_usd, f.quantity_kg, f.source, f.side, f.release
+    FROM mineral_flows AS f
+    JOIN owners AS o ON o.hs_edition = f.hs_edition AND o.hs6 = f.hs6 AND o.owner = f.mineral
+    WHERE list_contains($minerals, f.mineral)
+    -- include: trade_filter
+    -- only with $codes
+    UNION ALL
+    SELECT 'HS ' || f.hs6 AS series, NULL::VARCHAR AS stage, f.year::INTEGER AS year,
+           f.hs_edition, f.hs6,
+           f.exporter, f.importer, f.value_usd, f.quantity_kg, f.source, f.side, f.release
+    FROM trade_flows AS f
+    WHERE list_contains($codes, f.hs6)
+      AND NOT EXISTS (
+          SELECT 1 FROM owners AS o WHERE o.hs_edition = f.hs_edition AND o.hs6 = f.hs6
+      )
+    -- include: trade_filter
+    -- end
+)

@@ -1,0 +1,212 @@
+"""The one sidebar helper: a page lists its fields (ui/fields.py) and the dataclass of
+its state (views/<page>.State); `render` binds the URL, draws each field's widget,
+writes the URL back and returns the validated state, typed.
+
+    state = sidebar.render("growth", "Export growth", growth.State, catalog, [...])
+
+Pages never build widget keys or parse parameters themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from critmin.catalog import MINERAL_LISTS, Catalog
+from critmin.ui import url
+from critmin.ui.fields import PICK_ALL, PICK_LARGEST
+from critmin.ui.state import HS6_PATTERN, Field, Spec, year_window_check
+
+S = TypeVar("S")
+# Codes offered in the codes box before the user types one.
+COMMON_CODES = ("811292", "283329", "250410", "380110", "280530", "283691", "720241", "810820")
+
+
+def render(
+    page: str,
+    header: str,
+    state_type: type[S],
+    catalog: Catalog,
+    fields: Sequence[Field],
+    largest: Callable[[str], list[str]] | None = None,
+) -> S:
+    """Bind the URL, draw the widgets, sync the URL; the page's validated state.
+
+    `largest(country)` lists a country's largest mineral exports, for the mineral
+    picker's "largest exports" choice."""
+    spec = Spec(tuple(fields), (year_window_check,) if _has(fields, "year_from") else ())
+    _check_state_type(state_type, fields)
+    url.bind(page, spec)
+    st.sidebar.header(header)
+    drawn: dict[str, Any] = {}
+    by_name = {f.name: f for f in fields}
+    for field in fields:
+        drawn[field.name] = _draw(page, field, by_name, drawn, catalog, largest)
+    values = url.sync(page, spec)
+    values.update({k: v for k, v in drawn.items() if v is not None})
+    state = {
+        f.name: tuple(values[f.name]) if f.kind == "list" else values[f.name]
+        for f in fields
+        if f.in_state
+    }
+    return state_type(**state)
+
+
+def _has(fields: Sequence[Field], name: str) -> bool:
+    return any(f.name == name for f in fields)
+
+
+def _check_state_type(state_type: type[Any], fields: Sequence[Field]) -> None:
+    declared = {f.name for f in fields if f.in_state}
+    wanted = {f.name for f in dataclasses.fields(state_type)}
+    if declared != wanted:
+        raise TypeError(
+            f"{state_type.__name__} has fields {sorted(wanted)} but the page declares "
+            f"{sorted(declared)}"
+        )
+
+
+def _format(field: Field) -> Callable[[Any], str]:
+    labels = field.labels or {}
+    return lambda value: labels.get(value, str(value))
+
+
+def _options(field: Field) -> list[str]:
+    if field.labels:
+        return [o for o in field.labels if field.choices is None or o in field.choices]
+    return list(field.choices or [])
+
+
+def _draw(
+    page: str,
+    field: Field,
+    fields: dict[str, Field],
+    drawn: dict[str, Any],
+    catalog: Catalog,
+    largest: Callable[[str], list[str]] | None,
+) -> Any:
+    """Draw one field's widget; return a cleaned value where the widget's own value
+    needs cleaning (codes), else None."""
+    key = url.key(page, field.name)
+    bar = st.sidebar
+    if field.widget == "select":
+        bar.selectbox(
+            field.label, _options(field), key=key, format_func=_format(field), help=field.help
+        )
+    elif field.widget == "multiselect":
+        bar.multiselect(
+            field.label,
+            _options(field),
+            key=key,
+            format_func=_format(field),
+            max_selections=field.max_items,
+            help=field.help,
+        )
+    elif field.widget == "radio":
+        bar.radio(
+            field.label, _options(field), key=key, format_func=_format(field), help=field.help
+        )
+    elif field.widget in ("minerals", "mineral"):
+        _mineral_picker(page, field, fields, drawn, catalog, largest)
+    elif field.widget == "codes":
+        return _codes(page, field)
+    elif field.widget == "years":
+        low, high = field.minimum, field.maximum
+        assert low is not None and high is not None
+        if low == high:
+            bar.caption(f"Year: {low} (the only year loaded)")
+            st.session_state[url.key(page, url.YEARS)] = (low, high)
+        else:
+            bar.slider(field.label, min_value=low, max_value=high, key=url.key(page, url.YEARS))
+    elif field.widget == "number":
+        bar.number_input(
+            field.label,
+            min_value=field.minimum,
+            max_value=field.maximum,
+            step=1,
+            key=key,
+            help=field.help,
+        )
+    elif field.widget == "percent":
+        bar.slider(field.label, min_value=0, max_value=100, step=5, key=key, help=field.help)
+    return None
+
+
+def _mineral_picker(
+    page: str,
+    field: Field,
+    fields: dict[str, Field],
+    drawn: dict[str, Any],
+    catalog: Catalog,
+    largest: Callable[[str], list[str]] | None,
+) -> None:
+    """Minerals offered by list (USGS 2025, EU 2023, a country's largest exports), with
+    search; what is already chosen always stays offered."""
+    key = url.key(page, field.name)
+    chosen = st.session_state.get(key, field.default)
+    chosen = [chosen] if isinstance(chosen, str) else list(chosen)
+    options = list(catalog.mineral_labels)
+    pick = fields.get("pick")
+    if pick is not None:
+        country = st.session_state.get(url.key(page, "country")) or st.session_state.get(
+            url.key(page, "highlight")
+        )
+        labels = dict(pick.labels or {})
+        if country:
+            labels[PICK_LARGEST] = f"{catalog.country_name(str(country))}'s largest exports"
+        if largest is None or not country:
+            labels.pop(PICK_LARGEST, None)
+        st.sidebar.selectbox(
+            pick.label,
+            list(labels),
+            key=url.key(page, "pick"),
+            format_func=lambda value: labels.get(value, value),
+            help="Narrows the list below; minerals already chosen stay.",
+        )
+        offered = st.session_state.get(url.key(page, "pick"), PICK_ALL)
+        if offered == PICK_LARGEST and largest is not None and country:
+            ranked = [m for m in largest(str(country)) if m in catalog.mineral_labels]
+            options = ranked + [m for m in chosen if m not in ranked]
+        elif offered in MINERAL_LISTS:
+            listed = catalog.minerals_on(str(offered))
+            options = listed + [m for m in chosen if m not in listed]
+
+    def label(mineral: str) -> str:
+        lists = " · ".join(catalog.mineral_lists.get(mineral, ()))
+        text = catalog.mineral_label(mineral)
+        return f"{text} ({lists})" if lists else text
+
+    if field.widget == "mineral":
+        st.sidebar.selectbox(field.label, options, key=key, format_func=label, help=field.help)
+    else:
+        st.sidebar.multiselect(
+            field.label,
+            options,
+            key=key,
+            format_func=label,
+            max_selections=field.max_items,
+            help=field.help,
+        )
+
+
+def _codes(page: str, field: Field) -> list[str]:
+    """HS6 codes typed in; codes that are not six digits are ignored with a warning."""
+    key = url.key(page, field.name)
+    chosen = list(st.session_state.get(key, []))
+    typed = st.sidebar.multiselect(
+        field.label,
+        options=sorted({*chosen, *COMMON_CODES}),
+        key=key,
+        accept_new_options=True,
+        max_selections=field.max_items,
+        help=field.help,
+    )
+    good = [c for c in typed if re.fullmatch(HS6_PATTERN, c)]
+    bad = [c for c in typed if c not in good]
+    if bad:
+        st.sidebar.warning(f"Ignored: {', '.join(bad)} (HS6 codes have six digits).")
+    return good

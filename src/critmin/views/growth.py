@@ -1,0 +1,195 @@
+"""Export growth: how a country's exports of each mineral grew, in value, tonnes and
+USD/kg; absolute, indexed or year on year; CAGR over the window; policy events on the
+time axis with the year before and after each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from critmin import metrics, queries, reference
+from critmin.catalog import Catalog
+from critmin.db import Database
+from critmin.filters import TradeFilter
+from critmin.views.common import events_for, musd
+
+MEASURES = {
+    "value": "Value (USD million)",
+    "quantity": "Quantity (tonnes)",
+    "unit_value": "Unit value (USD/kg)",
+}
+VIEWS = {
+    "absolute": "Absolute",
+    "indexed": "Indexed (first year = 100)",
+    "yoy": "Year-on-year change (%)",
+}
+MEASURE_COLUMNS = {
+    "value": "value_musd",
+    "quantity": "quantity_t",
+    "unit_value": "unit_value_usd_per_kg",
+}
+
+
+@dataclass(frozen=True)
+class State:
+    country: str
+    minerals: tuple[str, ...]
+    codes: tuple[str, ...]
+    stages: tuple[str, ...]
+    year_from: int
+    year_to: int
+    measure: str
+    view: str
+    side: str
+
+    def trade_filter(self) -> TradeFilter:
+        return TradeFilter(
+            self.minerals,
+            self.codes,
+            self.year_from,
+            self.year_to,
+            sides=(self.side,),
+            exporters=(self.country,),
+            stages=self.stages,
+        )
+
+
+@dataclass(frozen=True)
+class Chart:
+    frame: pl.DataFrame  # year, label, <y>
+    y: str
+    y_title: str
+    format: str
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    table: pl.DataFrame  # year, series, label, value/quantity/unit value, flag, flows
+    chart: Chart
+    outliers: pl.DataFrame  # label, year, unit_value_usd_per_kg, unit_value_flag
+    events: pl.DataFrame  # the events that concern the chosen minerals
+    summary: pl.DataFrame  # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %
+    before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
+    quantity_coverage: float | None  # share of the value that has a quantity
+
+
+def build(db: Database, catalog: Catalog, state: State) -> View:
+    name = catalog.country_name(state.country)
+    f = state.trade_filter()
+    series = queries.exports_by_series(db, f).frame if f.has_products else _empty()
+    events = events_for(queries.events(db).frame, state.minerals)
+    table = flagged(catalog, series)
+    chart = measure_chart(table, state)
+    total = float(table["value_usd"].sum())
+    return View(
+        name=name,
+        table=table,
+        chart=chart,
+        outliers=table.filter(pl.col("unit_value_flag").is_not_null()).select(
+            "label", "year", "unit_value_usd_per_kg", "unit_value_flag"
+        ),
+        events=events,
+        summary=growth_summary(table, state.year_from, state.year_to),
+        before_after=before_after(table, events),
+        quantity_coverage=float(table["value_with_quantity_usd"].sum()) / total if total else None,
+    )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "year": pl.Int32,
+            "series": pl.String,
+            "value_usd": pl.Float64,
+            "quantity_kg": pl.Float64,
+            "value_with_quantity_usd": pl.Float64,
+            "flows": pl.Int64,
+        }
+    )
+
+
+def flagged(catalog: Catalog, series: pl.DataFrame) -> pl.DataFrame:
+    """Series with labels, units for the chart and unit values outside the mineral's
+    plausible range flagged (reference/unit_value_ranges.csv)."""
+    ranges = reference.load_unit_value_ranges()
+    low = pl.col("series").replace_strict({m: r[0] for m, r in ranges.items()}, default=None)
+    high = pl.col("series").replace_strict({m: r[1] for m, r in ranges.items()}, default=None)
+    unit_value = pl.col("unit_value_usd_per_kg")
+    return (
+        metrics.with_unit_value(series)
+        .with_columns(
+            catalog.mineral("series", "label"),
+            musd(),
+            (pl.col("quantity_kg") / 1e3).alias("quantity_t"),
+            pl.when(unit_value < low.cast(pl.Float64))
+            .then(pl.lit("below plausible range"))
+            .when(unit_value > high.cast(pl.Float64))
+            .then(pl.lit("above plausible range"))
+            .otherwise(None)
+            .alias("unit_value_flag"),
+        )
+        .sort("label", "year")
+    )
+
+
+def measure_chart(table: pl.DataFrame, state: State) -> Chart:
+    column = MEASURE_COLUMNS[state.measure]
+    label = MEASURES[state.measure]
+    plot = table
+    if state.measure == "unit_value":
+        plot = table.filter(pl.col("unit_value_flag").is_null())
+    if state.view == "indexed":
+        plot = metrics.with_index(plot, column, by=["label"])
+        return Chart(plot, f"{column}_index", f"{label}, index {state.year_from} = 100", ",.0f")
+    if state.view == "yoy":
+        plot = metrics.with_yoy(plot, column, by=["label"]).with_columns(
+            pl.col(f"{column}_yoy") * 100
+        )
+        return Chart(plot, f"{column}_yoy", f"{label}: change on previous year, %", "+,.1f")
+    return Chart(plot, column, label, ",.0f" if state.measure == "quantity" else ",.1f")
+
+
+def growth_summary(table: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
+    growth = metrics.window_cagr(table, "value_usd", year_from, year_to, by=["label"])
+    latest = metrics.with_yoy(table, "value_usd", by=["label"]).filter(pl.col("year") == year_to)
+    return (
+        growth.join(latest.select("label", "value_usd_yoy"), on="label", how="left")
+        .select(
+            pl.col("label").alias("Series"),
+            pl.col("first").alias(f"Exports {year_from} (USD)"),
+            pl.col("last").alias(f"Exports {year_to} (USD)"),
+            (pl.col("cagr") * 100).round(1).alias("CAGR %"),
+            (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change {year_to - 1}→{year_to} %"),
+        )
+        .sort("Series")
+    )
+
+
+def before_after(table: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """For each event and series: exports in the calendar year before and after."""
+    totals = table.group_by("label", "year").agg(pl.col("value_usd").sum())
+    marks = events.select(
+        (pl.col("date").cast(pl.String) + ": " + pl.col("title")).alias("Event"),
+        pl.col("date").dt.year().cast(pl.Int32).alias("event_year"),
+    )
+    before = totals.rename({"year": "before_year", "value_usd": "before"})
+    after = totals.rename({"year": "after_year", "value_usd": "after"})
+    rows = (
+        marks.join(totals.select("label").unique(), how="cross")
+        .with_columns(
+            (pl.col("event_year") - 1).alias("before_year"),
+            (pl.col("event_year") + 1).alias("after_year"),
+        )
+        .join(before, on=["label", "before_year"], how="left")
+        .join(after, on=["label", "after_year"], how="left")
+        .filter(pl.col("before").is_not_null() | pl.col("after").is_not_null())
+    )
+    return rows.select(
+        "Event",
+        pl.col("label").alias("Series"),
+        pl.col("before").alias("Year before (USD)"),
+        pl.col("after").alias("Year after (USD)"),
+        ((pl.col("after") / pl.col("before") - 1) * 100).round(1).alias("Change %"),
+    ).sort("Event", "Series")

@@ -1,0 +1,204 @@
+"""Overview: a country's critical-mineral exports at a glance: headline figures, exports
+by mineral over time, the value chain (ore, intermediate, refined), share of world
+exports and rank per mineral, top destinations, and USGS production and reserves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from critmin import metrics, queries
+from critmin.catalog import STAGE_LABELS, Catalog
+from critmin.db import Database
+from critmin.filters import TradeFilter
+from critmin.views.common import musd, thousands
+
+TOP_MINERALS = 10  # bands of the stacked chart; the rest are "Other minerals"
+OTHER = "Other minerals"
+PROCESSED = ("intermediate", "refined")
+UNSTAGED = "Codes chosen directly"
+
+
+@dataclass(frozen=True)
+class State:
+    country: str
+    year_from: int
+    year_to: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    latest_usd: float
+    change: float | None  # on the year before, as a fraction
+    cagr: float | None
+    first_year: int
+    top_partner: str | None
+    top_share: float | None
+    minerals_exported: int
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    side: str
+    headline: Headline | None  # None: no exports in the window
+    by_mineral: pl.DataFrame  # year, mineral, value_musd (stackable: each flow once)
+    stages: pl.DataFrame  # year, stage (label), value_musd, share
+    processed: pl.DataFrame  # year, processed_share (intermediate + refined)
+    world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank among exporters
+    destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
+    production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
+
+
+def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
+    return TradeFilter(
+        minerals=tuple(catalog.mineral_labels),
+        codes=(),
+        year_from=state.year_from,
+        year_to=state.year_to,
+        sides=(catalog.default_side(),),
+        exporters=(state.country,),
+    )
+
+
+def build(db: Database, catalog: Catalog, state: State) -> View:
+    f = trade_filter(catalog, state)
+    totals = queries.exports_total(db, f).frame
+    stages = queries.exports_by_stage(db, f).frame
+    world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
+    partners = queries.exports_by_partner(db, f.years(state.year_to)).frame
+    production = queries.production(db, (state.country,)).frame
+    return View(
+        name=catalog.country_name(state.country),
+        side=f.sides[0],
+        headline=headline(totals, partners, world, state),
+        by_mineral=by_mineral(totals, state.year_to),
+        stages=by_stage(stages),
+        processed=processed_share(stages),
+        world=world_share(catalog, world, state.country),
+        destinations=destinations(catalog, partners),
+        production=production_table(production),
+    )
+
+
+def headline(
+    totals: pl.DataFrame, partners: pl.DataFrame, world: pl.DataFrame, state: State
+) -> Headline | None:
+    by_year = totals.group_by("year").agg(pl.col("value_usd").sum()).sort("year")
+    if by_year.is_empty():
+        return None
+    latest = float(by_year.filter(pl.col("year") == state.year_to)["value_usd"].sum())
+    previous = float(by_year.filter(pl.col("year") == state.year_to - 1)["value_usd"].sum())
+    first_year = int(by_year["year"][0])
+    top = (
+        partners.group_by("partner")
+        .agg(pl.col("value_usd").sum())
+        .sort("value_usd", descending=True)
+    )
+    total = float(top["value_usd"].sum()) if top.height else 0.0
+    mine = world.filter((pl.col("exporter") == state.country) & (pl.col("value_usd") > 0))
+    return Headline(
+        latest_usd=latest,
+        change=latest / previous - 1 if previous else None,
+        cagr=metrics.cagr(float(by_year["value_usd"][0]), latest, state.year_to - first_year),
+        first_year=first_year,
+        top_partner=str(top["partner"][0]) if top.height else None,
+        top_share=float(top["value_usd"][0]) / total if total else None,
+        minerals_exported=mine["series"].n_unique(),
+    )
+
+
+def by_mineral(totals: pl.DataFrame, last_year: int) -> pl.DataFrame:
+    """The largest groups of baskets in the last year as their own bands, the rest as
+    "Other minerals". Each flow is counted once, so the bands add up to the total."""
+    latest = totals.filter(pl.col("year") == last_year).sort("value_usd", descending=True)
+    leaders = latest["series"].head(TOP_MINERALS).to_list()
+    named = pl.when(pl.col("series").is_in(leaders)).then(pl.col("series")).otherwise(pl.lit(OTHER))
+    order = {series: i for i, series in enumerate([*leaders, OTHER])}
+    return (
+        totals.group_by("year", named.alias("mineral"))
+        .agg(pl.col("value_usd").sum())
+        .with_columns(musd(), pl.col("mineral").replace_strict(order, default=99).alias("order"))
+        .sort("order", "year")
+    )
+
+
+def by_stage(stages: pl.DataFrame) -> pl.DataFrame:
+    labelled = stages.with_columns(
+        pl.col("stage").replace_strict(STAGE_LABELS, default=pl.lit(UNSTAGED)).alias("stage"),
+        pl.col("stage")
+        .replace_strict({"ore": 0, "intermediate": 1, "refined": 2}, default=3)
+        .alias("order"),
+    )
+    return (
+        metrics.with_shares(labelled, "value_usd", ["year"])
+        .with_columns(musd())
+        .sort("year", "order")
+    )
+
+
+def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
+    """Per year, the share of the exports' value that is processed (intermediate plus
+    refined products) rather than ore and concentrates."""
+    return (
+        stages.group_by("year")
+        .agg(
+            pl.col("value_usd")
+            .filter(pl.col("stage").is_in(list(PROCESSED)))
+            .sum()
+            .alias("processed"),
+            pl.col("value_usd").sum().alias("total"),
+        )
+        .with_columns((pl.col("processed") / pl.col("total")).alias("processed_share"))
+        .sort("year")
+    )
+
+
+def world_share(catalog: Catalog, world: pl.DataFrame, country: str) -> pl.DataFrame:
+    ranked = metrics.with_rank(
+        metrics.with_shares(world, "value_usd", ["series"]), "value_usd", ["series"]
+    )
+    return (
+        ranked.filter(pl.col("exporter") == country)
+        .select(
+            catalog.mineral("series", "Mineral"),
+            pl.col("value_usd").alias("Exports (USD)"),
+            (pl.col("share") * 100).round(2).alias("World share %"),
+            pl.col("rank").alias("Rank among exporters"),
+        )
+        .sort("World share %", descending=True)
+    )
+
+
+def destinations(catalog: Catalog, partners: pl.DataFrame, top: int = 8) -> pl.DataFrame:
+    return (
+        partners.group_by("partner")
+        .agg(pl.col("value_usd").sum())
+        .sort("value_usd", descending=True)
+        .head(top)
+        .select(catalog.country("partner", "Partner"), musd(alias="USD million"))
+    )
+
+
+def production_table(production: pl.DataFrame) -> pl.DataFrame:
+    """The last two years of USGS figures as text, flags (W, NA, ...) where no value."""
+    if production.is_empty():
+        return production
+    years = sorted(set(production["year"].to_list()))[-2:]
+    return (
+        production.filter(pl.col("year").is_in(years))
+        .with_columns(
+            pl.when(pl.col("value").is_not_null())
+            .then(thousands(pl.col("value")))
+            .otherwise(pl.col("value_flag"))
+            .alias("shown"),
+            pl.col("year").cast(pl.String),
+        )
+        .pivot(
+            on="year",
+            index=["commodity", "statistic", "unit"],
+            values="shown",
+            aggregate_function="first",
+        )
+    )
