@@ -68,3 +68,32 @@ def test_basket_editions_follow_the_hs_changes():
     assert by_edition["HS92"] == by_edition["HS96"] == "811291"
     assert all(by_edition[e] == "811292" for e in ("HS02", "HS07", "HS12", "HS17", "HS22"))
     assert baskets.filter(pl.col("hs6") == "283329")["shared_basket"].all()
+
+
+def test_demo_holds_real_usgs_figures_beside_its_synthetic_flows(demo_warehouse_dir):
+    warehouse = Warehouse(demo_warehouse_dir)
+    production = pl.read_parquet(warehouse.files("production"))
+    copper = production.filter(
+        (pl.col("country") == "KAZ")
+        & (pl.col("commodity") == "Copper")
+        & (pl.col("statistic") == "Mine production")
+        & (pl.col("year") == 2024)
+    )
+    # DOMAIN.md §6: USGS MCS 2026, Kazakhstan's copper mine production in 2024.
+    assert copper["value"].to_list() == [724_000.0]
+    assert set(warehouse.parts("deposits")) == {"curated", "minmod"}
+    licences = {p.table: p.licence for p in warehouse.provenance() if p.source == "demo"}
+    assert "MIT" in licences["trade_flows"]
+
+
+def test_chromium_is_among_kazakhstans_largest_demo_exports(demo_warehouse_dir):
+    flows = pl.read_parquet(
+        Warehouse(demo_warehouse_dir).files("mineral_flows"), hive_partitioning=True
+    )
+    kaz = flows.filter(
+        (pl.col("exporter") == "KAZ") & (pl.col("side") == "reconciled") & (pl.col("year") == 2024)
+    )
+    ranked = (
+        kaz.group_by("mineral").agg(pl.col("value_usd").sum()).sort("value_usd", descending=True)
+    )
+    assert "chromium" in ranked["mineral"].head(3).to_list()
