@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from bench import baselines, report, synth
+from bench.pages import PAGES, run_page, scenarios
 from critmin import reference
-from critmin.bench import baselines, report, synth
-from critmin.bench.pages import PAGES, run_page, scenarios
 from critmin.db import Database
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse
@@ -116,7 +116,7 @@ def test_compare_spots_a_different_number() -> None:
 
 def test_cold_run_in_a_new_process(tiny: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "critmin.bench.cold", str(tiny), "Partners", "default"],
+        [sys.executable, "-m", "bench.cold", str(tiny), "Partners", "default"],
         capture_output=True,
         text=True,
         check=True,
@@ -131,7 +131,7 @@ def test_report_renders_targets_and_pages(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(synth, "ensure_warehouse", lambda out, rows, seed: (tiny, None))
-    from critmin.bench.runner import run_benchmark
+    from bench.runner import run_benchmark
 
     result = run_benchmark(
         tmp_path,

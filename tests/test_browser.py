@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from browser import REPO, serve_app, wait_for_render
 
-from critmin.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from bench.baci_synth import generate_baci_csv
 from critmin.cli import main
 from critmin.ingest.baci import file_sort_order
-from critmin.ingest.baci_synth import generate_baci_csv
 from critmin.warehouse import Warehouse, tree_sha256
 
 FIXTURES = Path(__file__).parent / "data" / "baci"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from critmin.loadrun import CHROMIUM, UserPlan, check_loopback, run_load
+from bench.loadrun import CHROMIUM, UserPlan, check_loopback, run_load
 
 
 def test_only_loopback_urls_are_accepted() -> None:

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
-# Parquet layout of the partitioned (trade) tables, chosen with `python -m critmin.bench`
+# Parquet layout of the partitioned (trade) tables, chosen with `python -m bench`
 # (docs/performance.md): every trade query selects a few HS6 codes (a mineral basket),
 # so files are sorted by hs6 first and cut into small row groups whose min/max
 # statistics let DuckDB skip all but the selected codes' rows, with or without an

@@ -76,7 +76,7 @@ def lines(
     year_span: tuple[int, int] | None = None,
     color_title: str = "Series",
     reverse_y: bool = False,
-) -> alt.TopLevelMixin:
+) -> alt.Chart | alt.LayerChart:
     """A line per `color` value over the years (one line when `color` is None)."""
     tooltip = [alt.Tooltip("year:Q", format="d")]
     encoding: dict[str, Any] = {}
@@ -100,7 +100,7 @@ def lines(
     if events is not None and year_span:
         rules = event_rules(events, *year_span)
         if rules is not None:
-            return alt.layer(base, rules).properties(height=340)
+            return alt.LayerChart(layer=[base, rules]).properties(height=340)
     return base.properties(height=340)
 
 

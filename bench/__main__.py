@@ -1,4 +1,4 @@
-"""`python -m critmin.bench`: the performance benchmark (what `make bench` runs).
+"""`python -m bench`: the performance benchmark (what `make bench` runs).
 
 Generates (or reuses) a synthetic BACI-shaped warehouse, times every page's
 queries warm and cold on DuckDB, answers the same questions with pandas and
@@ -16,9 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from critmin.bench import report as report_module
-from critmin.bench.runner import run_benchmark
-from critmin.bench.synth import DEFAULT_SEED
+from bench import report as report_module
+from bench.runner import run_benchmark
+from bench.synth import DEFAULT_SEED
 
 DEFAULT_ROWS = 30_000_000
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "critmin-bench"
@@ -27,7 +27,7 @@ STEPS = ("cold", "polars", "pandas", "ingest", "app")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m critmin.bench",
+        prog="python -m bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

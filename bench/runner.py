@@ -22,9 +22,9 @@ import numpy as np
 import polars as pl
 import psutil
 
+from bench import baselines, synth
+from bench.pages import PAGES, Filters, run_page, scenarios
 from critmin import derive
-from critmin.bench import baselines, synth
-from critmin.bench.pages import PAGES, Filters, run_page, scenarios
 from critmin.db import Database
 from critmin.schema import DERIVED_TABLES
 from critmin.settings import load_settings
@@ -148,7 +148,7 @@ def cold_duckdb(root: Path, repeat: int) -> dict[str, Any]:
             for _ in range(repeat):
                 t0 = time.perf_counter()
                 done = subprocess.run(
-                    [sys.executable, "-m", "critmin.bench.cold", str(root), page, filters.name],
+                    [sys.executable, "-m", "bench.cold", str(root), page, filters.name],
                     capture_output=True,
                     text=True,
                     check=True,
@@ -166,7 +166,7 @@ def cold_duckdb(root: Path, repeat: int) -> dict[str, Any]:
 
 def all_pages_process(root: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "critmin.bench.cold", str(root), "ALL", "ALL"],
+        [sys.executable, "-m", "bench.cold", str(root), "ALL", "ALL"],
         capture_output=True,
         text=True,
         check=True,
@@ -268,13 +268,13 @@ def run_benchmark(
     checkpoint(report)
     if "ingest" not in skip:
         progress("ingest: a full-size BACI yearly CSV through `critmin ingest baci`")
-        from critmin.bench.ingest_timing import measure_ingest
+        from bench.ingest_timing import measure_ingest
 
         report["ingest"] = measure_ingest(out)
     checkpoint(report)
     if "app" not in skip:
         progress("app: streamlit start-up to first page in headless Chromium")
-        from critmin.bench.app_startup import measure_app
+        from bench.app_startup import measure_app
 
         report["app"] = measure_app(root).as_dict()
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,6 +1,6 @@
 """Ingest timing: one full-size synthetic BACI yearly CSV through `critmin ingest baci`.
 
-The CSV comes from `critmin.ingest.baci_synth.generate_baci_csv` (BACI's exact
+The CSV comes from `bench.baci_synth.generate_baci_csv` (BACI's exact
 layout) and is cached in the output directory. The ingest runs as its own
 process into a scratch warehouse, which is removed afterwards; its wall time and
 peak RSS are reported. Skips with a reason while `critmin.ingest.baci` is absent.
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from critmin.bench.app_startup import RssSampler
+from bench.app_startup import RssSampler
 
 BACI_YEAR_ROWS = 11_000_000
 
@@ -25,7 +25,7 @@ def measure_ingest(out: Path, rows: int = BACI_YEAR_ROWS, seed: int = 0) -> dict
     if importlib.util.find_spec("critmin.ingest.baci") is None:
         return {"skipped": "critmin.ingest.baci does not exist yet"}
     try:
-        from critmin.ingest.baci_synth import generate_baci_csv
+        from bench.baci_synth import generate_baci_csv
     except ImportError as error:
         return {"skipped": f"no BACI CSV generator ({error})"}
     folder = out / f"baci-csv-r{rows}-s{seed}"

@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
-from critmin.bench.pages import EXPLORER_LIMIT, PAGES, Filters
+from bench.pages import EXPLORER_LIMIT, PAGES, Filters
 from critmin.warehouse import Warehouse
 
 TRADE_COLUMNS = [

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from critmin.bench.pages import PAGES
+from bench.pages import PAGES
 
 TARGETS = {
     "warm_p95_ms": 150.0,

@@ -1,6 +1,6 @@
 """One cold run, in a fresh process: open the warehouse, run one page's queries once.
 
-`python -m critmin.bench.cold DATA_DIR PAGE SCENARIO` prints one JSON line with
+`python -m bench.cold DATA_DIR PAGE SCENARIO` prints one JSON line with
 the seconds spent importing, opening the database and running the queries, and
 the process's peak RSS. PAGE may be ALL (every page of every scenario, for the
 memory figure). The parent times the whole process from spawn to exit.
@@ -28,7 +28,7 @@ def peak_rss_kb() -> int:
 def main(argv: list[str]) -> int:
     from pathlib import Path
 
-    from critmin.bench.pages import PAGES, run_page, scenarios
+    from bench.pages import PAGES, run_page, scenarios
     from critmin.db import Database
     from critmin.settings import load_settings
     from critmin.warehouse import Warehouse

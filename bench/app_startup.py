@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from critmin.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS
 from critmin.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Load run: many simultaneous browser sessions against a running app on loopback.
 
-    python -m critmin.loadrun --users 20 --minutes 3 --url http://127.0.0.1:8601
+    python -m bench.loadrun --users 20 --minutes 3 --url http://127.0.0.1:8601
 
 One headless Chromium (Debian's /usr/bin/chromium through Playwright) holds one
 context per user, all driven concurrently. Every user has its own distinctive
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-from critmin.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +353,7 @@ async def _staggered(user: User, browser: Any, index: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m critmin.loadrun",
+        prog="python -m bench.loadrun",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
