@@ -24,6 +24,7 @@ RUN pip install --no-deps . && rm -rf src build
 
 COPY app.py ./
 COPY pages ./pages
+COPY static ./static
 COPY .streamlit/config.toml ./.streamlit/config.toml
 
 USER critmin

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from critmin.domain import C5
-from critmin.ui import data, fields, maps, notes, sidebar
+from critmin.ui import data, downloads, fields, maps, notes, sidebar
 from critmin.ui import format as fmt
 from critmin.views import map as sites_map
+
+TABLE_ROWS = 1_000  # a longer table would cost every rerun its bytes
 
 catalog = data.catalog_or_stop()
 state = sidebar.render(
@@ -36,9 +38,14 @@ st.pydeck_chart(
     height=560,
 )
 minerals = ", ".join(catalog.mineral_label(m) for m in state.minerals) or "no mineral"
+cells = (
+    f"Sites are grouped into {maps.GRID_DEG:g}° cells (more than {maps.MAX_POINTS:,} match): size "
+    "= number of sites; narrow the countries to see single sites. "
+    if maps.aggregated(view.sites)
+    else "Points: deposits, mines and plants (colour = first listed commodity; size = status). "
+)
 st.caption(
-    f"Points: deposits, mines and plants (colour = first listed commodity; size = status). "
-    f"Arcs: {view.name}'s exports of {minerals} in {state.year} (the 25 largest partners; "
+    cells + f"Arcs: {view.name}'s exports of {minerals} in {state.year} (the 25 largest partners; "
     "width ∝ √value). Shading: value received. Country shapes: Natural Earth."
 )
 
@@ -56,21 +63,16 @@ else:
         f"{flagged.height:,}",
         help="Points outside their country, swapped coordinates (corrected) or missing.",
     )
-    st.dataframe(
-        view.sites.select(
-            "name",
-            "country",
-            "commodities",
-            "status",
-            "deposit_type",
-            "lat",
-            "lon",
-            "location_check",
-            "source",
-            "source_reference",
-        ),
-        hide_index=True,
-        width="stretch",
+    columns = list(sites_map.SITE_COLUMNS)
+    st.dataframe(view.sites.head(TABLE_ROWS).select(columns), hide_index=True, width="stretch")
+    if view.sites.height > TABLE_ROWS:
+        st.caption(f"The table shows the first {TABLE_ROWS:,} sites; the download holds all.")
+    st.download_button(
+        f"Download the {view.sites.height:,} sites (CSV)",
+        lambda: downloads.to_csv(view.sites.select(columns)),
+        "critmin_sites.csv",
+        "text/csv",
+        on_click="ignore",
     )
 if view.partners:
     st.caption(

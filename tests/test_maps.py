@@ -1,10 +1,25 @@
-"""The map builder: no basemap from the network, land from local shapes."""
+"""The map builder: no basemap from the network, land from a static local file, and
+a payload that stays small whatever the number of sites."""
 
 import json
 
+import numpy as np
 import polars as pl
 
 from critmin.ui import maps
+
+
+def sites_frame(n: int, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame(
+        {
+            "name": [f"Site {i}" for i in range(n)],
+            "lat": rng.uniform(-50, 70, n),
+            "lon": rng.uniform(-170, 170, n),
+            "commodities": [["Cu", "Au"] if i % 2 else ["Zn"] for i in range(n)],
+            "status": ["unknown"] * n,
+        }
+    )
 
 
 def test_serialised_deck_holds_no_url_and_no_basemap():
@@ -15,8 +30,6 @@ def test_serialised_deck_holds_no_url_and_no_basemap():
             "lon": [79.97],
             "commodities": [["Cu"]],
             "status": ["producing"],
-            "source": ["curated"],
-            "source_reference": ["KAZ Minerals"],
         }
     )
     arcs = pl.DataFrame(
@@ -34,11 +47,21 @@ def test_serialised_deck_holds_no_url_and_no_basemap():
     parsed = json.loads(spec)
     # pydeck's sentinel: Streamlit draws no basemap (an absent style would load Carto's).
     assert parsed["mapStyle"] == "__MAP_STYLE__"
-    assert [layer["id"] for layer in parsed["layers"]] == ["countries", "flows", "sites"]
-    land = parsed["layers"][0]["data"]["features"]
-    assert len(land) > 150
-    kaz = next(f for f in land if f["properties"]["iso3"] == "KAZ")
-    assert kaz["properties"]["fill"][:3] == [224, 122, 31]
+    assert [layer["id"] for layer in parsed["layers"]] == ["land", "partners", "flows", "sites"]
+    # Land is a relative URL of the app's static files, not inside the message.
+    assert parsed["layers"][0]["data"] == maps.LAND_URL and not maps.LAND_URL.startswith("/")
+    shaded = parsed["layers"][1]["data"]["features"]
+    assert [f["properties"]["fill"][:3] for f in shaded][0] == maps.FOCUS_FILL[:3]
+    assert "China" in shaded[1]["properties"]["tip"]
+    assert len(spec) < 40_000
+
+
+def test_the_static_land_file_is_what_the_script_writes():
+    committed = json.loads((maps.STATIC_DIR / maps.LAND_FILE).read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(maps.static_land()))
+    assert len(committed["features"]) > 150
+    iso3 = {f["properties"]["iso3"] for f in committed["features"]}
+    assert {"KAZ", "CHN", "USA", "RUS", "UZB"} <= iso3
 
 
 def test_sites_without_coordinates_are_left_off_the_map():
@@ -49,12 +72,21 @@ def test_sites_without_coordinates_are_left_off_the_map():
             "lon": [67.0, None],
             "commodities": [["Zz"], None],
             "status": ["unknown", "unknown"],
-            "source": ["x", "x"],
-            "source_reference": [None, None],
-        },
-        schema_overrides={"source_reference": pl.String},
+        }
     )
     parsed = json.loads(maps.deck(sites=sites).to_json())
     points = next(layer for layer in parsed["layers"] if layer["id"] == "sites")["data"]
-    assert [p["name"] for p in points] == ["A"]
-    assert points[0]["colour"] == maps.OTHER_COLOUR
+    assert [p["tip"].split(" — ")[0] for p in points] == ["A"]
+    assert points[0]["c"] == maps.OTHER_COLOUR
+
+
+def test_many_sites_are_aggregated_and_the_map_stays_under_a_megabyte():
+    few = maps.deck(sites=sites_frame(maps.MAX_POINTS)).to_json()
+    assert len(json.loads(few)["layers"][-1]["data"]) == maps.MAX_POINTS
+    many = sites_frame(40_000)
+    spec = maps.deck(sites=many, partner_values={"CHN": 1.0, "USA": 2.0}, focus="KAZ").to_json()
+    cells = json.loads(spec)["layers"][-1]["data"]
+    assert maps.aggregated(many) and len(cells) < 40_000
+    counts = [int(c["tip"].split(" sites")[0].replace(",", "")) for c in cells]
+    assert sum(counts) == 40_000  # every site is in one cell
+    assert len(spec) < 1_000_000

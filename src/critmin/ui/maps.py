@@ -1,15 +1,46 @@
-"""The one map builder: pydeck with no network basemap. Land comes from the
-bundled Natural Earth shapes; polars rows go in as plain dicts."""
+"""The one map builder: pydeck with no network basemap, sized for a shared demo.
+
+Every rerun of a page sends its map to the browser again, so what changes is kept
+small and what does not is served once:
+
+- **Land** is a static GeoJSON file (`static/countries-110m.geojson`, Natural Earth
+  1:110m simplified, written by `scripts/build_static_maps.py` from the bundled
+  shapes) that Streamlit serves at `app/static/...` with an ETag: the browser fetches
+  it once and revalidates it, it is never inside the map's message.
+- **Partners** shaded by the value they receive are the few countries of the chosen
+  flows, with shapes simplified further (`PARTNER_TOLERANCE_DEG`).
+- **Sites** are points with short keys and a one-line tooltip; past `MAX_POINTS`
+  (the worldwide USGS set holds 33,000) they are aggregated into grid cells with a
+  count and the main commodities, so any map stays under about 1 MB.
+
+polars rows go in as plain dicts (pydeck converts only pandas); layer ids are fixed.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pydeck as pdk
+import shapely
+from shapely.geometry import mapping, shape
 
 from critmin import reference
+from critmin.settings import PROJECT_ROOT
+
+STATIC_DIR = PROJECT_ROOT / "static"
+LAND_FILE = "countries-110m.geojson"
+# Relative, so it resolves under any base path the demo is served from.
+LAND_URL = f"app/static/{LAND_FILE}"
+LAND_TOLERANCE_DEG = 0.02
+PARTNER_TOLERANCE_DEG = 0.25
+MAX_POINTS = 3_000
+GRID_DEG = 1.0  # cell size when sites are aggregated
 
 COMMODITY_COLOURS = {
     "Cu": [201, 111, 45],
@@ -39,6 +70,7 @@ STATUS_RADIUS = {
     "occurrence": 4000,
     "unknown": 4000,
 }
+FOCUS_FILL = [224, 122, 31, 200]
 
 
 def colour_for(commodities: list[str] | None) -> list[int]:
@@ -48,18 +80,84 @@ def colour_for(commodities: list[str] | None) -> list[int]:
     return OTHER_COLOUR
 
 
-def land_geojson(
-    partner_values: dict[str, float] | None = None, focus: str | None = None
-) -> dict[str, Any]:
-    """Country shapes with a fill colour: focus country, partners shaded by value."""
-    partner_values = partner_values or {}
-    peak = max(partner_values.values(), default=0.0)
+def _unwrapped(geometry: Any) -> Any:
+    """Polygons that cross the antimeridian (Russia's Chukotka, Fiji) come from the
+    TopoJSON as one ring from -180 to 180, drawn as a band across the whole map: shift
+    their western points by 360 degrees so the ring stays in one piece."""
+    parts = list(getattr(geometry, "geoms", [geometry]))
+    fixed = []
+    for part in parts:
+        west, _, east, _ = part.bounds
+        if east - west > 180:
+            part = shapely.transform(
+                part,
+                lambda xy: np.column_stack(
+                    [np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]]
+                ),
+            )
+        fixed.append(part)
+    return shapely.MultiPolygon(fixed) if len(fixed) > 1 else fixed[0]
+
+
+def _rounded(geometry: Any, digits: int) -> dict[str, Any]:
+    """GeoJSON of a geometry with coordinates rounded (2 decimals ~ 1 km)."""
+    rounded = shapely.transform(geometry, lambda xy: np.round(xy, digits))
+    return dict(mapping(rounded))
+
+
+def static_land() -> dict[str, Any]:
+    """The land layer's GeoJSON (what `static/countries-110m.geojson` holds)."""
     features = []
     for feature in reference.country_features("110m"):
+        geometry = _unwrapped(shape(feature["geometry"])).simplify(
+            LAND_TOLERANCE_DEG, preserve_topology=True
+        )
+        name = feature["properties"].get("name", "")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _rounded(geometry, 2),
+                "properties": {"iso3": feature["properties"].get("iso3") or "", "tip": name},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_static_land(directory: Path = STATIC_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LAND_FILE
+    path.write_text(json.dumps(static_land(), separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+@functools.cache
+def _partner_shapes() -> dict[str, tuple[str, dict[str, Any]]]:
+    """ISO3 -> (name, coarse GeoJSON geometry) for the partner-shading layer."""
+    shapes: dict[str, tuple[str, dict[str, Any]]] = {}
+    for feature in reference.country_features("110m"):
         iso3 = feature["properties"].get("iso3")
-        value = partner_values.get(iso3 or "", 0.0)
-        if iso3 and iso3 == focus:
-            fill = [224, 122, 31, 200]
+        if iso3:
+            geometry = _unwrapped(shape(feature["geometry"])).simplify(
+                PARTNER_TOLERANCE_DEG, preserve_topology=True
+            )
+            shapes[iso3] = (feature["properties"].get("name", iso3), _rounded(geometry, 1))
+    return shapes
+
+
+def partner_geojson(partner_values: dict[str, float], focus: str | None) -> dict[str, Any]:
+    """The focus country and its partners, shaded by the value they receive."""
+    from critmin.ui.format import usd
+
+    shapes = _partner_shapes()
+    peak = max(partner_values.values(), default=0.0)
+    features = []
+    for iso3 in [*(c for c in [focus] if c), *partner_values]:
+        if iso3 not in shapes:
+            continue
+        name, geometry = shapes[iso3]
+        value = partner_values.get(iso3, 0.0)
+        if iso3 == focus:
+            fill, tip = FOCUS_FILL, name
         elif value > 0 and peak > 0:
             strength = math.sqrt(value / peak)
             fill = [
@@ -68,27 +166,85 @@ def land_geojson(
                 int(245 - 60 * strength),
                 220,
             ]
+            tip = f"{name}: exports received {usd(value)}"
         else:
-            fill = [236, 236, 232, 255]
+            continue
         features.append(
-            {
-                "type": "Feature",
-                "geometry": feature["geometry"],
-                "properties": {
-                    "iso3": iso3 or "",
-                    "name": feature["properties"].get("name", ""),
-                    "fill": fill,
-                    "tip": _country_tip(feature["properties"].get("name", ""), value),
-                },
-            }
+            {"type": "Feature", "geometry": geometry, "properties": {"fill": fill, "tip": tip}}
         )
     return {"type": "FeatureCollection", "features": features}
 
 
-def _country_tip(name: str, value: float) -> str:
-    from critmin.ui.format import usd
+def site_points(sites: pl.DataFrame) -> list[dict[str, Any]]:
+    """One short record per site with coordinates."""
+    located = sites.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    points = []
+    for row in located.select("name", "lat", "lon", "commodities", "status").iter_rows(named=True):
+        commodities = row["commodities"] or []
+        status = row["status"] or "unknown"
+        points.append(
+            {
+                "p": [round(row["lon"], 3), round(row["lat"], 3)],
+                "c": colour_for(commodities),
+                "r": STATUS_RADIUS.get(status, 4000),
+                "tip": f"{row['name']} — {', '.join(commodities[:4]) or 'no commodity listed'}; "
+                f"{status}",
+            }
+        )
+    return points
 
-    return f"{name}: exports received {usd(value)}" if value else name
+
+def site_cells(sites: pl.DataFrame) -> list[dict[str, Any]]:
+    """Sites aggregated into grid cells (1 degree, coarser until at most MAX_POINTS
+    cells remain): position, count and the main commodities."""
+    located = sites.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    grid_deg = GRID_DEG
+    while True:
+        cells = _cells(located, grid_deg)
+        if cells.height <= MAX_POINTS:
+            break
+        grid_deg *= 2
+    peak = max(int(cells["n"].max() or 1), 1)  # type: ignore[arg-type]
+    return [
+        {
+            "p": [round(row["lon"], 2), round(row["lat"], 2)],
+            "c": colour_for(row["top"]),
+            "r": int(15000 * grid_deg + 60000 * grid_deg * math.sqrt(row["n"] / peak)),
+            "tip": f"{row['n']:,} sites; most listed: {', '.join(row['top']) or 'none'}",
+        }
+        for row in cells.iter_rows(named=True)
+    ]
+
+
+def _cells(located: pl.DataFrame, grid_deg: float) -> pl.DataFrame:
+    return (
+        located.with_columns(
+            (pl.col("lat") / grid_deg).floor().alias("gy"),
+            (pl.col("lon") / grid_deg).floor().alias("gx"),
+        )
+        .group_by("gx", "gy")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("lat").mean(),
+            pl.col("lon").mean(),
+            pl.col("commodities")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .drop_nulls()
+            .mode()
+            .sort()
+            .head(3)
+            .alias("top"),
+        )
+        .sort("n", descending=True)
+    )
+
+
+class CompactDeck(pdk.Deck):  # type: ignore[misc]
+    """A deck whose JSON has no indentation: pydeck indents by two spaces, which made a
+    map of many sites several times larger over the websocket."""
+
+    def to_json(self) -> str:
+        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
 
 
 def deck(
@@ -99,29 +255,39 @@ def deck(
     focus: str | None = None,
     view: tuple[float, float, float] = (45.0, 68.0, 2.6),
 ) -> pdk.Deck:
-    """Build the map. `sites` has name, lat, lon, commodities, status, source;
-    `arcs` has from_lon, from_lat, to_lon, to_lat, value_usd, partner."""
+    """Build the map. `sites` has name, lat, lon, commodities, status; `arcs` has
+    from_lon, from_lat, to_lon, to_lat, value_usd, partner."""
+    from critmin.ui.format import usd
+
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
-            id="countries",
-            data=land_geojson(partner_values, focus),
+            id="land",
+            data=LAND_URL,
             stroked=True,
             filled=True,
-            get_fill_color="properties.fill",
+            get_fill_color=[236, 236, 232, 255],
             get_line_color=[150, 150, 150],
             line_width_min_pixels=0.5,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer",
+            id="partners",
+            data=partner_geojson(partner_values or {}, focus),
+            stroked=False,
+            filled=True,
+            get_fill_color="properties.fill",
             pickable=True,
         ),
     ]
     if arcs is not None and arcs.height:
         peak = float(arcs["value_usd"].max() or 1.0)  # type: ignore[arg-type]
-        from critmin.ui.format import usd
-
         rows = [
             {
-                **row,
-                "width": 1 + 5 * math.sqrt(row["value_usd"] / peak) if peak else 1,
+                "s": [round(row["from_lon"], 2), round(row["from_lat"], 2)],
+                "t": [round(row["to_lon"], 2), round(row["to_lat"], 2)],
+                "w": round(1 + 5 * math.sqrt(row["value_usd"] / peak), 2) if peak else 1,
                 "tip": f"{row.get('partner', '')}: {usd(row['value_usd'])}",
             }
             for row in arcs.to_dicts()
@@ -131,43 +297,27 @@ def deck(
                 "ArcLayer",
                 id="flows",
                 data=rows,
-                get_source_position=["from_lon", "from_lat"],
-                get_target_position=["to_lon", "to_lat"],
-                get_width="width",
+                get_source_position="s",
+                get_target_position="t",
+                get_width="w",
                 get_source_color=[224, 122, 31, 200],
                 get_target_color=[31, 111, 139, 200],
                 pickable=True,
             )
         )
     if sites is not None and sites.height:
-        rows = []
-        for row in sites.filter(
-            pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
-        ).to_dicts():
-            rows.append(
-                {
-                    "name": row["name"],
-                    "lat": row["lat"],
-                    "lon": row["lon"],
-                    "colour": colour_for(row.get("commodities")),
-                    "radius": STATUS_RADIUS.get(row.get("status") or "unknown", 4000),
-                    "tip": (
-                        f"{row['name']} — {', '.join(row.get('commodities') or [])}; "
-                        f"{row.get('status')}; source: {row.get('source')}"
-                        + (f" ({row['source_reference']})" if row.get("source_reference") else "")
-                    ),
-                }
-            )
+        located = sites.filter(pl.col("lat").is_not_null())
+        points = site_points(sites) if located.height <= MAX_POINTS else site_cells(sites)
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
                 id="sites",
-                data=rows,
-                get_position=["lon", "lat"],
-                get_fill_color="colour",
-                get_radius="radius",
-                radius_min_pixels=5,
-                radius_max_pixels=14,
+                data=points,
+                get_position="p",
+                get_fill_color="c",
+                get_radius="r",
+                radius_min_pixels=4,
+                radius_max_pixels=18,
                 stroked=True,
                 get_line_color=[255, 255, 255],
                 line_width_min_pixels=1,
@@ -175,7 +325,7 @@ def deck(
             )
         )
     lat, lon, zoom = view
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
         # No basemap: map_provider=None and map_style left at pydeck's default sentinel,
@@ -184,3 +334,8 @@ def deck(
         map_provider=None,
         tooltip={"text": "{tip}"},
     )
+
+
+def aggregated(sites: pl.DataFrame) -> bool:
+    """Whether the map shows these sites as grid cells rather than points."""
+    return sites.filter(pl.col("lat").is_not_null()).height > MAX_POINTS

@@ -22,6 +22,8 @@ from critmin.ui.fields import PICK_ALL, PICK_LARGEST
 from critmin.ui.state import HS6_PATTERN, Field, Spec, year_window_check
 
 S = TypeVar("S")
+# Short tags of the critical-minerals lists, shown after a mineral's name in the picker.
+LIST_TAGS = {"USGS2025": "US", "EU2023": "EU"}
 # Codes offered in the codes box before the user types one.
 COMMON_CODES = ("811292", "283329", "250410", "380110", "280530", "283691", "720241", "810820")
 
@@ -176,9 +178,9 @@ def _mineral_picker(
             options = listed + [m for m in chosen if m not in listed]
 
     def label(mineral: str) -> str:
-        lists = " · ".join(catalog.mineral_lists.get(mineral, ()))
+        lists = ", ".join(LIST_TAGS.get(m, m) for m in catalog.mineral_lists.get(mineral, ()))
         text = catalog.mineral_label(mineral)
-        return f"{text} ({lists})" if lists else text
+        return f"{text} [{lists}]" if lists else text
 
     if field.widget == "mineral":
         st.sidebar.selectbox(field.label, options, key=key, format_func=label, help=field.help)

@@ -13,6 +13,18 @@ from critmin.db import Database
 from critmin.filters import DepositFilter, TradeFilter
 
 MAX_ARCS = 25
+SITE_COLUMNS = (
+    "name",
+    "country",
+    "commodities",
+    "status",
+    "deposit_type",
+    "lat",
+    "lon",
+    "location_check",
+    "source",
+    "source_reference",
+)
 
 
 @dataclass(frozen=True)
