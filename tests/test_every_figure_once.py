@@ -1,0 +1,238 @@
+"""Every figure exactly once, whatever parts the warehouse holds.
+
+Generated warehouses hold several trade parts (a BACI release, Comtrade's two
+declarations, the demo), product texts from two parts (the bundled texts and a
+release's own dictionary, overlapping) and the real mineral baskets, in which some
+codes sit in several baskets (811292: gallium, germanium, indium, niobium,
+vanadium). For a generated filter, the Data explorer's rows and each of its three
+downloads must hold each matching flow once (same count, same sum as the warehouse
+computed directly), and so must the Overview's, Partners' and Suppliers' totals.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from critmin import derive, reference
+from critmin.catalog import load_catalog
+from critmin.db import open_database
+from critmin.reference_tables import write_reference_tables
+from critmin.settings import Settings
+from critmin.ui import downloads
+from critmin.views import explorer, overview, partners, suppliers
+from critmin.warehouse import Warehouse
+
+EDITION = "HS12"
+COUNTRIES = ["KAZ", "CHN", "RUS", "USA", "DEU", "KOR", "UZB"]
+YEARS = [2020, 2021, 2022]
+MINERALS = ["gallium", "germanium", "graphite", "chromium", "manganese_sulfate"]
+OTHER_CODE = "010121"  # horses: in no basket
+
+
+def basket_codes() -> dict[str, set[str]]:
+    baskets = reference.load_mineral_baskets().filter(pl.col("hs_edition") == EDITION)
+    return {m: set(baskets.filter(pl.col("mineral") == m)["hs6"].to_list()) for m in MINERALS}
+
+
+CODES = sorted(set().union(*basket_codes().values()) | {OTHER_CODE})
+
+flow_keys = st.tuples(
+    st.sampled_from(YEARS),
+    st.sampled_from(CODES),
+    st.sampled_from(COUNTRIES),
+    st.sampled_from(COUNTRIES),
+).filter(lambda k: k[2] != k[3])
+values = st.floats(min_value=1_001, max_value=5e8, allow_nan=False).map(lambda v: round(v))
+# (source, side) pairs a warehouse can hold, each its own part.
+PARTS = {
+    "baci": ("baci", "reconciled"),
+    "comtrade_x": ("comtrade", "exporter_reported"),
+    "comtrade_m": ("comtrade", "importer_reported"),
+}
+
+
+def trade_part(
+    rows: list[tuple[tuple[int, str, str, str], float]], source: str, side: str
+) -> pl.DataFrame:
+    unique = {key: value for key, value in rows}  # one row per flow and part, as in BACI
+    return pl.DataFrame(
+        [
+            {
+                "year": year,
+                "hs_edition": EDITION,
+                "hs6": hs6,
+                "exporter": exporter,
+                "importer": importer,
+                "value_usd": float(value),
+                "quantity_kg": float(value) / 3.0,
+                "source": source,
+                "side": side,
+                "release": "V1",
+            }
+            for (year, hs6, exporter, importer), value in sorted(unique.items())
+        ],
+        schema_overrides={"year": pl.Int32},
+    )
+
+
+def build(root: Path, parts: dict[str, pl.DataFrame], dictionary: list[str]) -> Warehouse:
+    warehouse = Warehouse(root)
+    with warehouse.transaction(derived=derive.refresh) as tx:
+        write_reference_tables(tx)
+        for name, frame in parts.items():
+            tx.write_frame("trade_flows", name, frame, source=frame["source"][0], release="V1")
+        # A release's own product texts for some codes, beside the bundled ones.
+        texts = pl.DataFrame(
+            {
+                "hs_edition": [EDITION] * len(dictionary),
+                "hs6": dictionary,
+                "description": [f"release text {c}" for c in dictionary],
+                "source": ["baci"] * len(dictionary),
+            },
+            schema={
+                "hs_edition": pl.String,
+                "hs6": pl.String,
+                "description": pl.String,
+                "source": pl.String,
+            },
+        )
+        tx.write_frame("products", "baci", texts, source="baci", release="V1")
+    return warehouse
+
+
+def expected(
+    flows: pl.DataFrame, minerals: tuple[str, ...], codes: tuple[str, ...]
+) -> pl.DataFrame:
+    """The matching flows, straight from the parts: a flow matches when its code is in
+    a chosen basket or chosen directly; it counts once however many baskets hold it."""
+    chosen = set(codes).union(*(basket_codes()[m] for m in minerals))
+    return flows.filter(pl.col("hs6").is_in(sorted(chosen)))
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[dict[str, pl.DataFrame], dict[str, object]]:
+    parts: dict[str, pl.DataFrame] = {}
+    for name in draw(st.sets(st.sampled_from(sorted(PARTS)), min_size=1)):
+        rows = draw(st.lists(st.tuples(flow_keys, values), min_size=1, max_size=25))
+        parts[name] = trade_part(rows, *PARTS[name])
+    ask = {
+        "minerals": tuple(
+            draw(st.lists(st.sampled_from(MINERALS), min_size=1, max_size=3, unique=True))
+        ),
+        "codes": tuple(draw(st.lists(st.sampled_from(CODES), max_size=2, unique=True))),
+        "exporters": tuple(draw(st.lists(st.sampled_from(COUNTRIES), max_size=2, unique=True))),
+        "sides": tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(sorted({s for _, s in PARTS.values()})), max_size=2, unique=True
+                )
+            )
+        ),
+        # The release's dictionary describes every code, or some of them.
+        "dictionary": draw(
+            st.one_of(st.just(CODES), st.lists(st.sampled_from(CODES), max_size=6, unique=True))
+        ),
+    }
+    return parts, ask
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=cases())
+def test_every_flow_once_on_every_page_and_download(
+    tmp_path_factory: pytest.TempPathFactory, case
+) -> None:
+    parts, ask = case
+    root = tmp_path_factory.mktemp("wh") / "warehouse"
+    build(root, parts, list(ask["dictionary"]))  # type: ignore[arg-type]
+    db = open_database(Settings(data_dir=root, data_dir_is_default=False, row_cap=100_000))
+    catalog = load_catalog(db)
+    flows = pl.concat(parts.values())
+    minerals, codes = ask["minerals"], ask["codes"]
+    exporters, sides = ask["exporters"], ask["sides"]
+    assert isinstance(minerals, tuple) and isinstance(codes, tuple)
+    assert isinstance(exporters, tuple) and isinstance(sides, tuple)
+
+    # Data explorer and its downloads.
+    state = explorer.State(
+        exporters, (), minerals, codes, YEARS[0], YEARS[-1], sides, "value_usd", "desc"
+    )
+    rows = explorer.build(db, catalog, state).rows
+    want = expected(flows, minerals, codes)
+    if exporters:
+        want = want.filter(pl.col("exporter").is_in(list(exporters)))
+    if sides:
+        want = want.filter(pl.col("side").is_in(list(sides)))
+    total = float(want["value_usd"].sum())
+    assert (rows.height, float(rows["value_usd"].sum()) if rows.height else 0.0) == pytest.approx(
+        (want.height, total)
+    )
+    if rows.height:
+        assert rows.select("year", "hs6", "exporter", "importer", "side").is_duplicated().sum() == 0
+        from_csv = pl.read_csv(io.BytesIO(downloads.to_csv(rows)))
+        from_parquet = pl.read_parquet(io.BytesIO(downloads.to_parquet(rows)))
+        sheet = openpyxl.load_workbook(io.BytesIO(downloads.to_excel(rows))).active
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        excel_values = [
+            r[header.index("value_usd")] for r in sheet.iter_rows(min_row=2, values_only=True)
+        ]
+        for got in (
+            from_csv["value_usd"].to_list(),
+            from_parquet["value_usd"].to_list(),
+            excel_values,
+        ):
+            assert (len(got), sum(got)) == pytest.approx((want.height, total))
+        # One text per code and edition: the release's own where it has one.
+        own = set(ask["dictionary"])  # type: ignore[arg-type]
+        for hs6, text in rows.select("hs6", "description").iter_rows():
+            assert (text == f"release text {hs6}") == (hs6 in own)
+
+    # Overview: every basket, each flow once, for one exporter and the default side.
+    country = exporters[0] if exporters else "KAZ"
+    side = catalog.default_side()
+    all_baskets = set().union(*basket_codes().values())
+    every = reference.load_mineral_baskets().filter(pl.col("hs_edition") == EDITION)
+    everything = flows.filter(pl.col("hs6").is_in(every["hs6"].unique().to_list()))
+    latest = everything.filter(
+        (pl.col("exporter") == country) & (pl.col("side") == side) & (pl.col("year") == YEARS[-1])
+    )
+    view = overview.build(db, catalog, overview.State(country, YEARS[0], YEARS[-1]))
+    shown = view.headline.latest_usd if view.headline else 0.0
+    assert shown == pytest.approx(float(latest["value_usd"].sum()))
+    assert float(
+        view.by_mineral.filter(pl.col("year") == YEARS[-1])["value_usd"].sum()
+    ) == pytest.approx(shown)
+    del all_baskets
+
+    # Partners: the chosen baskets, each flow once, over the years.
+    p = partners.build(
+        db,
+        catalog,
+        partners.State(
+            country, minerals, codes, (), YEARS[0], YEARS[-1], (), "10000", "group", side
+        ),
+    )
+    mine = expected(flows, minerals, codes).filter(
+        (pl.col("exporter") == country) & (pl.col("side") == side)
+    )
+    assert float(p.by_partner["value_usd"].sum()) == pytest.approx(float(mine["value_usd"].sum()))
+
+    # Suppliers: the world market of one basket in the last year.
+    mineral = minerals[0]
+    s = suppliers.build(
+        db, catalog, suppliers.State(mineral, YEARS[0], YEARS[-1], country, (), "USA", side)
+    )
+    world = expected(flows, (mineral,), ()).filter(
+        (pl.col("side") == side) & (pl.col("year") == YEARS[-1])
+    )
+    assert s.world_latest_usd == pytest.approx(float(world["value_usd"].sum()))
