@@ -11,8 +11,19 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from critmin.fetch import all as fetch_all
+from critmin.fetch import baci as fetch_baci
+from critmin.fetch import deposits as fetch_deposits
+from critmin.fetch import usgs_mcs as fetch_usgs_mcs
+from critmin.ingest import baci as ingest_baci
+from critmin.ingest import comtrade as ingest_comtrade
+from critmin.ingest import comtrade_fetch
+from critmin.ingest import deposits as ingest_deposits
+from critmin.ingest import usgs_mcs as ingest_usgs_mcs
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
 
@@ -112,14 +123,56 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest(module: str) -> Callable[[argparse.Namespace], int]:
-    """Dispatch to critmin.ingest.<module>.run(args, warehouse) -> int."""
+class SourceModule(Protocol):
+    """What every ingest and fetch module offers the command line."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, warehouse: Warehouse) -> int: ...
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    module: SourceModule
+    help: str
+
+
+# The commands' sources, in one table. Imported directly: a broken module fails loudly.
+INGEST_SOURCES: tuple[Source, ...] = (
+    Source("baci", ingest_baci, "a CEPII BACI release (zip, folder or yearly CSV)"),
+    Source(
+        "comtrade", ingest_comtrade, "UN Comtrade API JSON responses or Comtrade+ CSV downloads"
+    ),
+    Source("usgs-mcs", ingest_usgs_mcs, "the USGS Mineral Commodity Summaries data release CSV"),
+    Source(
+        "deposits",
+        ingest_deposits,
+        "deposits, mines and plants (MRDS, USGS, Jasansky, generic CSV)",
+    ),
+)
+FETCH_SOURCES: tuple[Source, ...] = (
+    Source("comtrade", comtrade_fetch, "UN Comtrade API (key optional)"),
+    Source("baci", fetch_baci, "download the latest CEPII BACI release from CEPII and load it"),
+    Source(
+        "usgs-mcs",
+        fetch_usgs_mcs,
+        "download the USGS MCS data release from ScienceBase and load it",
+    ),
+    Source("deposits", fetch_deposits, "download the USGS MRDS compilation and load it"),
+    Source(
+        "all",
+        fetch_all,
+        "download every source, load them into a staging copy and swap it in (make real)",
+    ),
+)
+
+
+def _runner(module: SourceModule) -> Callable[[argparse.Namespace], int]:
+    """Dispatch to module.run(args, warehouse) -> int."""
 
     def run(args: argparse.Namespace) -> int:
-        import importlib
-
-        handler = importlib.import_module(f"critmin.ingest.{module}")
-        return int(handler.run(args, Warehouse(_data_dir(args))))
+        return int(module.run(args, Warehouse(_data_dir(args))))
 
     return run
 
@@ -150,32 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="load a source's public files")
     sources = ingest.add_subparsers(dest="source", required=True)
-    for name, module, text in [
-        ("baci", "baci", "a CEPII BACI release (zip, folder or yearly CSV)"),
-        ("comtrade", "comtrade", "UN Comtrade API JSON responses or Comtrade+ CSV downloads"),
-        ("usgs-mcs", "usgs_mcs", "the USGS Mineral Commodity Summaries data release CSV"),
-        ("deposits", "deposits", "deposits, mines and plants (MRDS, USGS, Jasansky, generic CSV)"),
-    ]:
-        sub = sources.add_parser(name, help=text)
+    for source in INGEST_SOURCES:
+        sub = sources.add_parser(source.name, help=source.help)
         sub.add_argument("path", help="file or folder to load")
-        sub.set_defaults(handler=_ingest(module))
-        try:
-            import importlib
+        sub.set_defaults(handler=_runner(source.module))
+        source.module.add_arguments(sub)
 
-            importlib.import_module(f"critmin.ingest.{module}").add_arguments(sub)
-        except (ImportError, AttributeError):
-            pass
-
-    fetch = commands.add_parser("fetch", help="download from a source's public API")
+    fetch = commands.add_parser(
+        "fetch", help="download from a source's public site or API, then load it"
+    )
     fetch_sources = fetch.add_subparsers(dest="source", required=True)
-    comtrade = fetch_sources.add_parser("comtrade", help="UN Comtrade API (key optional)")
-    comtrade.set_defaults(handler=_ingest("comtrade_fetch"))
-    try:
-        import importlib
-
-        importlib.import_module("critmin.ingest.comtrade_fetch").add_arguments(comtrade)
-    except (ImportError, AttributeError):
-        pass
+    for source in FETCH_SOURCES:
+        sub = fetch_sources.add_parser(source.name, help=source.help)
+        sub.set_defaults(handler=_runner(source.module))
+        source.module.add_arguments(sub)
     return parser
 
 

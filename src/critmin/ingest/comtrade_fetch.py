@@ -9,7 +9,8 @@ cache every response on disk, then load the cache like `critmin ingest comtrade`
   with exactly 500 rows is split again per flow, and still-capped answers are
   warned about (rows may be missing).
 - 429 and 5xx answers and dropped connections are retried with exponential back-off
-  (urllib3 `Retry`, honouring Retry-After). A calls-per-day budget is counted in
+  (urllib3 `Retry`, honouring Retry-After), by the session of the download core
+  every fetcher shares (`critmin.fetch.download`). A calls-per-day budget is counted in
   the cache folder (`budget.json`) and stops the run before it is exceeded.
 - Resumable: each successful response is written atomically as one JSON file per
   request key (`<reporter>_<year>_<flows>_<codes>_<endpoint>.json`) and never
@@ -34,14 +35,13 @@ from typing import Any
 
 import polars as pl
 import requests
-from requests.adapters import HTTPAdapter
 from tqdm import tqdm
-from urllib3.util import Retry
 
 from critmin import reference
 from critmin.domain import COMTRADE_EXPORT_FLOWS, COMTRADE_IMPORT_FLOWS
+from critmin.fetch import download
 from critmin.ingest import comtrade
-from critmin.ingest.common import NUMERIC_ALIASES, IngestError, iso3_by_numeric
+from critmin.ingest.common import NUMERIC_ALIASES, IngestError, Summary, iso3_by_numeric
 from critmin.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 DEFAULT_DAILY_CALLS = 500
 BUDGET_FILE = "budget.json"
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_STATUSES = download.RETRY_STATUSES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -268,32 +268,13 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def make_session(retries: int, backoff: float, api_key: str | None) -> requests.Session:
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        backoff_factor=backoff,
-        backoff_max=120,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
+    """The download core's session (retries 429/5xx/network errors with back-off,
+    honouring Retry-After), with the API key header when there is one."""
+    return download.make_session(
+        download.Policy(retries=retries, backoff=backoff),
+        user_agent="critmin (UN Comtrade fetch)",
+        headers={"Ocp-Apim-Subscription-Key": api_key} if api_key else None,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "critmin (UN Comtrade fetch)"
-    if api_key:
-        session.headers["Ocp-Apim-Subscription-Key"] = api_key
-    return session
-
-
-def _calls_made(response: requests.Response) -> int:
-    retries = getattr(response.raw, "retries", None)
-    history = getattr(retries, "history", ()) or ()
-    return 1 + len(history)
 
 
 def call(
@@ -311,7 +292,7 @@ def call(
         ) from error
     except requests.exceptions.Timeout as error:
         raise IngestError(f"{url}: no answer within the timeout; re-run later") from error
-    spent = _calls_made(response)
+    spent = download.attempts(response)
     if response.status_code != 200:
         hint = " (check $COMTRADE_API_KEY)" if response.status_code in (401, 403) else ""
         raise IngestError(
@@ -330,18 +311,7 @@ def call(
 
 
 def _reason(error: Exception) -> str:
-    text = str(error)
-    for marker in (
-        "Connection refused",
-        "Name or service not known",
-        "timed out",
-        "too many 429",
-        "too many 500",
-        "too many 5",
-    ):
-        if marker.lower() in text.lower():
-            return marker
-    return text.splitlines()[0][:160] if text else type(error).__name__
+    return download.reason(error)
 
 
 @dataclass
@@ -431,10 +401,10 @@ def _per_flow(request: Request) -> list[Request]:
 # --- the command ----------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+def download_responses(args: argparse.Namespace, cache_dir: Path) -> FetchResult:
+    """Plan the calls the options ask for and fetch those not yet in the cache."""
     api_key = os.environ.get("COMTRADE_API_KEY", "").strip() or None
     base_url = args.base_url or os.environ.get("COMTRADE_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    cache_dir = Path(args.cache_dir) if args.cache_dir else warehouse.root / "cache" / "comtrade"
     flows = [f.strip().upper() for f in args.flows.split(",") if f.strip()]
     allowed = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
     if not flows or any(f not in allowed for f in flows):
@@ -469,12 +439,17 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
         timeout=args.timeout,
     )
     print(f"Comtrade: {result.fetched} fetched, {result.cached} already cached")
-    if args.fetch_only:
-        return 0
+    return result
+
+
+def load_responses(
+    result: FetchResult, warehouse: Warehouse, *, all_products: bool = False
+) -> Summary:
+    """Load the cached responses into the `comtrade` part, like `critmin ingest comtrade`."""
     summary = comtrade.load_comtrade(
         result.files,
         warehouse,
-        all_products=args.all_products,
+        all_products=all_products,
         strict=False,
         source_label="UN Comtrade (fetched)",
     )
@@ -483,5 +458,13 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
             f"{key}: the response hit the {PREVIEW_CAP}-row cap; rows may be "
             "missing (use an API key)"
         )
-    summary.print()
+    return summary
+
+
+def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    cache_dir = Path(args.cache_dir) if args.cache_dir else warehouse.root / "cache" / "comtrade"
+    result = download_responses(args, cache_dir)
+    if args.fetch_only:
+        return 0
+    load_responses(result, warehouse, all_products=args.all_products).print()
     return 0
