@@ -19,6 +19,12 @@ run: $(BIN)/critmin
 	$(BIN)/critmin demo --if-missing
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+## Download every source's latest public release (about 1.3 GB: docs/fetching.md) and load it
+## into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
+.PHONY: real
+real: $(BIN)/critmin
+	$(BIN)/critmin fetch all
+
 ## The gate: format check, lint, types, tests (CI runs exactly this).
 test: $(BIN)/critmin
 	$(BIN)/ruff format --check .
