@@ -279,6 +279,15 @@ def _split(column: str, separator: str) -> pl.Expr:
 def stage_minmod(path: Path) -> pl.DataFrame:
     raw = _checked(path, read_csv(path, LABELS["minmod"]), "minmod")
     short = pl.col("dataset").fill_null("").str.split("/").list.last()
+    # Many USGS sites name their commodities only in `commodities_observed` (what the
+    # source lists, e.g. "Cu;Zn;Ni;Pb"); `commodities` is MinMod's normalised list.
+    commodities = _split("commodities", ";")
+    if "commodities_observed" in raw.columns:
+        commodities = (
+            pl.when(commodities.list.len() > 0)
+            .then(commodities)
+            .otherwise(_split("commodities_observed", ";"))
+        )
     return raw.select(
         pl.concat_str(
             pl.lit("minmod-"), short, pl.lit("-"), pl.col("record_id").fill_null("")
@@ -288,7 +297,7 @@ def stage_minmod(path: Path) -> pl.DataFrame:
         pl.col("iso3"),
         pl.col("latitude").alias("lat"),
         pl.col("longitude").alias("lon"),
-        _split("commodities", ";").alias("commodities"),
+        commodities.alias("commodities"),
         pl.col("site_type").alias("status"),
         pl.col("deposit_type"),
         pl.concat_str(
