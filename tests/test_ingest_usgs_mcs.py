@@ -133,12 +133,12 @@ def test_utf8_copy_loads_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "CIV" in frame["country"].to_list()
 
 
-def test_real_data_replaces_curated_part(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "curated" in Warehouse(demo).parts("production")
+def test_a_release_replaces_the_embedded_one(demo: Path) -> None:
+    embedded = Warehouse(demo).parts("production")
+    assert set(embedded) == {"usgs_mcs"} and embedded["usgs_mcs"].rows > 8_000
     assert main(["--data-dir", str(demo), "ingest", "usgs-mcs", str(SAMPLE)]) == 0
-    assert "dropped the demo's hand-quoted production/curated part" in capsys.readouterr().out
     parts = Warehouse(demo).parts("production")
-    assert set(parts) == {"usgs_mcs"}
+    assert set(parts) == {"usgs_mcs"} and parts["usgs_mcs"].rows == 20
     assert "trade_flows" in {row["table"] for row in Warehouse(demo).table_summary()}
 
 

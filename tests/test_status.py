@@ -35,7 +35,8 @@ def test_text_status_on_demo(demo: Path, capsys: pytest.CaptureFixture[str]) -> 
     body = {tuple(line.split()[:3]) for line in lines[2:]}
     for expected in [
         ("trade_flows", "demo", "demo"),
-        ("production", "curated", "usgs_mcs_curated"),
+        ("production", "usgs_mcs", "usgs_mcs"),
+        ("deposits", "minmod", "minmod"),
         ("deposits", "curated", "curated"),
         ("countries", "reference", "natural_earth+coco"),
     ]:
@@ -53,13 +54,13 @@ def test_json_status_on_demo(demo: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert report["problems"] == []
     tables = {(row["table"], row["part"]): row for row in report["tables"]}
     flows = tables[("trade_flows", "demo")]
-    assert flows["release"] == "demo-1"
+    assert flows["release"] == "demo-2"
     assert flows["rows"] == Warehouse(demo).parts("trade_flows")["demo"].rows > 0
     assert flows["years"].startswith("2012-")
     assert flows["built_at"].endswith("+00:00")
     assert {"source", "release", "rows", "years", "built_at", "checksum"} <= set(flows)
     sources = {p["source"] for p in report["provenance"]}
-    assert {"demo", "usgs_mcs_curated"} <= sources
+    assert {"demo", "usgs_mcs", "minmod"} <= sources
 
 
 def test_status_after_ingests(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
