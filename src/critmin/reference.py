@@ -21,7 +21,7 @@ import polars as pl
 import shapely
 from shapely.geometry import shape
 
-from critmin.domain import HS_EDITIONS
+from critmin.domain import HS_EDITIONS, STAGES
 
 REFERENCE_DIR = Path(str(resources.files("critmin") / "reference"))
 BOUNDARIES_110M = REFERENCE_DIR / "boundaries" / "countries-110m.json"
@@ -224,34 +224,130 @@ def _expand_editions(spec: str, where: str) -> list[str]:
     return names[names.index(first) : names.index(last) + 1]
 
 
+# Critical-minerals lists a basket can name: the USGS final 2025 List of Critical
+# Minerals (Federal Register, 7 November 2025) and Annex II of Regulation (EU) 2024/1252.
+MINERAL_LISTS = ("USGS2025", "EU2023")
+BASKET_COLUMNS = (
+    "mineral",
+    "label",
+    "hs6",
+    "editions",
+    "stage",
+    "shared_basket",
+    "note",
+    "lists",
+    "citation",
+)
+BASKET_SCHEMA = pl.Schema(
+    {
+        "mineral": pl.String(),
+        "label": pl.String(),
+        "hs_edition": pl.String(),
+        "hs6": pl.String(),
+        "stage": pl.String(),
+        "shared_basket": pl.Boolean(),
+        "note": pl.String(),
+        "lists": pl.List(pl.String()),
+        "citation": pl.String(),
+    }
+)
+
+
+def _basket_lists(value: str | None, where: str) -> list[str]:
+    names = [name.strip() for name in (value or "").split(";") if name.strip()]
+    unknown = [name for name in names if name not in MINERAL_LISTS]
+    if unknown:
+        raise ReferenceError(
+            f"{where}: lists {unknown} unknown (use {', '.join(MINERAL_LISTS)}, ';'-separated)"
+        )
+    return sorted(set(names), key=MINERAL_LISTS.index)
+
+
 def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
-    """The `mineral_baskets` table: one row per mineral, HS edition and HS6 code."""
+    """The `mineral_baskets` table: one row per mineral, HS edition and HS6 code, with
+    the critical-minerals lists the mineral is on and where the code's content comes from.
+    Every row of the CSV is checked; a bad one raises ReferenceError naming its line."""
     path = path or REFERENCE_DIR / "mineral_baskets.csv"
     raw = pl.read_csv(path, infer_schema=False)
-    expected = {"mineral", "label", "hs6", "editions", "stage", "shared_basket", "note"}
-    missing = expected - set(raw.columns)
-    if missing:
-        raise ReferenceError(f"{path.name}: missing columns {sorted(missing)}")
-    rows = []
+    missing = [column for column in BASKET_COLUMNS if column not in raw.columns]
+    unknown = [column for column in raw.columns if column not in BASKET_COLUMNS]
+    if missing or unknown:
+        raise ReferenceError(f"{path.name}: missing columns {missing}, unknown columns {unknown}")
+    rows: list[dict[str, Any]] = []
+    lists_of: dict[str, tuple[list[str], int]] = {}
+    line_of: dict[tuple[str, str, str], int] = {}
     for line, row in enumerate(raw.iter_rows(named=True), start=2):
         where = f"{path.name} line {line}"
-        if not (row["hs6"] and len(row["hs6"]) == 6 and row["hs6"].isdigit()):
-            raise ReferenceError(f"{where}: hs6 '{row['hs6']}' must be six digits")
-        if row["stage"] not in ("ore", "intermediate", "refined"):
-            raise ReferenceError(f"{where}: stage '{row['stage']}' is not ore/intermediate/refined")
-        for edition in _expand_editions(row["editions"], where):
+        mineral = (row["mineral"] or "").strip()
+        if not mineral or not (row["label"] or "").strip():
+            raise ReferenceError(f"{where}: mineral and label must not be empty")
+        hs6 = row["hs6"] or ""
+        if not (len(hs6) == 6 and hs6.isdigit()):
+            raise ReferenceError(f"{where}: hs6 '{hs6}' must be six digits")
+        if row["stage"] not in STAGES:
+            raise ReferenceError(f"{where}: stage '{row['stage']}' is not {'/'.join(STAGES)}")
+        shared = (row["shared_basket"] or "").strip().lower()
+        if shared not in ("true", "false"):
+            raise ReferenceError(
+                f"{where}: shared_basket '{row['shared_basket']}' is not true/false"
+            )
+        for column in ("note", "citation"):
+            if not (row[column] or "").strip():
+                raise ReferenceError(f"{where}: {column} must not be empty")
+        lists = _basket_lists(row["lists"], where)
+        first = lists_of.setdefault(mineral, (lists, line))
+        if first[0] != lists:
+            raise ReferenceError(
+                f"{where}: lists {lists} differ from {first[0]} on line {first[1]} "
+                f"for mineral '{mineral}'"
+            )
+        for edition in _expand_editions(row["editions"] or "", where):
+            key = (mineral, edition, hs6)
+            if key in line_of:
+                raise ReferenceError(
+                    f"{where}: {mineral} already has {hs6} in {edition} (line {line_of[key]})"
+                )
+            line_of[key] = line
             rows.append(
                 {
-                    "mineral": row["mineral"],
-                    "label": row["label"],
+                    "mineral": mineral,
+                    "label": row["label"].strip(),
                     "hs_edition": edition,
-                    "hs6": row["hs6"],
+                    "hs6": hs6,
                     "stage": row["stage"],
-                    "shared_basket": row["shared_basket"].strip().lower() == "true",
-                    "note": row["note"] or "",
+                    "shared_basket": shared == "true",
+                    "note": row["note"].strip(),
+                    "lists": lists,
+                    "citation": row["citation"].strip(),
                 }
             )
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, schema=BASKET_SCHEMA)
+
+
+def load_mineral_usgs(path: Path | None = None) -> pl.DataFrame:
+    """mineral_usgs.csv: per mineral, the USGS Mineral Commodity Summaries commodity and
+    `production.statistic` values that hold its world production, reserves and US net
+    import reliance, with what each figure measures (so trade is compared like with like)."""
+    path = path or REFERENCE_DIR / "mineral_usgs.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    columns = ("mineral", "mcs_commodity", "statistic", "measure", "note")
+    missing = [column for column in columns if column not in raw.columns]
+    if missing:
+        raise ReferenceError(f"{path.name}: missing columns {missing}")
+    minerals = set(load_mineral_baskets()["mineral"])
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in enumerate(raw.iter_rows(named=True), start=2):
+        where = f"{path.name} line {line}"
+        for column in ("mineral", "mcs_commodity", "statistic", "measure"):
+            if not (row[column] or "").strip():
+                raise ReferenceError(f"{where}: {column} must not be empty")
+        if row["mineral"] not in minerals:
+            raise ReferenceError(f"{where}: mineral '{row['mineral']}' has no basket")
+        key = (row["mineral"], row["statistic"])
+        if key in seen:
+            raise ReferenceError(f"{where}: {key} already on line {seen[key]}")
+        seen[key] = line
+    return raw.select(*columns).with_columns(pl.col("note").fill_null(""))
 
 
 # --- products, events, curated sites ------------------------------------------------
