@@ -12,7 +12,8 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def test_readme_opens_with_the_two_commands():
     first_block = README.split("```")[1]
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
-    assert commands == ["make run", "make test"]
+    # The first two set up and start the app, and run the gate; the third loads real data.
+    assert commands == ["make run", "make test", "make real"]
     assert "make test" in (REPO / ".ci" / "run").read_text()
 
 
@@ -47,3 +48,15 @@ def test_every_table_is_described():
 
     for table in TABLES:
         assert f"| `{table}` |" in README, table
+
+
+def test_the_module_list_follows_the_package():
+    """README's "How it is built" names every module of src/critmin, and only those."""
+    section = README.split("## How it is built", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`((?:[a-z_]+/)?[a-z_]+\.py)`", section))
+    package = REPO / "src" / "critmin"
+    modules = {str(p.relative_to(package)) for p in package.rglob("*.py")}
+    assert modules - named == set(), "modules missing from the README"
+    unknown = {name for name in named - modules if name not in {"app.py"}}
+    unknown -= {n for n in unknown if (REPO / "scripts" / n).exists() or (REPO / n).exists()}
+    assert unknown == set(), "the README names modules that do not exist"
