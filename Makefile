@@ -7,10 +7,10 @@ PORT ?= 8501
 
 .PHONY: run test lint demo bench clean
 
-$(BIN)/critmin: pyproject.toml requirements.lock
+$(BIN)/critmin: pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
@@ -40,7 +40,7 @@ demo: $(BIN)/critmin
 	$(BIN)/critmin demo
 
 bench: $(BIN)/critmin
-	$(BIN)/python -m critmin.bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) data/warehouse
