@@ -363,10 +363,11 @@ async def run_load(
         cpu = probe.cpu_seconds() - cpu_start
         report.server_cpu_s = round(cpu, 1)
         report.server_cores_used = round(cpu / elapsed, 2)
+        end = probe.sample()
         report.server_rss_mb = {
             "start": round(rss_start or 0.0, 1),
-            "peak": round(max(probe.samples), 1),
-            "end": round(probe.sample(), 1),
+            "peak": round(max(probe.samples), 1),  # the end sample included
+            "end": round(end, 1),
         }
     return report
 
@@ -435,8 +436,8 @@ async def run_churn(
     finally:
         watcher.cancel()
     report.seconds = round(time.monotonic() - started, 1)
-    peak = max(probe.samples or [probe.sample()])
     after = probe.sample()
+    peak = max(probe.samples)  # while sessions were open, and right after
     await asyncio.sleep(settle_s)
     settled = probe.sample()
     report.opened = tally.sessions
@@ -445,7 +446,7 @@ async def run_churn(
     report.latency_s = percentiles(tally.latencies)
     report.rss_mb = {
         "idle_before": round(statistics.median(idle), 1),
-        "peak": round(max(peak, after), 1),
+        "peak": round(peak, 1),
         "after_close": round(after, 1),
         "after_settle": round(settled, 1),
     }
