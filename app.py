@@ -29,6 +29,12 @@ PAGES = [
         "pages/suppliers.py", title="Suppliers", icon=":material/public:", url_path="suppliers"
     ),
     st.Page(
+        "pages/diversification.py",
+        title="Diversification",
+        icon=":material/swap_horiz:",
+        url_path="diversification",
+    ),
+    st.Page(
         "pages/mirror.py",
         title="Reported vs mirror",
         icon=":material/compare_arrows:",

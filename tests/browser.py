@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]
+PAGES = [
+    "overview",
+    "growth",
+    "partners",
+    "suppliers",
+    "diversification",
+    "mirror",
+    "map",
+    "explorer",
+    "about",
+]
 
 
 def free_port() -> int:

@@ -16,6 +16,7 @@ SHARED_LINKS = {
     "growth": "country=KAZ&minerals=manganese_sulfate,gallium,graphite&measure=value&view=indexed",
     "partners": "country=KAZ&minerals=manganese_sulfate,gallium,graphite&compare=CHN,RUS,USA,KOR",
     "suppliers": "mineral=gallium&highlight=KAZ&importer=USA",
+    "diversification": "importer=USA&mineral=gallium&replace_pct=50&replace_from=both",
     "mirror": "country=KAZ&minerals=gallium,manganese_sulfate",
     "map": "country=KAZ&sites_in=KAZ,UZB,KGZ,TJK,TKM&minerals=manganese_sulfate,gallium,graphite",
     "explorer": "exporters=KAZ&minerals=gallium&sort=value_usd&order=desc",

@@ -17,7 +17,17 @@ from critmin.settings import load_settings
 from critmin.sql_guard import GuardedCursor
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]
+PAGES = [
+    "overview",
+    "growth",
+    "partners",
+    "suppliers",
+    "diversification",
+    "mirror",
+    "map",
+    "explorer",
+    "about",
+]
 KEYS = [
     "country",
     "exporters",
@@ -43,6 +53,8 @@ KEYS = [
     "sites_in",
     "commodities",
     "statuses",
+    "replace_pct",
+    "replace_from",
 ]
 HOSTILE_LINKS = {
     "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in KEYS},

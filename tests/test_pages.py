@@ -8,7 +8,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["overview", "growth", "partners", "suppliers", "mirror", "map", "explorer", "about"]
+PAGES = [
+    "overview",
+    "growth",
+    "partners",
+    "suppliers",
+    "diversification",
+    "mirror",
+    "map",
+    "explorer",
+    "about",
+]
 
 
 def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
@@ -45,6 +55,7 @@ EXPECTED_TITLES = {
     "growth": "Export growth: Kazakhstan",
     "partners": "Partners: where Kazakhstan's exports go",
     "suppliers": "Suppliers: the world market for manganese sulfate",
+    "diversification": "Diversification: United States — manganese sulfate",
     "mirror": "Reported vs mirror: Kazakhstan's exports",
     "map": "Map: sites in Central Asia and Kazakhstan's exports",
     "explorer": "Data explorer",
@@ -63,6 +74,7 @@ CHANGES = {
     "growth": ("multiselect", "growth:minerals", ["lithium"], "minerals", "lithium"),
     "partners": ("selectbox", "partners:country", "KGZ", "country", "KGZ"),
     "suppliers": ("selectbox", "suppliers:mineral", "gallium", "mineral", "gallium"),
+    "diversification": ("slider", "diversification:replace_pct", 80, "replace_pct", "80"),
     "mirror": ("selectbox", "mirror:country", "UZB", "country", "UZB"),
     "map": ("multiselect", "map:statuses", ["producing"], "statuses", "producing"),
     "explorer": ("selectbox", "explorer:sort", "year", "sort", "year"),
@@ -94,6 +106,10 @@ RESTORE = {
     "suppliers": (
         {"mineral": "uranium", "highlight": "UZB", "importer": "EU27"},
         "Suppliers: the world market for uranium",
+    ),
+    "diversification": (
+        {"importer": "EU27", "mineral": "chromium", "replace_pct": "30", "replace_from": "RUS"},
+        "Diversification: European Union (27) — chromium",
     ),
     "mirror": (
         {"country": "TJK", "minerals": "alumina"},
@@ -149,6 +165,7 @@ EMPTY = {
     "growth": {"country": "AND"},
     "partners": {"country": "AND"},
     "suppliers": {"highlight": "AND"},
+    "diversification": {"importer": "AND"},
     "mirror": {"country": "AND"},
     "map": {"sites_in": "USA", "country": "AND"},
     "explorer": {"importers": "AND"},

@@ -1,0 +1,116 @@
+"""Diversification: how far could Kazakhstan and its Central Asian neighbours (C5)
+replace an importer's supply of a mineral from China and/or Russia?"""
+
+from typing import Any
+
+import streamlit as st
+
+from critmin.ui import charts, data, downloads, fields, notes, sidebar, tables
+from critmin.ui import format as fmt
+from critmin.views import diversification as div
+
+catalog = data.catalog_or_stop()
+state = sidebar.render(
+    "diversification",
+    "Diversification scenario",
+    div.State,
+    catalog,
+    [
+        fields.importer(catalog),
+        fields.mineral_pick(catalog),
+        fields.mineral(catalog),
+        fields.year(catalog),
+        fields.side(catalog),
+        fields.percent("replace_pct", "Share of their supply to replace, %", div.DEFAULT_PCT),
+        fields.choice("replace_from", "Supply from", div.REPLACE_FROM, "both"),
+    ],
+)
+view = data.view(div.build, state)
+label, year = view.label.lower(), state.year
+NUMBERS = {
+    **tables.usd_columns(*div.USD_COLUMNS),
+    **{c: st.column_config.NumberColumn(c, format=f) for c, f in div.NUMBER_FORMATS.items()},
+}
+
+
+def figure(column: Any, title: str, value: str, note: str | None = None, **kw: Any) -> None:
+    """A headline figure with a grey line under it (no arrow: it is not a change)."""
+    column.metric(title, value, note, "off", delta_arrow="off", **kw)
+
+
+st.title(f"Diversification: {view.importer} — {label}")
+st.caption(notes.codes_used(catalog, [state.mineral]) + " · " + notes.side_caption(state.side))
+notes.data_banner(catalog)
+if view.no_imports:
+    notes.empty(
+        f"No imports of {label} by {view.importer} from outside in {year} "
+        f"({notes.side_phrase(state.side)}). Try another year, importer or declaration."
+    )
+    notes.basket_notes(catalog, [state.mineral])
+    st.stop()
+
+st.subheader(f"{view.importer}: suppliers of {label}, {year}")
+a, b, c, d = st.columns(4)
+figure(a, f"Imports {year}", fmt.usd(view.total_usd), fmt.tonnes(view.total_kg))
+figure(
+    b,
+    "Supplier HHI (0–10,000)",
+    f"{view.hhi:,.0f}" if view.hhi is not None else "–",
+    view.band,
+    help="Sum of squared shares of value in percent; US merger-guidance bands 1,500 and 2,500.",
+)
+figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
+figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
+left, right = st.columns(2)
+left.dataframe(view.suppliers, hide_index=True, width="stretch", column_config=NUMBERS)
+right.altair_chart(
+    charts.lines(
+        view.shares_over_time,
+        "share_pct",
+        "Supplier",
+        f"Shares of {label} imports by value, %",
+        "Share of imports, %",
+        ",.1f",
+        color_title="From",
+    )
+)
+
+st.subheader(f"Replace {state.replace_pct}% of the supply from {view.replaced}")
+if view.gap_usd <= 0:
+    notes.empty(f"No imports of {label} from {view.replaced} in {year}: nothing to replace.")
+else:
+    x, y, z = st.columns(3)
+    figure(x, "Supply that needs a new source", fmt.usd(view.gap_usd), fmt.tonnes(view.gap_kg))
+    figure(
+        y, "Central Asia could redirect", fmt.usd(view.redirect_usd), fmt.tonnes(view.redirect_kg)
+    )
+    figure(z, "Share of the gap it could cover", fmt.percent(view.covers), view.covers_by)
+if not view.c5_exports:
+    notes.empty(f"No Central Asian country exported {label} in {year}: none could redirect.")
+for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), strict=True):
+    if view.chart.height and view.chart[measure].null_count() == 0:
+        title = f"The gap and what each C5 country could redirect, {measure}"
+        bars = charts.bars(view.chart, measure, "Source", title, measure, number, view.gap_label)
+        column.altair_chart(bars)
+if view.c5_exports:
+    st.dataframe(view.redirect, hide_index=True, width="stretch", column_config=NUMBERS)
+st.download_button(
+    "Download the scenario (CSV)",
+    lambda: downloads.to_csv(view.download),
+    f"critmin_diversification_{state.importer}_{state.mineral}_{year}.csv",
+    "text/csv",
+    on_click="ignore",
+)
+
+st.subheader("Production, reserves and import reliance (USGS)")
+for r in view.reliance:
+    figure(st, f"US net import reliance, {r.year}", r.shown, r.measure, help=r.statistic)
+if view.reliance_note:
+    st.caption(view.reliance_note)
+if view.production.height:
+    st.dataframe(view.production, hide_index=True, width="stretch", column_config=NUMBERS)
+    st.caption(" ".join(view.usgs_notes))
+if view.production_note:
+    notes.empty(view.production_note)
+st.markdown("**Assumptions**\n" + "\n".join(f"- {line}" for line in view.assumptions))
+notes.basket_notes(catalog, [state.mineral])
