@@ -5,7 +5,7 @@ import streamlit as st
 
 from critmin.ui import charts, data, fields, notes, sidebar, tables
 from critmin.ui import format as fmt
-from critmin.views import common, growth
+from critmin.views import growth
 
 catalog = data.catalog_or_stop()
 state = sidebar.render(
@@ -14,19 +14,11 @@ state = sidebar.render(
     growth.State,
     catalog,
     [
-        fields.country(catalog, label="Exporter"),
-        fields.mineral_pick(catalog),
-        fields.minerals(catalog),
-        fields.stages(),
-        fields.codes(),
-        *fields.years(catalog),
+        *fields.exports(catalog),
         fields.choice("measure", "Measure", growth.MEASURES, "value"),
         fields.choice("view", "View", growth.VIEWS, "absolute"),
         fields.side(catalog),
     ],
-    largest=lambda country: data.view(
-        common.largest_exports, common.LargestExports(country, catalog.default_side())
-    ),
 )
 view = data.view(growth.build, state)
 

@@ -4,7 +4,7 @@ concentrated it is."""
 import streamlit as st
 
 from critmin.ui import charts, data, fields, notes, sidebar, tables
-from critmin.views import common, partners
+from critmin.views import partners
 
 catalog = data.catalog_or_stop()
 state = sidebar.render(
@@ -13,12 +13,7 @@ state = sidebar.render(
     partners.State,
     catalog,
     [
-        fields.country(catalog, label="Exporter"),
-        fields.mineral_pick(catalog),
-        fields.minerals(catalog),
-        fields.stages(),
-        fields.codes(),
-        *fields.years(catalog),
+        *fields.exports(catalog),
         fields.countries(
             catalog, "compare", "Compare partners (2–5)", ["CHN", "RUS", "USA"], max_items=5
         ),
@@ -26,9 +21,6 @@ state = sidebar.render(
         fields.choice("scale", "HHI scale", partners.SCALES, "10000"),
         fields.side(catalog),
     ],
-    largest=lambda country: data.view(
-        common.largest_exports, common.LargestExports(country, catalog.default_side())
-    ),
 )
 view = data.view(partners.build, state)
 

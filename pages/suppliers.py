@@ -6,7 +6,7 @@ import streamlit as st
 from critmin.domain import C5
 from critmin.ui import charts, data, fields, notes, sidebar, tables
 from critmin.ui import format as fmt
-from critmin.views import common, suppliers
+from critmin.views import suppliers
 
 catalog = data.catalog_or_stop()
 state = sidebar.render(
@@ -23,9 +23,6 @@ state = sidebar.render(
         fields.importer(catalog, label="Importer's view"),
         fields.side(catalog),
     ],
-    largest=lambda country: data.view(
-        common.largest_exports, common.LargestExports(country, catalog.default_side())
-    ),
 )
 view = data.view(suppliers.build, state)
 label = view.label.lower()

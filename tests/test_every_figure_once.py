@@ -219,7 +219,16 @@ def test_every_flow_once_on_every_page_and_download(
         db,
         catalog,
         partners.State(
-            country, minerals, codes, (), YEARS[0], YEARS[-1], (), "10000", "group", side
+            country=country,
+            minerals=minerals,
+            codes=codes,
+            stages=(),
+            year_from=YEARS[0],
+            year_to=YEARS[-1],
+            side=side,
+            compare=(),
+            scale="10000",
+            by="group",
         ),
     )
     mine = expected(flows, minerals, codes).filter(

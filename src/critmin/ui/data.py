@@ -88,6 +88,14 @@ def view(build: Callable[[Database, Catalog, S], V], state: S) -> V:
     return result
 
 
+def largest_exports(country: str) -> list[str]:
+    """A country's largest mineral exports in the last year (the mineral picker's
+    "largest exports" choice), cached like any view."""
+    from critmin.views import common
+
+    return view(common.largest_exports, common.LargestExports(country, catalog().default_side()))
+
+
 def catalog_or_stop() -> Catalog:
     """The catalog if the warehouse opens; otherwise say what is wrong and how to fix
     it, and stop the page. Every page calls this first."""

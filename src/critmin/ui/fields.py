@@ -124,6 +124,19 @@ def stages() -> Field:
     )
 
 
+def exports(catalog: Catalog) -> list[Field]:
+    """The fields of views.common.ExportsState, but the side (drawn last by pages):
+    exporter, the mineral picker, stages, extra codes and years."""
+    return [
+        country(catalog, label="Exporter"),
+        mineral_pick(catalog),
+        minerals(catalog),
+        stages(),
+        codes(),
+        *years(catalog),
+    ]
+
+
 def codes(default: Iterable[str] = ()) -> Field:
     return Field(
         "codes",

@@ -239,7 +239,7 @@ def _cells(located: pl.DataFrame, grid_deg: float) -> pl.DataFrame:
     )
 
 
-class CompactDeck(pdk.Deck):  # type: ignore[misc]
+class CompactDeck(pdk.Deck):
     """A deck whose JSON has no indentation: pydeck indents by two spaces, which made a
     map of many sites several times larger over the websocket."""
 

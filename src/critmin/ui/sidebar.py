@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from critmin.catalog import MINERAL_LISTS, Catalog
-from critmin.ui import url
+from critmin.ui import data, url
 from critmin.ui.fields import PICK_ALL, PICK_LARGEST
 from critmin.ui.state import HS6_PATTERN, Field, Spec, year_window_check
 
@@ -39,7 +39,8 @@ def render(
     """Bind the URL, draw the widgets, sync the URL; the page's validated state.
 
     `largest(country)` lists a country's largest mineral exports, for the mineral
-    picker's "largest exports" choice."""
+    picker's "largest exports" choice (by default the cached view of ui/data)."""
+    largest = largest or data.largest_exports
     spec = Spec(tuple(fields), (year_window_check,) if _has(fields, "year_from") else ())
     _check_state_type(state_type, fields)
     url.bind(page, spec)

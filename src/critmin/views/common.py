@@ -16,6 +16,31 @@ from critmin.filters import TradeFilter
 
 
 @dataclass(frozen=True)
+class ExportsState:
+    """What pages about one exporter's exports share: the exporter, the products
+    (baskets, codes, stages), the years and the declaration side."""
+
+    country: str
+    minerals: tuple[str, ...]
+    codes: tuple[str, ...]
+    stages: tuple[str, ...]
+    year_from: int
+    year_to: int
+    side: str
+
+    def trade_filter(self) -> TradeFilter:
+        return TradeFilter(
+            self.minerals,
+            self.codes,
+            self.year_from,
+            self.year_to,
+            sides=(self.side,),
+            exporters=(self.country,),
+            stages=self.stages,
+        )
+
+
+@dataclass(frozen=True)
 class LargestExports:
     """A country's mineral exports, ranked, for the picker's "largest exports"."""
 

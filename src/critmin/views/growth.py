@@ -11,8 +11,7 @@ import polars as pl
 from critmin import metrics, queries, reference
 from critmin.catalog import Catalog
 from critmin.db import Database
-from critmin.filters import TradeFilter
-from critmin.views.common import events_for, musd
+from critmin.views.common import ExportsState, events_for, musd
 
 MEASURES = {
     "value": "Value (USD million)",
@@ -32,27 +31,9 @@ MEASURE_COLUMNS = {
 
 
 @dataclass(frozen=True)
-class State:
-    country: str
-    minerals: tuple[str, ...]
-    codes: tuple[str, ...]
-    stages: tuple[str, ...]
-    year_from: int
-    year_to: int
+class State(ExportsState):
     measure: str
     view: str
-    side: str
-
-    def trade_filter(self) -> TradeFilter:
-        return TradeFilter(
-            self.minerals,
-            self.codes,
-            self.year_from,
-            self.year_to,
-            sides=(self.side,),
-            exporters=(self.country,),
-            stages=self.stages,
-        )
 
 
 @dataclass(frozen=True)

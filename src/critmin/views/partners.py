@@ -11,8 +11,7 @@ from critmin import metrics, queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.domain import PARTNER_GROUPS, REST_OF_WORLD
-from critmin.filters import TradeFilter
-from critmin.views.common import musd
+from critmin.views.common import ExportsState, musd
 
 SCALES = {"10000": "0–10,000 (shares in %)", "1": "0–1 (shares as fractions, WITS)"}
 GROUPINGS = {"group": "Partner groups", "partner": "Top 8 partners"}
@@ -20,28 +19,10 @@ TOP_PARTNERS = 8
 
 
 @dataclass(frozen=True)
-class State:
-    country: str
-    minerals: tuple[str, ...]
-    codes: tuple[str, ...]
-    stages: tuple[str, ...]
-    year_from: int
-    year_to: int
+class State(ExportsState):
     compare: tuple[str, ...]
     scale: str
     by: str
-    side: str
-
-    def trade_filter(self) -> TradeFilter:
-        return TradeFilter(
-            self.minerals,
-            self.codes,
-            self.year_from,
-            self.year_to,
-            sides=(self.side,),
-            exporters=(self.country,),
-            stages=self.stages,
-        )
 
 
 @dataclass(frozen=True)
