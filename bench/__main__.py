@@ -1,10 +1,12 @@
 """`python -m bench`: the performance benchmark (what `make bench` runs).
 
-Generates (or reuses) a synthetic BACI-shaped warehouse, times every page's
-queries warm and cold on DuckDB, answers the same questions with pandas and
-polars lazy scans, checks the answers agree, and measures memory, BACI ingest
-and app start-up. Prints the figures and writes bench-<rows>.json and .md into
-the output directory.
+Generates (or reuses) a synthetic BACI-shaped warehouse, times every page's view
+and its queries warm and cold on DuckDB (small tables in memory and not), answers
+the same questions with pandas and polars lazy scans, checks the answers agree,
+times merged statements, measures memory, BACI ingest and app start-up, and opens
+every page in headless Chromium on the demo and the benchmark warehouse (navigation
+and filter changes, with where the time goes). Prints the figures and writes
+bench-<rows>.json and .md into the output directory.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import tempfile
 from pathlib import Path
 
 from bench import report as report_module
-from bench.runner import run_benchmark
+from bench.runner import STEPS, run_benchmark
 from bench.synth import DEFAULT_SEED
 
 DEFAULT_ROWS = 30_000_000
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "critmin-bench"
-STEPS = ("cold", "polars", "pandas", "ingest", "app")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         help="runs per page for pandas and polars (default 3)",
     )
+    parser.add_argument(
+        "--browser-repeat",
+        type=int,
+        default=5,
+        help="rounds of every page in the browser phase (default 5)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
         "--skip", action="append", default=[], choices=STEPS, help="leave out a step (repeatable)"
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         cold_repeat=args.cold_repeat,
         baseline_repeat=args.baseline_repeat,
+        browser_repeat=args.browser_repeat,
         skip=set(args.skip),
         progress=lambda m: print(m, flush=True),
         checkpoint=lambda partial: (args.out.resolve() / "bench-partial.json").write_text(

@@ -1,13 +1,23 @@
-"""The same page questions answered two other ways, for comparison.
+"""The pages' queries answered two other ways, for comparison: pandas and polars lazy.
 
-`PandasApp` is the typical Streamlit app: it reads the needed columns of every
-trade_flows Parquet file into one pandas DataFrame once (what `st.cache_data`
-would keep) and filters and groups it in memory per request. `PolarsLazy`
-builds a `pl.scan_parquet` (hive partitioning) plan per request over the same
-files; with `derived=True` it scans the derived `mineral_flows` files the app's
-queries read instead, so the engines are compared on identical Parquet. All
-return polars frames with the columns of the SQL queries, so `compare` can
-check the approaches give the same numbers.
+Each engine answers a recorded call (`pages.Call`: a query's name and the parameters
+the view bound) with the semantics of `critmin/queries/sql`:
+
+- `selected` (exports_by_series, exporters_by_series, imports_by_supplier): one row per
+  flow and series, so a code in two chosen baskets counts under both;
+- `selected_once` (exports_total, exports_by_stage, exports_by_partner, mirror_flows,
+  flows_explorer): each flow once, under its "owner" (the first chosen basket holding
+  its code, alphabetically) and labelled with every chosen basket's label; a code
+  chosen directly that a chosen basket holds is not counted again;
+- `stages` keeps the basket codes of those value-chain stages (codes chosen directly
+  have none and are kept); an empty list of sides, exporters or importers means any.
+
+`PandasApp` is the typical Streamlit app: the needed columns of every trade_flows file
+in one DataFrame, loaded once (what `st.cache_data` would keep), filtered and grouped
+per request. `PolarsLazy` builds a `pl.scan_parquet` plan per request: over the trade
+files (the polars-lazy approach to the same app), or with `derived=True` over the same
+derived `mineral_flows` files DuckDB reads, engine against engine. All return polars
+frames with the SQL's columns, so `compare` can check the numbers agree.
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ import polars as pl
 import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
-from bench.pages import EXPLORER_LIMIT, PAGES, Filters
+from bench.pages import Call
+from critmin.db import order_clause, sort_columns
 from critmin.warehouse import Warehouse
 
 TRADE_COLUMNS = [
@@ -34,14 +45,57 @@ TRADE_COLUMNS = [
     "quantity_kg",
     "side",
     "source",
+    "release",
 ]
+FLOW_COLUMNS = ["year", *TRADE_COLUMNS]
+# Group keys of each aggregate query, and of the row queries (one row per key).
 KEYS: dict[str, list[str]] = {
     "exports_by_series": ["year", "series"],
-    "exports_by_partner": ["year", "series", "partner"],
+    "exports_total": ["year", "series"],
+    "exports_by_stage": ["year", "stage"],
+    "exports_by_partner": ["year", "partner"],
     "exporters_by_series": ["year", "series", "exporter"],
     "imports_by_supplier": ["year", "series", "supplier"],
-    "mirror_flows": ["year", "series", "partner", "side", "source"],
+    "mirror_flows": ["year", "partner", "side", "source"],
+    "flows_explorer": [
+        "year",
+        "series",
+        "hs_edition",
+        "hs6",
+        "exporter",
+        "importer",
+        "side",
+        "source",
+        "release",
+    ],
+    "production": ["country", "commodity", "statistic", "year"],
+    "events": ["date", "title"],
+    "deposits": ["id"],
+    "countries": ["iso3"],
+    "mineral_baskets": ["mineral", "hs_edition", "hs6"],
+    "products": ["hs_edition", "hs6"],
+    "trade_years": ["year", "hs_edition", "source", "side", "release"],
+    "deposit_facets": ["facet", "value"],
 }
+EXPLORER_OUTPUT = [
+    "year",
+    "series",
+    "hs_edition",
+    "hs6",
+    "description",
+    "exporter",
+    "importer",
+    "value_usd",
+    "quantity_kg",
+    "unit_value_usd_per_kg",
+    "side",
+    "source",
+    "release",
+]
+
+
+class NoBaseline(LookupError):
+    """An engine has no version of a query a view ran."""
 
 
 def _year_of(path: str) -> int:
@@ -51,31 +105,263 @@ def _year_of(path: str) -> int:
     raise ValueError(f"{path}: no year=YYYY directory")
 
 
+def _cap(call: Call, row_cap: int) -> int:
+    return call.limit if call.limit is not None else row_cap
+
+
+def _sort_spec(call: Call) -> tuple[list[str], list[bool]] | None:
+    """The explorer's ORDER BY (db.order_clause) as columns and directions."""
+    if call.sort is None:
+        return None
+    order_clause(call.name, call.sort)  # the same allow-list check as the app
+    rest = [c for c in sort_columns(call.name) if c != call.sort.column]
+    return [call.sort.column, *rest], [call.sort.descending] + [False] * len(rest)
+
+
+# --- polars lazy ------------------------------------------------------------------------
+
+
+class PolarsLazy:
+    """Lazy scans of the warehouse's Parquet files, one plan per request."""
+
+    def __init__(self, warehouse: Warehouse, derived: bool = False, row_cap: int = 50_000):
+        self.derived = derived
+        self.row_cap = row_cap
+        self.files = {
+            table: [str(p) for p in warehouse.files(table)]
+            for table in warehouse.manifest().get("tables", {})
+        }
+
+    @property
+    def label(self) -> str:
+        return "polars lazy, derived files" if self.derived else "polars lazy, trade files"
+
+    def _scan(self, table: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.files[table])
+
+    def _trade(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self.files["trade_flows"], hive_partitioning=True).with_columns(
+            pl.col("year").cast(pl.Int32)
+        )
+
+    @staticmethod
+    def _where(lf: pl.LazyFrame, p: dict[str, Any]) -> pl.LazyFrame:
+        """trade_filter.sql: the years, and the sides, exporters, importers if any."""
+        lf = lf.filter(pl.col("year").is_between(p["year_from"], p["year_to"]))
+        for key, column in (
+            ("sides", "side"),
+            ("exporters", "exporter"),
+            ("importers", "importer"),
+        ):
+            if p.get(key):
+                lf = lf.filter(pl.col(column).is_in(list(p[key])))
+        return lf
+
+    def _baskets(self, p: dict[str, Any]) -> pl.LazyFrame:
+        return self._scan("mineral_baskets").filter(pl.col("mineral").is_in(list(p["minerals"])))
+
+    def _basket_flows(self, p: dict[str, Any]) -> pl.LazyFrame:
+        """The chosen baskets' flows, one row per flow and mineral (mineral_flows)."""
+        if self.derived:
+            lf = self._scan("mineral_flows").filter(pl.col("mineral").is_in(list(p["minerals"])))
+            return self._where(lf, p)
+        baskets = self._baskets(p).select("mineral", "stage", "hs_edition", "hs6").collect()
+        codes = baskets["hs6"].unique().implode()
+        flows = self._where(self._trade().filter(pl.col("hs6").is_in(codes)), p)
+        return flows.join(baskets.lazy(), on=["hs_edition", "hs6"])
+
+    def _code_flows(self, p: dict[str, Any]) -> pl.LazyFrame | None:
+        if not p.get("codes"):
+            return None
+        lf = self._where(self._trade().filter(pl.col("hs6").is_in(list(p["codes"]))), p)
+        return lf.with_columns(
+            (pl.lit("HS ") + pl.col("hs6")).alias("series"), pl.lit(None, pl.String).alias("stage")
+        )
+
+    def _owners(self, p: dict[str, Any]) -> pl.LazyFrame:
+        baskets = self._baskets(p)
+        if p.get("stages"):
+            baskets = baskets.filter(pl.col("stage").is_in(list(p["stages"])))
+        return baskets.group_by("hs_edition", "hs6").agg(
+            pl.col("mineral").min().alias("owner"),
+            pl.col("label").unique().sort().str.join(", ").alias("labels"),
+        )
+
+    def _union(self, basket: pl.LazyFrame, codes: pl.LazyFrame | None) -> pl.LazyFrame:
+        columns = ["series", "stage", *FLOW_COLUMNS]
+        basket = basket.select(columns)
+        return basket if codes is None else pl.concat([basket, codes.select(columns)])
+
+    def selected(self, p: dict[str, Any]) -> pl.LazyFrame:
+        basket = self._basket_flows(p)
+        if p.get("stages"):
+            basket = basket.filter(pl.col("stage").is_in(list(p["stages"])))
+        return self._union(
+            basket.with_columns(pl.col("mineral").alias("series")), self._code_flows(p)
+        )
+
+    def selected_once(self, p: dict[str, Any]) -> pl.LazyFrame:
+        owners = self._owners(p)
+        basket = self._basket_flows(p).join(
+            owners,
+            left_on=["hs_edition", "hs6", "mineral"],
+            right_on=["hs_edition", "hs6", "owner"],
+        )
+        codes = self._code_flows(p)
+        if codes is not None:
+            codes = codes.join(owners, on=["hs_edition", "hs6"], how="anti")
+        return self._union(basket.rename({"labels": "series"}), codes)
+
+    @staticmethod
+    def _sums(lf: pl.LazyFrame, keys: list[str], counts: bool = False) -> pl.DataFrame:
+        aggs = [pl.col("value_usd").sum(), pl.col("quantity_kg").sum()]
+        if counts:
+            aggs += [
+                pl.col("value_usd")
+                .filter(pl.col("quantity_kg").is_not_null())
+                .sum()
+                .alias("value_with_quantity_usd"),
+                pl.len().alias("flows"),
+            ]
+        return lf.group_by(keys).agg(aggs).collect()
+
+    # The queries, by the names of their .sql files.
+
+    def exports_by_series(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected(call.params), ["year", "series"], counts=True)
+
+    def exports_total(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "series"], counts=True)
+
+    def exports_by_stage(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "stage"])
+
+    def exports_by_partner(self, call: Call) -> pl.DataFrame:
+        lf = self.selected_once(call.params).rename({"importer": "partner"})
+        return self._sums(lf, ["year", "partner"])
+
+    def exporters_by_series(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected(call.params), ["year", "series", "exporter"])
+
+    def imports_by_supplier(self, call: Call) -> pl.DataFrame:
+        lf = self.selected(call.params).filter(
+            ~pl.col("exporter").is_in(list(call.params["importers"]))
+        )
+        return self._sums(lf.rename({"exporter": "supplier"}), ["year", "series", "supplier"])
+
+    def mirror_flows(self, call: Call) -> pl.DataFrame:
+        return (
+            self.selected_once(call.params)
+            .rename({"importer": "partner"})
+            .group_by("year", "partner", "side", "source")
+            .agg(pl.col("value_usd").sum())
+            .collect()
+        )
+
+    def flows_explorer(self, call: Call) -> pl.DataFrame:
+        products = self._products().select("hs_edition", "hs6", "description")
+        lf = (
+            self.selected_once(call.params)
+            .join(products, on=["hs_edition", "hs6"], how="left")
+            .with_columns(
+                pl.when(pl.col("quantity_kg") != 0)
+                .then(pl.col("value_usd") / pl.col("quantity_kg"))
+                .alias("unit_value_usd_per_kg")
+            )
+            .select(EXPLORER_OUTPUT)
+        )
+        if spec := _sort_spec(call):
+            lf = lf.sort(spec[0], descending=spec[1], nulls_last=True)
+        return lf.head(_cap(call, self.row_cap)).collect()
+
+    def _products(self) -> pl.LazyFrame:
+        return self._scan("products").unique(["hs_edition", "hs6"], keep="first")
+
+    def products(self, call: Call) -> pl.DataFrame:
+        codes = list(call.params["codes"])
+        return self._products().filter(pl.col("hs6").is_in(codes)).collect()
+
+    def production(self, call: Call) -> pl.DataFrame:
+        countries = list(call.params["countries"])
+        return self._scan("production").filter(pl.col("country").is_in(countries)).collect()
+
+    def events(self, call: Call) -> pl.DataFrame:
+        return self._scan("events").sort("date", "title").collect()
+
+    def _sites(self, p: dict[str, Any]) -> pl.LazyFrame:
+        lf = self._scan("deposits")
+        if p.get("countries"):
+            lf = lf.filter(pl.col("country").is_in(list(p["countries"])))
+        if p.get("commodities"):
+            wanted = list(p["commodities"])
+            lf = lf.filter(pl.col("commodities").list.eval(pl.element().is_in(wanted)).list.any())
+        if p.get("statuses"):
+            lf = lf.filter(pl.col("status").is_in(list(p["statuses"])))
+        return lf
+
+    def deposits(self, call: Call) -> pl.DataFrame:
+        return self._sites(call.params).sort("country", "name").collect()
+
+    def deposit_facets(self, call: Call) -> pl.DataFrame:
+        sites = self._sites({"countries": call.params.get("countries")})
+        commodity = (
+            sites.select(pl.col("commodities").explode().alias("value"))
+            .drop_nulls()
+            .group_by("value")
+            .agg(pl.len().alias("sites"))
+            .select(pl.lit("commodity").alias("facet"), "value", "sites")
+        )
+        status = (
+            sites.group_by(pl.col("status").alias("value"))
+            .agg(pl.len().alias("sites"))
+            .select(pl.lit("status").alias("facet"), "value", "sites")
+        )
+        return pl.concat([commodity, status]).collect()
+
+    def countries(self, call: Call) -> pl.DataFrame:
+        return self._scan("countries").collect()
+
+    def mineral_baskets(self, call: Call) -> pl.DataFrame:
+        return self._scan("mineral_baskets").collect()
+
+    def trade_years(self, call: Call) -> pl.DataFrame:
+        keys = ["year", "hs_edition", "source", "side", "release"]
+        if self.derived:
+            return self._scan("trade_summary").group_by(keys).agg(pl.col("flows").sum()).collect()
+        return self._trade().group_by(keys).agg(pl.len().alias("flows")).collect()
+
+    def answer(self, call: Call) -> pl.DataFrame:
+        return _method(self, call.name)(call)
+
+
+# --- pandas -----------------------------------------------------------------------------
+
+
 def _to_polars(df: pd.DataFrame) -> pl.DataFrame:
     """pandas -> polars with categorical columns as plain strings (so keys compare)."""
     cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
     if cats:
         df = df.astype({c: str for c in cats})
-    return pl.from_pandas(df)
-
-
-# --- pandas ---------------------------------------------------------------------------
+    return pl.from_pandas(df.reset_index(drop=True))
 
 
 class PandasApp:
-    """A naive app: the whole table in a pandas DataFrame, filtered per request."""
+    """A naive app: the whole trade table in a pandas DataFrame, filtered per request."""
 
-    def __init__(self, warehouse: Warehouse, categorical: bool = False):
+    label = "pandas"
+
+    def __init__(self, warehouse: Warehouse, categorical: bool = False, row_cap: int = 50_000):
         """Load every trade file's needed columns. With `categorical`, strings become
         pandas categoricals (about a third of the memory): what an app must do once the
         table no longer fits as plain strings."""
         self.categorical = categorical
+        self.row_cap = row_cap
         files = warehouse.files("trade_flows")
         if not categorical:
             frames = []
             for path in files:
                 frame = pd.read_parquet(path, columns=TRADE_COLUMNS)
-                frame.insert(0, "year", _year_of(str(path)))
+                frame.insert(0, "year", np.int32(_year_of(str(path))))
                 frames.append(frame)
             self.flows = pd.concat(frames, ignore_index=True)
         else:
@@ -100,206 +386,169 @@ class PandasApp:
                     del f[column]
             del parts
             self.flows = pd.DataFrame(columns)
-        self.baskets = pd.concat(pd.read_parquet(p) for p in warehouse.files("mineral_baskets"))
-        self.products = pd.concat(pd.read_parquet(p) for p in warehouse.files("products"))
-        self.production = pd.concat(pd.read_parquet(p) for p in warehouse.files("production"))
-        self.events = pd.concat(pd.read_parquet(p) for p in warehouse.files("events"))
-        self.deposits = pd.concat(pd.read_parquet(p) for p in warehouse.files("deposits"))
+
+        def table(name: str) -> pd.DataFrame:
+            return pd.concat(pd.read_parquet(p) for p in warehouse.files(name))
+
+        self.baskets = table("mineral_baskets")
+        self.products = table("products").drop_duplicates(["hs_edition", "hs6"])
+        self.production_table = table("production")
+        self.events_table = table("events")
+        self.deposits_table = table("deposits")
+        self.countries_table = table("countries")
 
     @property
     def memory_bytes(self) -> int:
         return int(self.flows.memory_usage(deep=True).sum())
 
-    def _selection(self, f: Filters) -> pd.DataFrame:
-        chosen = self.baskets[self.baskets["mineral"].isin(f.minerals)]
-        return chosen[["mineral", "hs_edition", "hs6"]].rename(columns={"mineral": "series"})
-
-    def _flows(self, f: Filters, *, exporter: bool = True, side: bool = True) -> pd.DataFrame:
+    def _where(self, p: dict[str, Any], hs6: list[str]) -> pd.DataFrame:
         df = self.flows
-        mask = df["year"].between(f.year_from, f.year_to)
-        if exporter:
-            mask &= df["exporter"] == f.exporter
-        if side:
-            mask &= df["side"] == f.side
-        return df[mask].merge(self._selection(f), on=["hs6", "hs_edition"])
+        mask = df["year"].between(p["year_from"], p["year_to"]) & df["hs6"].isin(hs6)
+        for key, column in (
+            ("sides", "side"),
+            ("exporters", "exporter"),
+            ("importers", "importer"),
+        ):
+            if p.get(key):
+                mask &= df[column].isin(list(p[key]))
+        out = df[mask]
+        return out.astype(
+            {c: str for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)}
+        )
+
+    def _chosen_baskets(self, p: dict[str, Any]) -> pd.DataFrame:
+        return self.baskets[self.baskets["mineral"].isin(list(p["minerals"]))]
+
+    def _basket_flows(self, p: dict[str, Any]) -> pd.DataFrame:
+        baskets = self._chosen_baskets(p)[["mineral", "stage", "hs_edition", "hs6"]]
+        flows = self._where(p, baskets["hs6"].unique().tolist())
+        return flows.merge(baskets, on=["hs_edition", "hs6"])
+
+    def _code_flows(self, p: dict[str, Any]) -> pd.DataFrame | None:
+        if not p.get("codes"):
+            return None
+        flows = self._where(p, list(p["codes"]))
+        return flows.assign(series="HS " + flows["hs6"], stage=None)
+
+    def _owners(self, p: dict[str, Any]) -> pd.DataFrame:
+        baskets = self._chosen_baskets(p)
+        if p.get("stages"):
+            baskets = baskets[baskets["stage"].isin(list(p["stages"]))]
+        return baskets.groupby(["hs_edition", "hs6"], as_index=False).agg(
+            owner=("mineral", "min"), labels=("label", lambda s: ", ".join(sorted(set(s))))
+        )
 
     @staticmethod
-    def _sum(df: pd.DataFrame, keys: list[str], rename: dict[str, str]) -> pl.DataFrame:
-        out = (
-            df.groupby(keys, as_index=False)
-            .agg(value_usd=("value_usd", "sum"), quantity_kg=("quantity_kg", "sum"))
-            .rename(columns=rename)
+    def _union(basket: pd.DataFrame, codes: pd.DataFrame | None) -> pd.DataFrame:
+        columns = ["series", "stage", *FLOW_COLUMNS]
+        parts = [basket[columns]] + ([codes[columns]] if codes is not None else [])
+        return pd.concat(parts, ignore_index=True)
+
+    def selected(self, p: dict[str, Any]) -> pd.DataFrame:
+        basket = self._basket_flows(p)
+        if p.get("stages"):
+            basket = basket[basket["stage"].isin(list(p["stages"]))]
+        return self._union(basket.assign(series=basket["mineral"]), self._code_flows(p))
+
+    def selected_once(self, p: dict[str, Any]) -> pd.DataFrame:
+        owners = self._owners(p)
+        basket = self._basket_flows(p).merge(
+            owners.rename(columns={"owner": "mineral", "labels": "series"}),
+            on=["hs_edition", "hs6", "mineral"],
         )
-        return _to_polars(out)
+        codes = self._code_flows(p)
+        if codes is not None:
+            held = pd.MultiIndex.from_frame(owners[["hs_edition", "hs6"]])
+            codes = codes[~pd.MultiIndex.from_frame(codes[["hs_edition", "hs6"]]).isin(held)]
+        return self._union(basket, codes)
 
-    def exports_by_series(self, f: Filters) -> pl.DataFrame:
-        df = self._flows(f)
-        df = df.assign(vq=df["value_usd"].where(df["quantity_kg"].notna(), 0.0))
-        out = df.groupby(["year", "series"], as_index=False).agg(
-            value_usd=("value_usd", "sum"),
-            quantity_kg=("quantity_kg", "sum"),
-            value_with_quantity_usd=("vq", "sum"),
-            flows=("value_usd", "size"),
+    @staticmethod
+    def _sums(df: pd.DataFrame, keys: list[str], counts: bool = False) -> pl.DataFrame:
+        aggs: dict[str, tuple[str, str]] = {
+            "value_usd": ("value_usd", "sum"),
+            "quantity_kg": ("quantity_kg", "sum"),
+        }
+        if counts:
+            df = df.assign(vq=df["value_usd"].where(df["quantity_kg"].notna(), 0.0))
+            aggs |= {"value_with_quantity_usd": ("vq", "sum"), "flows": ("value_usd", "size")}
+        return _to_polars(df.groupby(keys, as_index=False, dropna=False).agg(**aggs))
+
+    def exports_by_series(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected(call.params), ["year", "series"], counts=True)
+
+    def exports_total(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "series"], counts=True)
+
+    def exports_by_stage(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "stage"])
+
+    def exports_by_partner(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(call.params).rename(columns={"importer": "partner"})
+        return self._sums(df, ["year", "partner"])
+
+    def exporters_by_series(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected(call.params), ["year", "series", "exporter"])
+
+    def imports_by_supplier(self, call: Call) -> pl.DataFrame:
+        df = self.selected(call.params)
+        df = df[~df["exporter"].isin(list(call.params["importers"]))]
+        return self._sums(
+            df.rename(columns={"exporter": "supplier"}), ["year", "series", "supplier"]
         )
-        return _to_polars(out)
 
-    def exports_by_partner(self, f: Filters) -> pl.DataFrame:
-        return self._sum(self._flows(f), ["year", "series", "importer"], {"importer": "partner"})
-
-    def exporters_by_series(self, f: Filters) -> pl.DataFrame:
-        return self._sum(self._flows(f, exporter=False), ["year", "series", "exporter"], {})
-
-    def imports_by_supplier(self, f: Filters) -> pl.DataFrame:
-        df = self._flows(f, exporter=False)
-        df = df[(df["importer"] == f.importer) & (df["exporter"] != f.importer)]
-        return self._sum(df, ["year", "series", "exporter"], {"exporter": "supplier"})
-
-    def mirror_flows(self, f: Filters) -> pl.DataFrame:
-        df = self._flows(f, side=False)
-        out = df.groupby(["year", "series", "importer", "side", "source"], as_index=False).agg(
+    def mirror_flows(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(call.params).rename(columns={"importer": "partner"})
+        out = df.groupby(["year", "partner", "side", "source"], as_index=False).agg(
             value_usd=("value_usd", "sum")
         )
-        return _to_polars(out.rename(columns={"importer": "partner"}))
+        return _to_polars(out)
 
-    def flows_explorer(self, f: Filters) -> pl.DataFrame:
-        df = self._flows(f)
-        df = df.merge(
+    def flows_explorer(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(call.params).merge(
             self.products[["hs_edition", "hs6", "description"]],
             on=["hs_edition", "hs6"],
             how="left",
         )
-        df = df.sort_values(["year", "value_usd"], ascending=False).head(EXPLORER_LIMIT)
-        return _to_polars(df.reset_index(drop=True))
+        quantity = df["quantity_kg"].where(df["quantity_kg"] != 0)
+        df = df.assign(unit_value_usd_per_kg=df["value_usd"] / quantity)[EXPLORER_OUTPUT]
+        if spec := _sort_spec(call):
+            df = df.sort_values(spec[0], ascending=[not d for d in spec[1]], na_position="last")
+        return _to_polars(df.head(_cap(call, self.row_cap)))
 
-    def production_(self, f: Filters) -> pl.DataFrame:
-        return _to_polars(self.production[self.production["country"] == f.exporter])
+    def production(self, call: Call) -> pl.DataFrame:
+        t = self.production_table
+        return _to_polars(t[t["country"].isin(list(call.params["countries"]))])
 
-    def events_(self, f: Filters) -> pl.DataFrame:
-        return _to_polars(self.events.sort_values("date").reset_index(drop=True))
+    def events(self, call: Call) -> pl.DataFrame:
+        return _to_polars(self.events_table.sort_values(["date", "title"]))
 
-    def deposits_(self, f: Filters) -> pl.DataFrame:
-        return _to_polars(
-            self.deposits[self.deposits["country"] == f.exporter].reset_index(drop=True)
-        )
+    def deposits(self, call: Call) -> pl.DataFrame:
+        t, p = self.deposits_table, call.params
+        mask = pd.Series(True, index=t.index)
+        if p.get("countries"):
+            mask &= t["country"].isin(list(p["countries"]))
+        if p.get("commodities"):
+            wanted = set(p["commodities"])
+            mask &= t["commodities"].map(lambda c: bool(wanted.intersection(c)))
+        if p.get("statuses"):
+            mask &= t["status"].isin(list(p["statuses"]))
+        return _to_polars(t[mask].sort_values(["country", "name"]))
 
-    def run_page(self, page: str, f: Filters) -> dict[str, pl.DataFrame]:
-        return {name: _method(self, name)(f) for name, _ in PAGES[page]}
+    def countries(self, call: Call) -> pl.DataFrame:
+        return _to_polars(self.countries_table)
 
-
-# --- polars lazy --------------------------------------------------------------------------
-
-
-class PolarsLazy:
-    """Lazy scans of the same Parquet files, one plan per request."""
-
-    def __init__(self, warehouse: Warehouse, derived: bool = False):
-        self.warehouse = warehouse
-        self.derived = derived
-        self.flow_files = [str(p) for p in warehouse.files("trade_flows")]
-        self.derived_files = [str(p) for p in warehouse.files("mineral_flows")]
-
-    def _scan(self, table: str) -> pl.LazyFrame:
-        return pl.scan_parquet([str(p) for p in self.warehouse.files(table)])
-
-    def _flows_scan(self) -> pl.LazyFrame:
-        return pl.scan_parquet(self.flow_files, hive_partitioning=True)
-
-    def _selection(self, f: Filters) -> pl.LazyFrame:
-        return (
-            self._scan("mineral_baskets")
-            .filter(pl.col("mineral").is_in(list(f.minerals)))
-            .select(pl.col("mineral").alias("series"), "hs_edition", "hs6")
-        )
-
-    def _flows(self, f: Filters, *, exporter: bool = True, side: bool = True) -> pl.LazyFrame:
-        if self.derived:
-            lf = (
-                pl.scan_parquet(self.derived_files)
-                .filter(pl.col("mineral").is_in(list(f.minerals)))
-                .rename({"mineral": "series"})
-            )
-        else:
-            selection = self._selection(f).collect()
-            lf = self._flows_scan().filter(pl.col("hs6").is_in(selection["hs6"].unique().implode()))
-        lf = lf.filter(pl.col("year").is_between(f.year_from, f.year_to))
-        if exporter:
-            lf = lf.filter(pl.col("exporter") == f.exporter)
-        if side:
-            lf = lf.filter(pl.col("side") == f.side)
-        return lf if self.derived else lf.join(selection.lazy(), on=["hs6", "hs_edition"])
-
-    @staticmethod
-    def _sum(lf: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
-        return (
-            lf.group_by(keys).agg(pl.col("value_usd").sum(), pl.col("quantity_kg").sum()).collect()
-        )
-
-    def exports_by_series(self, f: Filters) -> pl.DataFrame:
-        return (
-            self._flows(f)
-            .group_by("year", "series")
-            .agg(
-                pl.col("value_usd").sum(),
-                pl.col("quantity_kg").sum(),
-                pl.col("value_usd")
-                .filter(pl.col("quantity_kg").is_not_null())
-                .sum()
-                .alias("value_with_quantity_usd"),
-                pl.len().alias("flows"),
-            )
-            .collect()
-        )
-
-    def exports_by_partner(self, f: Filters) -> pl.DataFrame:
-        return self._sum(
-            self._flows(f).rename({"importer": "partner"}), ["year", "series", "partner"]
-        )
-
-    def exporters_by_series(self, f: Filters) -> pl.DataFrame:
-        return self._sum(self._flows(f, exporter=False), ["year", "series", "exporter"])
-
-    def imports_by_supplier(self, f: Filters) -> pl.DataFrame:
-        lf = self._flows(f, exporter=False).filter(
-            pl.col("importer") == f.importer, pl.col("exporter") != f.importer
-        )
-        return self._sum(lf.rename({"exporter": "supplier"}), ["year", "series", "supplier"])
-
-    def mirror_flows(self, f: Filters) -> pl.DataFrame:
-        return (
-            self._flows(f, side=False)
-            .rename({"importer": "partner"})
-            .group_by("year", "series", "partner", "side", "source")
-            .agg(pl.col("value_usd").sum())
-            .collect()
-        )
-
-    def flows_explorer(self, f: Filters) -> pl.DataFrame:
-        products = self._scan("products").select("hs_edition", "hs6", "description")
-        return (
-            self._flows(f)
-            .join(products, on=["hs_edition", "hs6"], how="left")
-            .sort(["year", "value_usd"], descending=True)
-            .head(EXPLORER_LIMIT)
-            .collect()
-        )
-
-    def production_(self, f: Filters) -> pl.DataFrame:
-        return self._scan("production").filter(pl.col("country") == f.exporter).collect()
-
-    def events_(self, f: Filters) -> pl.DataFrame:
-        return self._scan("events").sort("date").collect()
-
-    def deposits_(self, f: Filters) -> pl.DataFrame:
-        return self._scan("deposits").filter(pl.col("country") == f.exporter).collect()
-
-    def run_page(self, page: str, f: Filters) -> dict[str, pl.DataFrame]:
-        return {name: _method(self, name)(f) for name, _ in PAGES[page]}
+    def answer(self, call: Call) -> pl.DataFrame:
+        return _method(self, call.name)(call)
 
 
-def _method(engine: PandasApp | PolarsLazy, name: str) -> Callable[[Filters], pl.DataFrame]:
-    """The engine's version of a query (reference-table queries carry a trailing _)."""
-    method = getattr(engine, f"{name}_", None) or getattr(engine, name)
-    return method
+Engine = PandasApp | PolarsLazy
+
+
+def _method(engine: Engine, name: str) -> Callable[[Call], pl.DataFrame]:
+    method = getattr(type(engine), name, None)
+    if name.startswith("_") or method is None or name in {"answer", "selected", "selected_once"}:
+        raise NoBaseline(f"{engine.label} has no version of {name}.sql")
+    return getattr(engine, name)
 
 
 # --- comparison -------------------------------------------------------------------------
@@ -313,28 +562,41 @@ def _close(a: object, b: object, rel: float = 1e-6) -> bool:
     return math.isclose(x, y, rel_tol=rel, abs_tol=0.01)
 
 
-def compare(name: str, reference: pl.DataFrame, other: pl.DataFrame) -> str | None:
-    """None if `other` answers like `reference` (within tolerance), else what differs.
+def _keyed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Key columns as text (dates as dates), so engines' dtypes compare."""
+    cast = []
+    for key in keys:
+        dtype = frame.schema[key]
+        column = pl.col(key)
+        if dtype == pl.Datetime or dtype == pl.Date:
+            column = column.cast(pl.Date)
+        elif dtype.is_numeric():
+            column = column.cast(pl.Int64)
+        cast.append(column.cast(pl.String))
+    return frame.with_columns(cast).sort(keys, nulls_last=True)
 
-    Aggregates are compared row by row on their keys (a missing quantity and 0 count
-    as equal, since pandas sums nothing to 0); the explorer and the reference-table
-    queries on row count and total value."""
+
+def compare(name: str, reference: pl.DataFrame, other: pl.DataFrame) -> str | None:
+    """None if `other` answers like `reference`, else what differs.
+
+    Rows are matched on the query's keys (`KEYS`); numeric columns must agree within
+    1e-6 (a missing quantity and 0 count as equal, as pandas sums nothing to 0)."""
     if reference.height != other.height:
         return f"{name}: {reference.height} rows vs {other.height}"
-    if name not in KEYS:
-        if "value_usd" in reference.columns and not _close(
-            reference["value_usd"].sum(), other["value_usd"].sum()
-        ):
-            return f"{name}: total value differs"
+    keys = KEYS.get(name)
+    if keys is None:
         return None
-    keys = KEYS[name]
-    left = reference.with_columns(pl.col("year").cast(pl.Int64)).sort(keys)
-    right = other.with_columns(pl.col("year").cast(pl.Int64)).sort(keys)
+    missing = [c for c in reference.columns if c not in other.columns]
+    if missing:
+        return f"{name}: columns {missing} missing"
+    left, right = _keyed(reference, keys), _keyed(other, keys)
     if left.select(keys).rows() != right.select(keys).rows():
         return f"{name}: different groups"
     for column in reference.columns:
-        if column in keys:
+        if column in keys or not reference.schema[column].is_numeric():
             continue
+        if not other.schema[column].is_numeric():
+            return f"{name}: column {column} is not numeric"
         for a, b in zip(left[column].to_list(), right[column].to_list(), strict=True):
             if not _close(a, b):
                 return f"{name}: column {column} differs ({a} vs {b})"

@@ -1,10 +1,19 @@
-"""The benchmark's measurements: warm and cold page timings on DuckDB, the pandas
-and polars-lazy versions of the same pages, answer checks, memory, ingest and
-app start-up. `run_benchmark` returns one JSON-able dict that `report.py` prints.
+"""The benchmark's measurements, as one JSON-able dict that `report.py` prints.
+
+For each scenario and page (`bench.pages`): the page's view function warm (first
+run, p50/p95 over repeats, a Streamlit cache hit = unpickling the view), the same
+page's recorded query set replayed on DuckDB with the derived tables in memory (the
+default) and read from their Parquet files (`CRITMIN_SMALL_TABLES_IN_MEMORY=0`), and
+answered by polars lazy scans (of the same derived files, and of the trade files)
+and by pandas, with every answer checked against DuckDB's; cold runs in a new process
+(`bench/cold.py`); one process running every page (memory); merged statements
+(`bench/merged.py`); BACI ingest; app start-up; and the browser phase
+(`bench/browser.py`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -22,15 +31,18 @@ import numpy as np
 import polars as pl
 import psutil
 
-from bench import baselines, synth
-from bench.pages import PAGES, Filters, run_page, scenarios
+from bench import baselines, merged, synth
+from bench.pages import Call, UnknownField, pages, recording, replay, run_view, scenarios, state_for
 from critmin import derive
+from critmin.catalog import load_catalog
 from critmin.db import Database
 from critmin.schema import DERIVED_TABLES
-from critmin.settings import load_settings
+from critmin.settings import Settings, load_settings
 from critmin.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
+
+STEPS = ("cold", "polars", "pandas", "merged", "ingest", "app", "browser")
 
 
 def stats(seconds: list[float]) -> dict[str, float]:
@@ -47,6 +59,10 @@ def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
     result = call()
     return time.perf_counter() - t0, result
+
+
+def _repeat(call: Callable[[], Any], times: int) -> list[float]:
+    return [_timed(call)[0] for _ in range(times)]
 
 
 def machine() -> dict[str, Any]:
@@ -72,17 +88,21 @@ def machine() -> dict[str, Any]:
     }
 
 
+def settings_for(root: Path, **changes: Any) -> Settings:
+    """The app's settings (environment included) on this warehouse, with changes."""
+    return dataclasses.replace(load_settings(), data_dir=root, data_dir_is_default=False, **changes)
+
+
 def warehouse_facts(root: Path) -> dict[str, Any]:
-    wh = Warehouse(root)
-    files = wh.files("trade_flows")
     import pyarrow.parquet as pq
 
-    row_groups = sum(pq.ParquetFile(p).metadata.num_row_groups for p in files)
+    wh = Warehouse(root)
+    files = wh.files("trade_flows")
     return {
         "path": str(root),
         "trade_rows": sum(p.rows for p in wh.parts("trade_flows").values()),
         "trade_files": len(files),
-        "row_groups": row_groups,
+        "row_groups": sum(pq.ParquetFile(p).metadata.num_row_groups for p in files),
         "trade_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1),
         "derived": {
             table: {
@@ -112,87 +132,146 @@ def derive_seconds(root: Path) -> float:
     return time.perf_counter() - started
 
 
-def warm_duckdb(root: Path, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Each page's queries repeated in one process (after one untimed run)."""
-    settings = load_settings()
-    open_s, db = _timed(lambda: Database(Warehouse(root), settings))
-    timings: dict[str, Any] = {"open_ms": open_s * 1000, "pages": {}}
-    answers: dict[str, Any] = {}
-    for filters in scenarios():
-        for page in PAGES:
-            first_s, answer = _timed(lambda p=page, f=filters: run_page(db, p, f))  # type: ignore[misc]
-            answers[f"{filters.name}/{page}"] = answer
-            runs = [
-                _timed(lambda p=page, f=filters: run_page(db, p, f))[0]  # type: ignore[misc]
-                for _ in range(repeat)
-            ]
-            # A Streamlit cache hit (st.cache_data) costs unpickling the stored frames.
-            stored = pickle.dumps(answer)
-            hits = [_timed(lambda b=stored: pickle.loads(b))[0] for _ in range(repeat)]  # type: ignore[misc]
-            timings["pages"][f"{filters.name}/{page}"] = {
-                "first_ms": first_s * 1000,
-                **stats(runs),
-                "cache_hit_ms": float(np.median(hits) * 1000),
-                "rows": {k: v.height for k, v in answer.items()},
-            }
-    db.connection.close()
-    return timings, answers
+def duckdb_memory_mb(db: Database) -> dict[str, float]:
+    """DuckDB's own memory by tag (IN_MEMORY_TABLE holds the derived tables)."""
+    rows = db.connection.sql(
+        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0"
+    ).fetchall()
+    return {str(tag): round(float(size) / 2**20, 1) for tag, size in rows}
 
 
-def cold_duckdb(root: Path, repeat: int) -> dict[str, Any]:
-    """Each page's queries once in a new process; the wall time from spawn to exit."""
-    out: dict[str, Any] = {}
-    for filters in scenarios():
-        for page in PAGES:
-            walls, inner = [], []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-m", "bench.cold", str(root), page, filters.name],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                walls.append(time.perf_counter() - t0)
-                inner.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            out[f"{filters.name}/{page}"] = {
-                **stats(walls),
-                "import_ms": float(np.median([r["import_s"] for r in inner]) * 1000),
-                "open_ms": float(np.median([r["open_s"] for r in inner]) * 1000),
-                "queries_ms": float(np.median([r["queries_s"] for r in inner]) * 1000),
-            }
+def _frame_rows(view: Any) -> dict[str, int]:
+    if not dataclasses.is_dataclass(view):
+        return {}
+    out = {}
+    for f in dataclasses.fields(view):
+        value = getattr(view, f.name)
+        if isinstance(value, pl.DataFrame):
+            out[f.name] = value.height
     return out
 
 
-def all_pages_process(root: Path) -> dict[str, Any]:
+def warm_duckdb(root: Path, repeat: int) -> tuple[dict[str, Any], dict[str, list[Call]]]:
+    """Each page's view function and its query set, repeated in one process (after
+    one recorded run), on the app's default settings."""
+    settings = settings_for(root)
+    open_s, db = _timed(lambda: Database(Warehouse(root), settings))
+    catalog_s, catalog = _timed(lambda: load_catalog(db))
+    out: dict[str, Any] = {
+        "open_ms": open_s * 1000,
+        "catalog_ms": catalog_s * 1000,
+        "small_tables_in_memory": settings.small_tables_in_memory,
+        "duckdb_memory_mb": duckdb_memory_mb(db),
+        "pages": {},
+        "skipped": {},
+    }
+    recorded: dict[str, list[Call]] = {}
+    for scenario in scenarios():
+        for page in pages():
+            key = f"{scenario.name}/{page.label}"
+            try:
+                state = state_for(page, scenario, catalog)
+            except UnknownField as error:
+                out["skipped"][key] = str(error)
+                continue
+            with recording(db) as calls:
+                first_s, view = _timed(lambda p=page, s=state: run_view(db, catalog, p, s))  # type: ignore[misc]
+            recorded[key] = calls
+            builds = _repeat(lambda p=page, s=state: run_view(db, catalog, p, s), repeat)  # type: ignore[misc]
+            queries = _repeat(lambda c=calls: replay(db, c), repeat)  # type: ignore[misc]
+            stored = pickle.dumps(view)
+            hits = _repeat(lambda b=stored: pickle.loads(b), repeat)  # type: ignore[misc]
+            out["pages"][key] = {
+                "state": repr(state),
+                "first_ms": first_s * 1000,
+                **stats(builds),
+                "queries": stats(queries),
+                "cache_hit_ms": float(np.median(hits) * 1000),
+                "pickled_kb": len(stored) / 1024,
+                "calls": [c.describe() for c in calls],
+                "query_rows": [c.frame.height for c in calls],
+                "view_rows": _frame_rows(view),
+            }
+    db.connection.close()
+    return out, recorded
+
+
+def duckdb_variant(
+    root: Path, recorded: dict[str, list[Call]], repeat: int, **changes: Any
+) -> dict[str, Any]:
+    """The recorded query sets replayed on a Database opened with other settings
+    (derived tables from Parquet, one thread), answers checked."""
+    settings = settings_for(root, **changes)
+    open_s, db = _timed(lambda: Database(Warehouse(root), settings))
+    out: dict[str, Any] = {
+        "settings": changes,
+        "open_ms": open_s * 1000,
+        "duckdb_memory_mb": duckdb_memory_mb(db),
+        "pages": {},
+    }
+    for key, calls in recorded.items():
+        answers = replay(db, calls)
+        problems = [
+            problem
+            for call, frame in zip(calls, answers, strict=True)
+            if (problem := baselines.compare(call.name, call.frame, frame))
+        ]
+        runs = _repeat(lambda c=calls: replay(db, c), repeat)  # type: ignore[misc]
+        out["pages"][key] = {**stats(runs), "same_answers": not problems, "problems": problems}
+    db.connection.close()
+    return out
+
+
+def engine_pages(
+    engine: baselines.Engine, repeat: int, recorded: dict[str, list[Call]]
+) -> dict[str, Any]:
+    """Each page's recorded query set answered by a baseline engine, timed, and every
+    answer checked against DuckDB's."""
+    out: dict[str, Any] = {}
+    for key, calls in recorded.items():
+        try:
+            answers = [engine.answer(c) for c in calls]
+        except baselines.NoBaseline as error:
+            out[key] = {"skipped": str(error)}
+            continue
+        problems = [
+            problem
+            for call, frame in zip(calls, answers, strict=True)
+            if (problem := baselines.compare(call.name, call.frame, frame))
+        ]
+        runs = _repeat(lambda c=calls: [engine.answer(x) for x in c], repeat)  # type: ignore[misc]
+        out[key] = {**stats(runs), "same_answers": not problems, "problems": problems}
+    return out
+
+
+def _cold_process(root: Path, page: str, scenario: str, env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.cold", str(root), "ALL", "ALL"],
+        [sys.executable, "-m", "bench.cold", str(root), page, scenario],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **env},
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def engine_pages(
-    engine: baselines.PandasApp | baselines.PolarsLazy, repeat: int, reference: dict[str, Any]
-) -> dict[str, Any]:
-    """Time each page on a baseline engine and check its answers against DuckDB's."""
+def cold_duckdb(root: Path, repeat: int, keys: list[str]) -> dict[str, Any]:
+    """Each page once in a new process; the wall time from spawn to exit."""
     out: dict[str, Any] = {}
-    for filters in scenarios():
-        for page in PAGES:
-            key = f"{filters.name}/{page}"
-            runs: list[float] = []
-            answer: dict[str, pl.DataFrame] = {}
-            for _ in range(repeat):
-                seconds, answer = _timed(lambda p=page, f=filters: engine.run_page(p, f))  # type: ignore[misc]
-                runs.append(seconds)
-            problems = [
-                problem
-                for name, frame in answer.items()
-                if (problem := baselines.compare(name, reference[key][name], frame))
-            ]
-            out[key] = {**stats(runs), "same_answers": not problems, "problems": problems}
+    for key in keys:
+        scenario, label = key.split("/", 1)
+        walls, inner = [], []
+        for _ in range(repeat):
+            wall, figures = _timed(lambda s=scenario, p=label: _cold_process(root, p, s, {}))  # type: ignore[misc]
+            walls.append(wall)
+            inner.append(figures)
+        out[key] = {
+            **stats(walls),
+            **{
+                f"{step}_ms": float(np.median([r[f"{step}_s"] for r in inner]) * 1000)
+                for step in ("import", "open", "catalog", "view")
+            },
+        }
     return out
 
 
@@ -203,6 +282,7 @@ def run_benchmark(
     seed: int = synth.DEFAULT_SEED,
     cold_repeat: int = 3,
     baseline_repeat: int = 3,
+    browser_repeat: int = 5,
     skip: set[str] | None = None,
     progress: Callable[[str], None] = print,
     checkpoint: Callable[[dict[str, Any]], None] = lambda report: None,
@@ -210,13 +290,15 @@ def run_benchmark(
     """Run every step; `checkpoint` receives the report so far after each heavy step."""
     skip = skip or set()
     out.mkdir(parents=True, exist_ok=True)
-    load_before = os.getloadavg()
+    started = time.perf_counter()
     report: dict[str, Any] = {
         "machine": machine(),
         "rows_requested": rows,
         "seed": seed,
         "repeat": repeat,
+        "baseline_repeat": baseline_repeat,
         "started_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_average": {"start": os.getloadavg()},
     }
     progress(f"warehouse: {rows:,} rows (seed {seed}) under {out}")
     root, generated_s = synth.ensure_warehouse(out, rows, seed)
@@ -228,24 +310,37 @@ def run_benchmark(
     how = f"generated in {generated_s:.0f} s" if generated_s else "cached"
     progress(f"  {how}: {report['warehouse']['trade_rows']:,} trade rows")
 
-    progress(f"DuckDB warm: {len(PAGES)} pages x 2 filter states x {repeat} runs")
-    report["duckdb_warm"], answers = warm_duckdb(root, repeat)
+    progress(f"DuckDB warm: {len(pages())} pages x {len(scenarios())} scenarios x {repeat} runs")
+    report["duckdb_warm"], recorded = warm_duckdb(root, repeat)
+    progress("DuckDB, derived tables read from Parquet (CRITMIN_SMALL_TABLES_IN_MEMORY=0)")
+    report["duckdb_parquet"] = duckdb_variant(root, recorded, repeat, small_tables_in_memory=False)
+    progress("DuckDB, one thread")
+    report["duckdb_one_thread"] = duckdb_variant(root, recorded, repeat, threads=1)
+    if "merged" not in skip:
+        progress("merged statements (Overview, Suppliers)")
+        db = Database(Warehouse(root), settings_for(root))
+        report["merged"] = merged.measure(db, recorded, repeat)
+        db.connection.close()
+    keys = list(report["duckdb_warm"]["pages"])
     if "cold" not in skip:
         progress(f"DuckDB cold: a new process per page, {cold_repeat} times")
-        report["duckdb_cold"] = cold_duckdb(root, cold_repeat)
-    progress("memory: one process running every page")
-    report["all_pages_process"] = all_pages_process(root)
-
+        report["duckdb_cold"] = cold_duckdb(root, cold_repeat, keys)
+    progress("memory: one process running every page, derived tables in memory and not")
+    report["all_pages_process"] = _cold_process(root, "ALL", "ALL", {})
+    report["all_pages_process_parquet"] = _cold_process(
+        root, "ALL", "ALL", {"CRITMIN_SMALL_TABLES_IN_MEMORY": "0"}
+    )
     checkpoint(report)
+
     if "polars" not in skip:
-        progress("polars lazy scans of trade_flows")
-        lazy = baselines.PolarsLazy(Warehouse(root))
-        report["polars_lazy"] = engine_pages(lazy, baseline_repeat, answers)
         progress("polars lazy scans of the derived mineral_flows files")
-        lazy = baselines.PolarsLazy(Warehouse(root), derived=True)
-        report["polars_lazy_derived"] = engine_pages(lazy, max(baseline_repeat, repeat), answers)
-    if "pandas" not in skip:
+        engine = baselines.PolarsLazy(Warehouse(root), derived=True)
+        report["polars_lazy_derived"] = engine_pages(engine, max(baseline_repeat, repeat), recorded)
+        progress("polars lazy scans of trade_flows")
+        engine = baselines.PolarsLazy(Warehouse(root))
+        report["polars_lazy"] = engine_pages(engine, baseline_repeat, recorded)
         checkpoint(report)
+    if "pandas" not in skip:
         # A plain-string frame takes ~100 bytes a row and twice that while concatenating;
         # past 60% of the free memory the app would have to use categoricals.
         rows_in = report["warehouse"]["trade_rows"]
@@ -261,30 +356,37 @@ def run_benchmark(
                 "load_ms": load_s * 1000,
                 "frame_mb": app.memory_bytes / 2**20,
                 "categorical": categorical,
-                "pages": engine_pages(app, baseline_repeat, answers),
+                "pages": engine_pages(app, baseline_repeat, recorded),
             }
             del app
             gc.collect()
-    checkpoint(report)
+        checkpoint(report)
     if "ingest" not in skip:
         progress("ingest: a full-size BACI yearly CSV through `critmin ingest baci`")
         from bench.ingest_timing import measure_ingest
 
         report["ingest"] = measure_ingest(out)
-    checkpoint(report)
+        checkpoint(report)
     if "app" not in skip:
-        progress("app: streamlit start-up to first page in headless Chromium")
+        progress("app: streamlit start-up to the first page in headless Chromium")
         from bench.app_startup import measure_app
 
         report["app"] = measure_app(root).as_dict()
+        checkpoint(report)
+    if "browser" not in skip:
+        from bench.browser import measure_browser
+
+        progress(f"browser: every page in headless Chromium, {browser_repeat} runs, demo warehouse")
+        report["browser"] = {
+            "demo": measure_browser(out / "demo-warehouse", browser_repeat, demo=True)
+        }
+        checkpoint(report)
+        progress(
+            f"browser: every page in headless Chromium, {browser_repeat} runs, benchmark warehouse"
+        )
+        report["browser"]["benchmark"] = measure_browser(root, browser_repeat)
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    report["duration_s"] = time.perf_counter() - started
     # The machine is shared: the load average says how much the figures were disturbed.
-    report["load_average"] = {"start": load_before, "end": os.getloadavg()}
+    report["load_average"]["end"] = os.getloadavg()
     return report
-
-
-def scenario_names() -> list[str]:
-    return [f.name for f in scenarios()]
-
-
-__all__ = ["Filters", "run_benchmark", "scenario_names", "stats"]

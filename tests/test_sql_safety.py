@@ -104,6 +104,32 @@ def test_duckdb_sandbox_holds_behind_the_guard(db: Database) -> None:
         raw.execute("SET enable_external_access = true")
 
 
+def test_small_tables_are_held_in_memory_with_the_same_rows(
+    db: Database, demo_warehouse_dir: Path
+) -> None:
+    """Every table but trade_flows is a DuckDB table (not a view over Parquet), holds
+    the rows its files hold, and its files are no longer readable through the sandbox."""
+    raw = db.connection.cursor()._cursor
+    held = {row[0] for row in raw.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    views = {row[0] for row in raw.sql("SELECT view_name FROM duckdb_views()").fetchall()}
+    assert "trade_flows" in views and "trade_flows" not in held
+    assert {"mineral_flows", "trade_summary", "mineral_baskets", "countries", "deposits"} <= held
+    from_files = (
+        Database(
+            Warehouse(demo_warehouse_dir),
+            _settings(demo_warehouse_dir, small_tables_in_memory=False),
+        )
+        .connection.cursor()
+        ._cursor
+    )
+    for table in ("mineral_flows", "deposits", "products"):
+        query = f"SELECT * FROM {table} ORDER BY ALL"  # noqa: S608 (names from this test)
+        assert raw.sql(query).pl().equals(from_files.sql(query).pl()), table
+    with pytest.raises(duckdb.PermissionException):
+        deposits = db.warehouse.files("deposits")[0]
+        raw.sql(f"SELECT * FROM read_parquet('{deposits}')").fetchall()  # noqa: S608
+
+
 def test_memory_limit_is_in_force(demo_warehouse_dir: Path) -> None:
     db = Database(
         Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, memory_limit="300MB")

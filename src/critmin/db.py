@@ -210,6 +210,7 @@ class Database:
                 + "), so pages compute them from trade_flows at every query: correct, but "
                 "slower. Run `critmin reindex` to write them."
             )
+        in_memory: list[str] = []  # small tables held in DuckDB's memory
         for table, spec in TABLES.items():
             paths = (
                 [] if table in self.unavailable else [str(p) for p in self.warehouse.files(table)]
@@ -227,7 +228,10 @@ class Database:
                     )
                 con.execute(f"CREATE VIEW {table} AS {derive.fallback_view_sql(table)}")
                 continue
-            files += paths
+            if table != derive.TRADE and paths and self.settings.small_tables_in_memory:
+                in_memory.append(table)
+            else:
+                files += paths
             if paths and spec.one_row_per:
                 # One row per key: a source's own part before the bundled one.
                 ranked = [
@@ -256,12 +260,28 @@ class Database:
                 con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")  # noqa: S608
             else:
                 con.execute(f"CREATE VIEW {table} AS {typed_empty_select(table)}")
+        for table in in_memory:
+            self._hold_in_memory(con, table)
         con.execute(f"SET allowed_paths = {literal_list(files)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
         con.execute("SET lock_configuration = true")
         return con
+
+    @staticmethod
+    def _hold_in_memory(con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Replace a small table's view over its Parquet files by a DuckDB table of the
+        same rows, in the files' order (`settings.small_tables_in_memory`). Every table
+        but trade_flows is small (the derived ones under 1% of the trade rows) and the
+        pages read them at every query: from memory a query skips opening and decoding
+        their files, most of a small query's time (docs/performance.md). A stale
+        warehouse's fallback views are left as views."""
+        held = f"{table}_in_memory"
+        # Names come from schema.TABLES; the rows from the view built just above.
+        con.execute(f"CREATE TABLE {held} AS SELECT * FROM {table}")  # noqa: S608
+        con.execute(f"DROP VIEW {table}")
+        con.execute(f"ALTER TABLE {held} RENAME TO {table}")
 
     def query(
         self, name: str, limit: int | None = None, sort: Sort | None = None, **params: Any

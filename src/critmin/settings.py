@@ -2,6 +2,19 @@
 
 `CRITMIN_DATA_DIR` chooses the warehouse; by default the embedded one under
 `data/warehouse` of the checkout, which `critmin demo` builds offline.
+
+Environment:
+
+- `CRITMIN_DATA_DIR`: the warehouse folder.
+- `CRITMIN_MEMORY_LIMIT` (default `2GB`): DuckDB's memory limit for the process.
+- `CRITMIN_THREADS` (default `2`): DuckDB threads per query.
+- `CRITMIN_SMALL_TABLES_IN_MEMORY` (default `1`): copy every table but `trade_flows`
+  into DuckDB's memory when the database opens: the derived tables the pages read
+  (`mineral_flows`, `trade_summary`), the reference tables (baskets, countries,
+  products, events) and the USGS tables (production, deposits). A query then skips
+  opening and decoding their Parquet files, which is most of a small query's time.
+  It costs their size in memory (tens of MB at 100 million trade rows, see
+  docs/performance.md) and that much time at start. `0` reads the files instead.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ class Settings:
     query_timeout_s: float = 20.0
     memory_limit: str = "2GB"
     threads: int = 2
+    small_tables_in_memory: bool = True  # all tables but trade_flows held in DuckDB's memory
 
 
 def load_settings() -> Settings:
@@ -33,4 +47,5 @@ def load_settings() -> Settings:
         data_dir_is_default=not configured,
         memory_limit=os.environ.get("CRITMIN_MEMORY_LIMIT", "2GB"),
         threads=int(os.environ.get("CRITMIN_THREADS", "2")),
+        small_tables_in_memory=os.environ.get("CRITMIN_SMALL_TABLES_IN_MEMORY", "1").strip() != "0",
     )
