@@ -104,10 +104,35 @@ def _lowest(
     return min(ratios.items(), key=lambda kv: kv[1])
 
 
+# The queries that read trade flows (mineral_flows or trade_flows): the engines are
+# compared on the pages that ask at least one (About reads only the events table).
+TRADE_QUERIES = {
+    "exports_by_series",
+    "exports_total",
+    "exports_by_stage",
+    "exports_by_partner",
+    "exporters_by_series",
+    "imports_by_supplier",
+    "mirror_flows",
+    "flows_explorer",
+}
+
+
+def trade_pages(report: dict[str, Any]) -> set[str]:
+    return {
+        key
+        for key, page in report["duckdb_warm"]["pages"].items()
+        if any(call.split("(", 1)[0] in TRADE_QUERIES for call in page["calls"])
+    }
+
+
 def _engine_ratios(report: dict[str, Any], engine: str) -> dict[str, float]:
     e = _engines(report)
+    keep = trade_pages(report)
     out = {}
     for key, entry in e[engine].items():
+        if key not in keep:
+            continue
         other, duck = _median(entry), _median(e["duckdb"].get(key))
         if other is not None and duck:
             out[key] = other / duck
@@ -136,8 +161,11 @@ def targets(report: dict[str, Any]) -> list[list[str]]:
             ]
         )
     for engine, label in (
-        ("polars_derived", "page query sets >= as fast as polars lazy on the same derived files"),
-        ("polars_trade", "page query sets >= as fast as polars lazy on the trade files"),
+        (
+            "polars_derived",
+            "trade pages' query sets >= as fast as polars lazy on the same derived files",
+        ),
+        ("polars_trade", "trade pages' query sets >= as fast as polars lazy on the trade files"),
     ):
         ratios = _engine_ratios(report, engine)
         if ratios:
@@ -158,7 +186,7 @@ def targets(report: dict[str, Any]) -> list[list[str]]:
         load = report["pandas"]["load_ms"]
         out.append(
             [
-                ">= 20x faster than pandas (per-request filter, DataFrame cached)",
+                "trade pages >= 20x faster than pandas (per-request filter, DataFrame cached)",
                 f"lowest {key}: {low:.0f}x (pandas load once: {load / 1000:,.1f} s)",
                 _ok(low >= TARGETS["pandas_ratio"]),
             ]
@@ -355,8 +383,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         "recorded run (its queries and the frames it makes). Cache hit: what a repeat "
         "visit costs instead, unpickling the stored view (`st.cache_data`). Cold: a new "
         "process importing critmin, opening the warehouse and building the view once. "
-        "Query set: the queries the view asked, replayed, on DuckDB with the derived "
-        "tables held in DuckDB's memory (the default), read from their Parquet files "
+        "Query set: the queries the view asked, replayed, on DuckDB with the small "
+        "tables (all but trade_flows) held in DuckDB's memory (the default), read from "
+        "their Parquet files "
         "(`CRITMIN_SMALL_TABLES_IN_MEMORY=0`), on one thread; and the same questions answered "
         "by polars lazy scans of the same derived files, of the trade files, and by pandas "
         "filtering a cached DataFrame. The last column is polars (derived files) over "
@@ -371,7 +400,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 "cache hit",
                 "cold p50",
                 "DuckDB",
-                "DuckDB, derived from Parquet",
+                "DuckDB, small tables from Parquet",
                 "DuckDB, 1 thread",
                 "polars, derived files",
                 "polars, trade files",
@@ -386,7 +415,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     memory = warm.get("duckdb_memory_mb", {})
     lines.append(
         f"DuckDB open: {_ms(warm['open_ms'])} ms, catalog {_ms(warm['catalog_ms'])} ms. "
-        f"DuckDB's own memory with the derived tables held: "
+        f"DuckDB's own memory with the small tables held: "
         + ", ".join(f"{tag} {mb:,.1f} MB" for tag, mb in memory.items())
         + "."
     )
@@ -395,7 +424,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         parquet = report.get("all_pages_process_parquet", {}).get("peak_rss_mb")
         lines.append(
             f"Peak RSS of one process running every page of both scenarios: {held:,.0f} MB "
-            "with the derived tables in memory"
+            "with the small tables in memory"
             + (f", {parquet:,.0f} MB reading them from Parquet" if parquet else "")
             + "."
         )

@@ -2,7 +2,7 @@
 
 For each scenario and page (`bench.pages`): the page's view function warm (first
 run, p50/p95 over repeats, a Streamlit cache hit = unpickling the view), the same
-page's recorded query set replayed on DuckDB with the derived tables in memory (the
+page's recorded query set replayed on DuckDB with the small tables (all but trade_flows) in memory (the
 default) and read from their Parquet files (`CRITMIN_SMALL_TABLES_IN_MEMORY=0`), and
 answered by polars lazy scans (of the same derived files, and of the trade files)
 and by pandas, with every answer checked against DuckDB's; cold runs in a new process
@@ -312,7 +312,7 @@ def run_benchmark(
 
     progress(f"DuckDB warm: {len(pages())} pages x {len(scenarios())} scenarios x {repeat} runs")
     report["duckdb_warm"], recorded = warm_duckdb(root, repeat)
-    progress("DuckDB, derived tables read from Parquet (CRITMIN_SMALL_TABLES_IN_MEMORY=0)")
+    progress("DuckDB, small tables read from Parquet (CRITMIN_SMALL_TABLES_IN_MEMORY=0)")
     report["duckdb_parquet"] = duckdb_variant(root, recorded, repeat, small_tables_in_memory=False)
     progress("DuckDB, one thread")
     report["duckdb_one_thread"] = duckdb_variant(root, recorded, repeat, threads=1)
@@ -325,7 +325,7 @@ def run_benchmark(
     if "cold" not in skip:
         progress(f"DuckDB cold: a new process per page, {cold_repeat} times")
         report["duckdb_cold"] = cold_duckdb(root, cold_repeat, keys)
-    progress("memory: one process running every page, derived tables in memory and not")
+    progress("memory: one process running every page, small tables in memory and not")
     report["all_pages_process"] = _cold_process(root, "ALL", "ALL", {})
     report["all_pages_process_parquet"] = _cold_process(
         root, "ALL", "ALL", {"CRITMIN_SMALL_TABLES_IN_MEMORY": "0"}

@@ -236,3 +236,24 @@ def test_too_few_events_duplicates_and_wrong_columns_are_caught():
 
     old_header = ["date", "title", "minerals", "countries", "source"]
     assert any("columns are" in p for p in event_problems(old_header, _table(GOOD_ROW), today))
+
+
+def test_event_numbers_close_in_time_do_not_overlap_on_the_chart() -> None:
+    """Events a few weeks apart get their numbers on different rows above the chart;
+    events years apart share the first row."""
+    import polars as pl
+
+    from critmin.ui.charts import event_rules
+
+    events = pl.DataFrame(
+        {
+            "date": [dt.date(2016, 3, 1), dt.date(2023, 8, 1), dt.date(2023, 9, 19)],
+            "title": ["far", "licences", "summit"],
+        }
+    )
+    chart = event_rules(events, 2012, 2024).to_dict()
+    rows = {}
+    for layer in chart["layer"][1:]:
+        for value in chart["datasets"][layer["data"]["name"]]:
+            rows[value["number"]] = layer["mark"]["dy"]
+    assert rows["1"] == rows["2"] != rows["3"]

@@ -22,6 +22,12 @@ def sites_frame(n: int, seed: int = 0) -> pl.DataFrame:
     )
 
 
+def site_records(spec: str) -> list[dict]:
+    """Every site point or cell of a serialised deck, over its per-colour layers."""
+    layers = json.loads(spec)["layers"]
+    return [r for layer in layers if layer["id"].startswith("sites-") for r in layer["data"]]
+
+
 def test_serialised_deck_holds_no_url_and_no_basemap():
     sites = pl.DataFrame(
         {
@@ -47,7 +53,7 @@ def test_serialised_deck_holds_no_url_and_no_basemap():
     parsed = json.loads(spec)
     # pydeck's sentinel: Streamlit draws no basemap (an absent style would load Carto's).
     assert parsed["mapStyle"] == "__MAP_STYLE__"
-    assert [layer["id"] for layer in parsed["layers"]] == ["land", "partners", "flows", "sites"]
+    assert [layer["id"] for layer in parsed["layers"]] == ["land", "partners", "flows", "sites-0"]
     # Land is a relative URL of the app's static files, not inside the message.
     assert parsed["layers"][0]["data"] == maps.LAND_URL and not maps.LAND_URL.startswith("/")
     shaded = parsed["layers"][1]["data"]["features"]
@@ -74,19 +80,34 @@ def test_sites_without_coordinates_are_left_off_the_map():
             "status": ["unknown", "unknown"],
         }
     )
-    parsed = json.loads(maps.deck(sites=sites).to_json())
-    points = next(layer for layer in parsed["layers"] if layer["id"] == "sites")["data"]
+    spec = maps.deck(sites=sites).to_json()
+    points = site_records(spec)
     assert [p["tip"].split(" — ")[0] for p in points] == ["A"]
-    assert points[0]["c"] == maps.OTHER_COLOUR
+    (layer,) = [layer for layer in json.loads(spec)["layers"] if layer["id"].startswith("sites")]
+    assert layer["getFillColor"] == maps.OTHER_COLOUR
 
 
 def test_many_sites_are_aggregated_and_the_map_stays_under_a_megabyte():
     few = maps.deck(sites=sites_frame(maps.MAX_POINTS)).to_json()
-    assert len(json.loads(few)["layers"][-1]["data"]) == maps.MAX_POINTS
+    assert len(site_records(few)) == maps.MAX_POINTS
     many = sites_frame(40_000)
     spec = maps.deck(sites=many, partner_values={"CHN": 1.0, "USA": 2.0}, focus="KAZ").to_json()
-    cells = json.loads(spec)["layers"][-1]["data"]
+    cells = site_records(spec)
     assert maps.aggregated(many) and len(cells) < 40_000
     counts = [int(c["tip"].split(" sites")[0].replace(",", "")) for c in cells]
     assert sum(counts) == 40_000  # every site is in one cell
     assert len(spec) < 1_000_000
+
+
+def test_sites_listed_twice_at_one_place_are_one_point_that_counts_them():
+    sites = pl.DataFrame(
+        {
+            "name": ["Kounrad", "Kounrad", "Aktogay"],
+            "lat": [46.9701, 46.9702, 46.97],
+            "lon": [75.0, 75.0, 79.97],
+            "commodities": [["Cu"], ["Cu"], ["Cu"]],
+            "status": ["unknown", "unknown", "producing"],
+        }
+    )
+    tips = sorted(p["tip"] for p in site_records(maps.deck(sites=sites).to_json()))
+    assert tips == ["Aktogay — Cu; producing", "Kounrad — Cu (2 records)"]

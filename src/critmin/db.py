@@ -164,6 +164,9 @@ def _code(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
+HELD = "held"  # the in-memory database holding the small tables
+
+
 class Database:
     """Read-only access to one warehouse."""
 
@@ -260,8 +263,14 @@ class Database:
                 con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}")  # noqa: S608
             else:
                 con.execute(f"CREATE VIEW {table} AS {typed_empty_select(table)}")
-        for table in in_memory:
-            self._hold_in_memory(con, table)
+        if in_memory:
+            # A compressed in-memory database: after the checkpoint its tables take about
+            # what their Parquet files take (mineral_flows at 100M trade rows: 42 MB,
+            # against 500 MB uncompressed), and scans use its zone maps.
+            con.execute(f"ATTACH ':memory:' AS {HELD} (COMPRESS)")
+            for table in in_memory:
+                self._hold_in_memory(con, table)
+            con.execute(f"CHECKPOINT {HELD}")
         con.execute(f"SET allowed_paths = {literal_list(files)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
@@ -271,17 +280,16 @@ class Database:
 
     @staticmethod
     def _hold_in_memory(con: duckdb.DuckDBPyConnection, table: str) -> None:
-        """Replace a small table's view over its Parquet files by a DuckDB table of the
-        same rows, in the files' order (`settings.small_tables_in_memory`). Every table
-        but trade_flows is small (the derived ones under 1% of the trade rows) and the
-        pages read them at every query: from memory a query skips opening and decoding
-        their files, most of a small query's time (docs/performance.md). A stale
-        warehouse's fallback views are left as views."""
-        held = f"{table}_in_memory"
+        """Copy a small table's rows into the compressed in-memory database, in the
+        files' order, and point its view there (`settings.small_tables_in_memory`).
+        Every table but trade_flows is small (the derived ones under 4% of the trade
+        rows) and the pages read them at every query: from memory a query skips opening
+        and decoding their files, most of a small query's time (docs/performance.md).
+        A stale warehouse's fallback views are left as views."""
         # Names come from schema.TABLES; the rows from the view built just above.
-        con.execute(f"CREATE TABLE {held} AS SELECT * FROM {table}")  # noqa: S608
+        con.execute(f"CREATE TABLE {HELD}.main.{table} AS SELECT * FROM {table}")  # noqa: S608
         con.execute(f"DROP VIEW {table}")
-        con.execute(f"ALTER TABLE {held} RENAME TO {table}")
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM {HELD}.main.{table}")  # noqa: S608
 
     def query(
         self, name: str, limit: int | None = None, sort: Sort | None = None, **params: Any

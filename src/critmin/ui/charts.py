@@ -27,6 +27,10 @@ def _year_axis(title: str = "Year") -> alt.X:
     return alt.X("year:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1))
 
 
+LABEL_GAP = 0.3  # years between two event numbers on one row (about 16 px at 14 years)
+LABEL_ROW_PX = 12
+
+
 def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
     """Vertical rules at each event's date (as a fractional year), numbered in date
     order as `event_legend` lists them."""
@@ -46,23 +50,36 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
             )
     if not rows:
         return None
+    # Numbers of events close in time go on rows above each other, not on top of
+    # one another: a row takes a number once the last one on it is LABEL_GAP away.
+    ends: list[float] = []
+    for row in rows:
+        position = float(row["year"])  # type: ignore[arg-type]
+        free = next((i for i, end in enumerate(ends) if position - end >= LABEL_GAP), None)
+        if free is None:
+            ends.append(position)
+            free = len(ends) - 1
+        ends[free] = position
+        row["dy"] = -6 - LABEL_ROW_PX * free
     frame = pl.DataFrame(rows)
     rule = (
         alt.Chart(frame)
         .mark_rule(color="#777", strokeDash=[4, 3], strokeWidth=1.5)
         .encode(x="year:Q", tooltip=alt.Tooltip("event:N", title="Event"))
     )
-    marker = (
-        alt.Chart(frame)
-        .mark_text(dy=-6, fontSize=11, fontWeight="bold", color="#555", baseline="bottom")
+    # One text layer per row of numbers (dy is a mark property, not an encoding).
+    markers = [
+        alt.Chart(frame.filter(pl.col("dy") == dy))
+        .mark_text(dy=dy, fontSize=11, fontWeight="bold", color="#555", baseline="bottom")
         .encode(
             x="year:Q",
             y=alt.value(0),
             text="number:N",
             tooltip=alt.Tooltip("event:N", title="Event"),
         )
-    )
-    return alt.layer(rule, marker)
+        for dy in frame["dy"].unique().sort(descending=True)
+    ]
+    return alt.layer(rule, *markers)
 
 
 def lines(
