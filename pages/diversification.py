@@ -63,6 +63,10 @@ figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
 figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
 left, right = st.columns(2)
 left.dataframe(view.suppliers, hide_index=True, width="stretch", column_config=NUMBERS)
+left.caption(
+    "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count only "
+    "the flows that report one."
+)
 right.altair_chart(
     charts.lines(
         view.shares_over_time,

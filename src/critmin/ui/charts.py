@@ -20,6 +20,7 @@ PALETTE = [
     "#5a6b7b",
     "#17becf",
     "#9acd32",
+    "#a3a3a3",  # eleventh: grey, which the Overview's "Other minerals" band (last) gets
 ]
 
 

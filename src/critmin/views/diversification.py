@@ -126,7 +126,8 @@ REDIRECT_COLUMNS = (
 USD_COLUMNS = ("Imports (USD)", *(c for c in REDIRECT_COLUMNS if c.endswith("(USD)")))
 # How tables show the other number columns (Streamlit NumberColumn formats).
 NUMBER_FORMATS = {
-    **{c: "localized" for c in ("Imports (t)", "Value", *REDIRECT_COLUMNS) if c.endswith("(t)")},
+    # Tonnes to one decimal: BACI quantities are estimates, grams would be false precision.
+    **{c: "%.1f" for c in ("Imports (t)", "Value", *REDIRECT_COLUMNS) if c.endswith("(t)")},
     "Value": "localized",
     **{c: "%.1f" for c in ("Share of value %", "Share of tonnes %", *REDIRECT_COLUMNS) if "%" in c},
 }
