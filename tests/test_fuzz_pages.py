@@ -124,7 +124,9 @@ def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -
 def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import critmin.ui.data as data
 
+    # Both caches: a view another test cached for these filters would run no query.
     st.cache_resource.clear()
+    st.cache_data.clear()
     monkeypatch.setattr(
         data, "load_settings", lambda: replace(load_settings(), query_timeout_s=1e-6)
     )
@@ -132,6 +134,7 @@ def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.Mo
         at = run_page("explorer", {"minerals": "copper,gallium,lithium,zinc"})
     finally:
         st.cache_resource.clear()
+        st.cache_data.clear()
     assert not at.exception, [e.value for e in at.exception]
     errors = " ".join(str(e.value) for e in at.error)
     assert "took longer than" in errors and "Narrow the filters" in errors

@@ -76,7 +76,7 @@ class GuardedConnection(GuardedCursor):
 def run_with_timeout(cursor: GuardedCursor, timeout_s: float, run: Callable[[], T], what: str) -> T:
     """`run()` (which uses `cursor`) in this thread; interrupt it after timeout_s seconds.
 
-    The watchdog interrupts at the deadline and again every 20 ms until the query
+    The watchdog interrupts at the deadline and again every 5 ms until the query
     stops, so an interrupt that lands between two phases of a query is not lost.
     """
     done = threading.Event()
@@ -88,7 +88,7 @@ def run_with_timeout(cursor: GuardedCursor, timeout_s: float, run: Callable[[], 
         fired.set()
         while not done.is_set():
             cursor.interrupt()
-            done.wait(0.02)
+            done.wait(0.005)
 
     thread = threading.Thread(target=watchdog, name="critmin-query-timeout", daemon=True)
     thread.start()
