@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 import psutil
 
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 from critmin.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -100,21 +99,7 @@ def measure_app(data_dir: Path, app: Path | None = None) -> AppRun:
         return AppRun(skipped=f"{CHROMIUM} not found")
     port = _free_port()
     env = {**os.environ, "CRITMIN_DATA_DIR": str(data_dir)}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    command = streamlit_command(app, port)
     result = AppRun()
     started = time.perf_counter()
     server = subprocess.Popen(

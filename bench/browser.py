@@ -48,7 +48,7 @@ import numpy as np
 
 from bench.app_startup import RssSampler, _free_port
 from bench.capacity import pages_from_app
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 from critmin.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -203,23 +203,7 @@ def serve(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = {**os.environ, "CRITMIN_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        streamlit_command(APP, port),
         cwd=APP.parent,
         env=env,
         stdout=subprocess.DEVNULL,

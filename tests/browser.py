@@ -7,11 +7,12 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from bench.headless import streamlit_command
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [
@@ -39,21 +40,7 @@ def serve_app(data_dir: Path, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     env = {**os.environ, "CRITMIN_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_command(REPO / "app.py", port),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
