@@ -4,7 +4,7 @@ carries."""
 
 import streamlit as st
 
-from critmin.ui import data, notes
+from critmin.ui import data, notes, tables
 from critmin.views import about
 
 catalog = data.catalog_or_stop()
@@ -17,7 +17,7 @@ st.markdown(f"Warehouse: `{view.data_dir}` (set `CRITMIN_DATA_DIR` to use anothe
 st.subheader("What is loaded")
 for note in view.notes:
     st.warning(note, icon=":material/speed:")
-st.dataframe(view.coverage, hide_index=True, width="stretch")
+tables.show(view.coverage)
 st.caption(
     "One row per table and source (part). Checksums are SHA-256 of the part's files; "
     "`critmin status --verify` re-computes them. Parts whose source is *derived* are "
@@ -28,10 +28,8 @@ st.subheader("Sources, licences and citations")
 if view.provenance.is_empty():
     notes.empty("No provenance records: this warehouse was built by an older version.")
 else:
-    st.dataframe(
+    tables.show(
         view.provenance,
-        hide_index=True,
-        width="stretch",
         column_config={"url": st.column_config.LinkColumn("url")},
     )
 
@@ -42,13 +40,11 @@ st.markdown(
     "USGS2025 = the USGS 2025 List of Critical Minerals, EU2023 = the EU's 2023 critical "
     "raw materials (docs/baskets.md says how the baskets were built)."
 )
-st.dataframe(view.baskets, hide_index=True, width="stretch")
+tables.show(view.baskets)
 
 st.subheader("Policy events on the charts")
-st.dataframe(
+tables.show(
     view.events,
-    hide_index=True,
-    width="stretch",
     column_config={"url": st.column_config.LinkColumn("Source page")},
 )
 st.caption("Each event has its exact date and a page that confirms it (docs/events.md).")

@@ -62,12 +62,12 @@ figure(
 figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
 figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
 left, right = st.columns(2)
-left.dataframe(view.suppliers, hide_index=True, width="stretch", column_config=NUMBERS)
+tables.show(view.suppliers, left, column_config=NUMBERS)
 left.caption(
     "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count only "
     "the flows that report one."
 )
-right.altair_chart(
+charts.show(
     charts.lines(
         view.shares_over_time,
         "share_pct",
@@ -76,7 +76,8 @@ right.altair_chart(
         "Share of imports, %",
         ",.1f",
         color_title="From",
-    )
+    ),
+    right,
 )
 
 st.subheader(f"Replace {state.replace_pct}% of the supply from {view.replaced}")
@@ -95,9 +96,9 @@ for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), 
     if view.chart.height and view.chart[measure].null_count() == 0:
         title = f"The gap and what each C5 country could redirect, {measure}"
         bars = charts.bars(view.chart, measure, "Source", title, measure, number, view.gap_label)
-        column.altair_chart(bars)
+        charts.show(bars, column)
 if view.c5_exports:
-    st.dataframe(view.redirect, hide_index=True, width="stretch", column_config=NUMBERS)
+    tables.show(view.redirect, column_config=NUMBERS)
 st.download_button(
     "Download the scenario (CSV)",
     lambda: downloads.to_csv(view.download),
@@ -112,7 +113,7 @@ for r in view.reliance:
 if view.reliance_note:
     st.caption(view.reliance_note)
 if view.production.height:
-    st.dataframe(view.production, hide_index=True, width="stretch", column_config=NUMBERS)
+    tables.show(view.production, column_config=NUMBERS)
     st.caption(" ".join(view.usgs_notes))
 if view.production_note:
     notes.empty(view.production_note)

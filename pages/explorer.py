@@ -5,7 +5,7 @@ import streamlit as st
 
 from critmin.domain import FOCUS_COUNTRY
 from critmin.settings import load_settings
-from critmin.ui import data, downloads, fields, notes, sidebar
+from critmin.ui import data, downloads, fields, notes, sidebar, tables
 from critmin.views import explorer
 
 catalog = data.catalog_or_stop()
@@ -44,10 +44,8 @@ if view.truncated:
         f"Showing the first {cap:,} rows in this order; narrow the filters to see the rest. "
         "Downloads hold the same rows."
     )
-st.dataframe(
+tables.show(
     view.rows,
-    hide_index=True,
-    width="stretch",
     height=480,
     column_config={
         "value_usd": st.column_config.NumberColumn("value_usd", format="localized"),

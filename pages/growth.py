@@ -47,7 +47,7 @@ if state.measure == "unit_value" and view.outliers.height:
         )
     )
 chart = view.chart
-st.altair_chart(
+charts.show(
     charts.lines(
         chart.frame,
         chart.y,
@@ -74,20 +74,16 @@ if (
 notes.basket_notes(catalog, state.minerals)
 
 st.subheader(f"Growth {state.year_from}–{state.year_to}")
-st.dataframe(
+tables.show(
     view.summary,
-    hide_index=True,
-    width="stretch",
     column_config=tables.usd_columns(*[c for c in view.summary.columns if "(USD)" in c]),
 )
 st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
 
 if view.before_after.height:
     st.subheader("Before and after policy events")
-    st.dataframe(
+    tables.show(
         view.before_after,
-        hide_index=True,
-        width="stretch",
         column_config=tables.usd_columns("Year before (USD)", "Year after (USD)"),
     )
     st.caption(
@@ -96,7 +92,7 @@ if view.before_after.height:
     )
 
 with st.expander("Rows behind the chart"):
-    st.dataframe(
+    tables.show(
         view.table.select(
             "year",
             "label",
@@ -106,6 +102,4 @@ with st.expander("Rows behind the chart"):
             "unit_value_flag",
             "flows",
         ),
-        hide_index=True,
-        width="stretch",
     )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from critmin.domain import C5
-from critmin.ui import data, downloads, fields, maps, notes, sidebar
+from critmin.ui import data, downloads, fields, maps, notes, sidebar, tables
 from critmin.ui import format as fmt
 from critmin.views import map as sites_map
 
@@ -28,15 +28,7 @@ view = data.view(sites_map.build, state)
 
 st.title(f"Map: sites in Central Asia and {view.name}'s exports")
 notes.data_banner(catalog)
-st.pydeck_chart(
-    maps.deck(
-        sites=view.sites,
-        arcs=view.arcs,
-        partner_values=view.partner_values,
-        focus=state.country,
-    ),
-    height=560,
-)
+st.pydeck_chart(data.drawn(maps.for_view, view, state), height=560)
 minerals = ", ".join(catalog.mineral_label(m) for m in state.minerals) or "no mineral"
 cells = (
     f"Sites are grouped into {maps.GRID_DEG:g}° cells (more than {maps.MAX_POINTS:,} match): size "
@@ -64,7 +56,7 @@ else:
         help="Points outside their country, swapped coordinates (corrected) or missing.",
     )
     columns = list(sites_map.SITE_COLUMNS)
-    st.dataframe(view.sites.head(TABLE_ROWS).select(columns), hide_index=True, width="stretch")
+    tables.show(view.sites.head(TABLE_ROWS).select(columns))
     if view.sites.height > TABLE_ROWS:
         st.caption(f"The table shows the first {TABLE_ROWS:,} sites; the download holds all.")
     st.download_button(

@@ -54,7 +54,7 @@ if view.missing_sides:
         )
     )
 
-st.altair_chart(
+charts.show(
     charts.lines(
         view.by_side,
         "value_musd",
@@ -66,7 +66,7 @@ st.altair_chart(
     )
 )
 st.subheader("Side by side, per year")
-st.dataframe(view.per_year, hide_index=True, width="stretch", column_config=USD)
+tables.show(view.per_year, column_config=USD)
 st.caption(
     "Where each figure comes from: "
     + "; ".join(f"{SIDE_LABELS.get(s, s)} — {src}" for s, src in sorted(view.sources.items()))
@@ -77,7 +77,7 @@ st.subheader(f"By partner, {state.year_to}")
 if view.by_partner.is_empty():
     notes.empty(f"No flows in {state.year_to}.")
 else:
-    st.dataframe(view.by_partner, hide_index=True, width="stretch", column_config=USD)
+    tables.show(view.by_partner, column_config=USD)
     st.caption(
         "A partner missing on one side means that side did not declare the flow: for "
         "Kazakhstan, flows through Russia (EAEU customs union) are often seen only by the "

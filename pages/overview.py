@@ -43,7 +43,7 @@ else:
         delta_color="off",
     )
     d.metric("Minerals exported", f"{h.minerals_exported}")
-    st.altair_chart(
+    charts.show(
         charts.stacked_area(
             view.by_mineral,
             "value_musd",
@@ -61,7 +61,7 @@ else:
 
     st.subheader("The value chain: does the country move up it?")
     left, right = st.columns(2)
-    left.altair_chart(
+    charts.show(
         charts.stacked_area(
             view.stages,
             "value_musd",
@@ -70,9 +70,10 @@ else:
             "USD million",
             ",.1f",
             color_title="Stage",
-        )
+        ),
+        left,
     )
-    right.altair_chart(
+    charts.show(
         charts.lines(
             view.processed,
             "processed_share",
@@ -80,7 +81,8 @@ else:
             "Share processed (intermediate + refined)",
             "Share of export value",
             ".0%",
-        )
+        ),
+        right,
     )
     st.caption(
         "Stage of each HS code (mineral_baskets.csv): ores and concentrates; intermediates "
@@ -93,10 +95,8 @@ else:
         if view.world.is_empty():
             notes.empty(f"{view.name} has no exports in {state.year_to}.")
         else:
-            st.dataframe(
+            tables.show(
                 view.world,
-                hide_index=True,
-                width="stretch",
                 column_config=tables.usd_columns("Exports (USD)"),
             )
     with right:
@@ -104,7 +104,7 @@ else:
         if view.destinations.is_empty():
             notes.empty(f"No exports from {view.name} in {state.year_to}.")
         else:
-            st.altair_chart(
+            charts.show(
                 charts.bars(
                     view.destinations,
                     "USD million",
@@ -122,7 +122,7 @@ if view.production.is_empty():
         "Summaries with `critmin fetch usgs-mcs`."
     )
 else:
-    st.dataframe(view.production, hide_index=True, width="stretch")
+    tables.show(view.production)
     st.caption(
         "Production beside exports: a country can export more than it mines (re-exports, "
         "stocks) or less (domestic use); USGS counts contained metal or ore as each row's "

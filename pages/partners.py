@@ -39,7 +39,7 @@ if view.by_partner.is_empty():
     st.stop()
 
 grouping = partners.GROUPINGS[state.by].lower()
-st.altair_chart(
+charts.show(
     charts.stacked_area(
         view.shares,
         "share_pct",
@@ -59,7 +59,7 @@ with left:
     elif view.compared.is_empty():
         notes.empty("None of the compared partners bought these products.")
     else:
-        st.altair_chart(
+        charts.show(
             charts.lines(
                 view.compared,
                 "value_musd",
@@ -71,7 +71,7 @@ with left:
             )
         )
 with right:
-    st.altair_chart(
+    charts.show(
         charts.lines(
             view.hhi,
             "hhi",
@@ -93,10 +93,8 @@ st.subheader(f"Partners ranked, {state.year_to}")
 if view.ranked.is_empty():
     notes.empty(f"No exports in {state.year_to}.")
 else:
-    st.dataframe(
+    tables.show(
         view.ranked,
-        hide_index=True,
-        width="stretch",
         column_config=tables.usd_columns("Exports (USD)"),
     )
 st.caption("Each flow is counted once, even when its code sits in two of the chosen baskets.")

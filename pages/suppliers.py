@@ -50,7 +50,7 @@ st.caption(
 )
 
 left, right = st.columns(2)
-left.altair_chart(
+charts.show(
     charts.bars(
         view.top,
         "Share %",
@@ -59,13 +59,14 @@ left.altair_chart(
         "Share of world exports, %",
         ",.1f",
         highlight=view.focus,
-    )
+    ),
+    left,
 )
 with right:
     if view.focus_ranks.is_empty():
         notes.empty(f"{view.focus} has no exports of {label} in {state.year_from}–{state.year_to}.")
     else:
-        st.altair_chart(
+        charts.show(
             charts.lines(
                 view.focus_ranks,
                 "rank",
@@ -78,7 +79,7 @@ with right:
             )
         )
 
-st.altair_chart(
+charts.show(
     charts.stacked_area(
         view.over_time,
         "value_usd",
@@ -91,7 +92,7 @@ st.altair_chart(
     )
 )
 if view.compared.height:
-    st.altair_chart(
+    charts.show(
         charts.lines(
             view.compared,
             "share_pct",
@@ -121,10 +122,8 @@ else:
         f"{view.focus}'s share",
         fmt.percent(imp.highlight_share, 2) if imp.highlight_share is not None else "none",
     )
-    st.dataframe(
+    tables.show(
         imp.table,
-        hide_index=True,
-        width="stretch",
         column_config=tables.usd_columns("Imports (USD)"),
     )
     st.caption("The Diversification page asks how far other suppliers could replace the top ones.")

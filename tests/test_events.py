@@ -251,9 +251,10 @@ def test_event_numbers_close_in_time_do_not_overlap_on_the_chart() -> None:
             "title": ["far", "licences", "summit"],
         }
     )
-    chart = event_rules(events, 2012, 2024).to_dict()
+    chart = event_rules(events, 2012, 2024)
+    assert chart is not None
     rows = {}
     for layer in chart["layer"][1:]:
-        for value in chart["datasets"][layer["data"]["name"]]:
+        for value in layer["data"]["values"]:
             rows[value["number"]] = layer["mark"]["dy"]
     assert rows["1"] == rows["2"] != rows["3"]

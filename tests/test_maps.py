@@ -111,3 +111,25 @@ def test_sites_listed_twice_at_one_place_are_one_point_that_counts_them():
     )
     tips = sorted(p["tip"] for p in site_records(maps.deck(sites=sites).to_json()))
     assert tips == ["Aktogay — Cu; producing", "Kounrad — Cu (2 records)"]
+
+
+def test_a_deck_is_made_once_per_state_and_written_to_json_once(app_env):
+    """The Map page keeps its deck between reruns and sessions (`data.drawn`): the same
+    state gets the same deck without building it again, another state a new one."""
+    import streamlit as st
+
+    from critmin.ui import data
+
+    made: list[str] = []
+
+    def make(view: pl.DataFrame, state: str) -> maps.CompactDeck:
+        made.append(state)
+        return maps.deck(sites=view)
+
+    st.cache_resource.clear()
+    first = data.drawn(make, sites_frame(5), "KAZ")
+    again = data.drawn(make, sites_frame(5), "KAZ")
+    other = data.drawn(make, sites_frame(7, seed=1), "UZB")
+    assert made == ["KAZ", "UZB"] and again is first and other is not first
+    spec = first.to_json()
+    assert first.to_json() is spec and len(site_records(spec)) == 5

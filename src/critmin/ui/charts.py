@@ -1,13 +1,20 @@
-"""Altair charts with titles, units and readable labels. Each helper takes a
-polars frame and returns a chart; pages only choose which."""
+"""Charts with titles, units and readable labels, written as Vega-Lite specs. Each
+helper takes a polars frame and returns a `Chart`; pages only choose which and `show`
+it. The specs are plain dictionaries, not Altair objects: Altair validates every
+chart against the Vega-Lite schema each time a page runs, under a lock Streamlit
+holds for all sessions, and that was a fifth of a rerun's server time on the shared
+demo (docs/performance.md). The helpers are small and tested for the specs they
+write, so the schema check buys nothing at run time."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import json
+from dataclasses import dataclass
+from typing import Any
 
-import altair as alt
 import polars as pl
+import streamlit as st
 
 PALETTE = [
     "#1f6f8b",
@@ -24,20 +31,57 @@ PALETTE = [
 ]
 
 
-def _year_axis(title: str = "Year") -> alt.X:
-    return alt.X("year:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1))
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite spec and the frame its marks read (Streamlit sends it as Arrow)."""
+
+    spec: dict[str, Any]
+    data: pl.DataFrame | None = None
+
+
+def show(chart: Chart, where: Any = st) -> None:
+    """Draw a chart in `where` (the page, a column or a container)."""
+    where.vega_lite_chart(chart.data, chart.spec)
+
+
+def _js(text: str) -> str:
+    """A JavaScript string literal (quotes and backslashes escaped) for a Vega test."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _field(name: str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **extra}
+
+
+def _year_axis(title: str = "Year") -> dict[str, Any]:
+    return _field("year", "quantitative", title=title, axis={"format": "d", "tickMinStep": 1})
+
+
+def _tooltip(
+    name: str, kind: str, title: str | None = None, fmt: str | None = None
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if title is not None:
+        extra["title"] = title
+    if fmt is not None:
+        extra["format"] = fmt
+    return _field(name, kind, **extra)
+
+
+def _colors(color: str, title: str, **extra: Any) -> dict[str, Any]:
+    return _field(color, "nominal", title=title, scale={"range": PALETTE}, **extra)
 
 
 LABEL_GAP = 0.3  # years between two event numbers on one row (about 16 px at 14 years)
 LABEL_ROW_PX = 12
 
 
-def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
-    """Vertical rules at each event's date (as a fractional year), numbered in date
-    order as `event_legend` lists them."""
+def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> dict[str, Any] | None:
+    """A layer of vertical rules at each event's date (as a fractional year), numbered
+    in date order as `event_legend` lists them; None when no event falls in the years."""
     if events.is_empty():
         return None
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for date, title in events.select("date", "title").iter_rows():
         assert isinstance(date, dt.date)
         position = date.year + (date.timetuple().tm_yday - 1) / 365.25
@@ -55,32 +99,42 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> Any:
     # one another: a row takes a number once the last one on it is LABEL_GAP away.
     ends: list[float] = []
     for row in rows:
-        position = float(row["year"])  # type: ignore[arg-type]
+        position = row["year"]
         free = next((i for i, end in enumerate(ends) if position - end >= LABEL_GAP), None)
         if free is None:
             ends.append(position)
             free = len(ends) - 1
         ends[free] = position
         row["dy"] = -6 - LABEL_ROW_PX * free
-    frame = pl.DataFrame(rows)
-    rule = (
-        alt.Chart(frame)
-        .mark_rule(color="#777", strokeDash=[4, 3], strokeWidth=1.5)
-        .encode(x="year:Q", tooltip=alt.Tooltip("event:N", title="Event"))
-    )
+    tooltip = _tooltip("event", "nominal", "Event")
+    x = _field("year", "quantitative")
+    rule = {
+        "data": {"values": rows},
+        "mark": {"type": "rule", "color": "#777", "strokeDash": [4, 3], "strokeWidth": 1.5},
+        "encoding": {"x": x, "tooltip": tooltip},
+    }
     # One text layer per row of numbers (dy is a mark property, not an encoding).
     markers = [
-        alt.Chart(frame.filter(pl.col("dy") == dy))
-        .mark_text(dy=dy, fontSize=11, fontWeight="bold", color="#555", baseline="bottom")
-        .encode(
-            x="year:Q",
-            y=alt.value(0),
-            text="number:N",
-            tooltip=alt.Tooltip("event:N", title="Event"),
-        )
-        for dy in frame["dy"].unique().sort(descending=True)
+        {
+            "data": {"values": [row for row in rows if row["dy"] == dy]},
+            "mark": {
+                "type": "text",
+                "dy": dy,
+                "fontSize": 11,
+                "fontWeight": "bold",
+                "color": "#555",
+                "baseline": "bottom",
+            },
+            "encoding": {
+                "x": x,
+                "y": {"value": 0},
+                "text": _field("number", "nominal"),
+                "tooltip": tooltip,
+            },
+        }
+        for dy in sorted({row["dy"] for row in rows}, reverse=True)
     ]
-    return alt.layer(rule, *markers)
+    return {"layer": [rule, *markers]}
 
 
 def lines(
@@ -94,32 +148,30 @@ def lines(
     year_span: tuple[int, int] | None = None,
     color_title: str = "Series",
     reverse_y: bool = False,
-) -> alt.Chart | alt.LayerChart:
+) -> Chart:
     """A line per `color` value over the years (one line when `color` is None)."""
-    tooltip = [alt.Tooltip("year:Q", format="d")]
+    tooltip = [_tooltip("year", "quantitative", fmt="d")]
     encoding: dict[str, Any] = {}
-    if color is not None:
-        encoding["color"] = alt.Color(
-            f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE)
-        )
-        tooltip.append(alt.Tooltip(f"{color}:N", title=color_title))
-    tooltip.append(alt.Tooltip(f"{y}:Q", title=y_title, format=y_format))
-    scale = alt.Scale(reverse=True) if reverse_y else alt.Undefined
-    base = (
-        alt.Chart(df, title=title)
-        .mark_line(point=True, color=PALETTE[0] if color is None else alt.Undefined)
-        .encode(
-            x=_year_axis(),
-            y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format), scale=scale),
-            tooltip=tooltip,
-            **encoding,
-        )
-    )
+    mark: dict[str, Any] = {"type": "line", "point": True}
+    if color is None:
+        mark["color"] = PALETTE[0]
+    else:
+        encoding["color"] = _colors(color, color_title)
+        tooltip.append(_tooltip(color, "nominal", color_title))
+    tooltip.append(_tooltip(y, "quantitative", y_title, y_format))
+    y_encoding = _field(y, "quantitative", title=y_title, axis={"format": y_format})
+    if reverse_y:
+        y_encoding["scale"] = {"reverse": True}
+    base = {
+        "mark": mark,
+        "encoding": {"x": _year_axis(), "y": y_encoding, "tooltip": tooltip, **encoding},
+    }
+    spec: dict[str, Any] = {"title": title, "height": 340, **base}
     if events is not None and year_span:
         rules = event_rules(events, *year_span)
         if rules is not None:
-            return alt.LayerChart(layer=[base, rules]).properties(height=340)
-    return base.properties(height=340)
+            spec = {"title": title, "height": 340, "layer": [base, rules]}
+    return Chart(spec, df)
 
 
 def stacked_area(
@@ -131,28 +183,30 @@ def stacked_area(
     y_format: str = ",.0f",
     color_title: str = "Series",
     normalize: bool = False,
-) -> alt.Chart:
-    stack: Literal["normalize", "zero"] = "normalize" if normalize else "zero"
-    return (
-        alt.Chart(df, title=title)
-        .mark_area(opacity=0.85)
-        .encode(
-            x=_year_axis(),
-            y=alt.Y(f"{y}:Q", title=y_title, stack=stack, axis=alt.Axis(format=y_format)),
-            color=alt.Color(
-                f"{color}:N",
-                title=color_title,
-                scale=alt.Scale(range=PALETTE),
-                sort=alt.SortField("order") if "order" in df.columns else "ascending",
+) -> Chart:
+    sort: Any = {"field": "order"} if "order" in df.columns else "ascending"
+    spec = {
+        "title": title,
+        "height": 340,
+        "mark": {"type": "area", "opacity": 0.85},
+        "encoding": {
+            "x": _year_axis(),
+            "y": _field(
+                y,
+                "quantitative",
+                title=y_title,
+                stack="normalize" if normalize else "zero",
+                axis={"format": y_format},
             ),
-            tooltip=[
-                alt.Tooltip("year:Q", format="d"),
-                alt.Tooltip(f"{color}:N", title=color_title),
-                alt.Tooltip(f"{y}:Q", title=y_title, format=y_format),
+            "color": _colors(color, color_title, sort=sort),
+            "tooltip": [
+                _tooltip("year", "quantitative", fmt="d"),
+                _tooltip(color, "nominal", color_title),
+                _tooltip(y, "quantitative", y_title, y_format),
             ],
-        )
-        .properties(height=340)
-    )
+        },
+    }
+    return Chart(spec, df)
 
 
 def bars(
@@ -163,33 +217,32 @@ def bars(
     value_title: str,
     value_format: str = ",.0f",
     highlight: str | None = None,
-) -> alt.Chart:
-    color: Any
+) -> Chart:
+    color: dict[str, Any] = {"value": "#1f6f8b"}
     if highlight:
-        color = alt.condition(
-            alt.datum[category] == highlight, alt.value("#e07a1f"), alt.value("#1f6f8b")
-        )
-    else:
-        color = alt.value("#1f6f8b")
-    return (
-        alt.Chart(df, title=title)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
-            y=alt.Y(
-                f"{category}:N",
+        test = f"datum[{_js(category)}] === {_js(highlight)}"
+        color = {"condition": {"test": test, "value": "#e07a1f"}, "value": "#1f6f8b"}
+    spec = {
+        "title": title,
+        "height": {"step": 26},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": _field(value, "quantitative", title=value_title, axis={"format": value_format}),
+            "y": _field(
+                category,
+                "nominal",
                 title=None,
                 sort="-x",
-                axis=alt.Axis(labelOverlap=False, labelLimit=200),
+                axis={"labelOverlap": False, "labelLimit": 200},
             ),
-            color=color,
-            tooltip=[
-                alt.Tooltip(f"{category}:N"),
-                alt.Tooltip(f"{value}:Q", title=value_title, format=value_format),
+            "color": color,
+            "tooltip": [
+                _tooltip(category, "nominal"),
+                _tooltip(value, "quantitative", value_title, value_format),
             ],
-        )
-        .properties(height=alt.Step(26))
-    )
+        },
+    }
+    return Chart(spec, df)
 
 
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:

@@ -4,7 +4,8 @@
 `catalog()` reads what the warehouse holds (countries, minerals, years); and
 `view(build, state)` runs a page's view function (`critmin.views`) through
 `st.cache_data`, keyed on the function, the state and the warehouse's version, so a
-re-ingest invalidates what was cached. Both caches are bounded in entries and
+re-ingest invalidates what was cached; `drawn(make, view, state)` keeps what a page
+builds from a view (the map's deck) the same way. Both caches are bounded in entries and
 time, so a demo that runs for weeks does not grow without limit.
 
     view = data.view(growth.build, state)   # typed: mypy follows state and view
@@ -24,12 +25,16 @@ from critmin.warehouse import Warehouse, WarehouseError
 
 S = TypeVar("S")
 V = TypeVar("V")
+R = TypeVar("R")
 
 # Views cached per process: each entry is a few small frames (a page's figures). The
 # explorer's rows are the largest (up to the row cap): 256 entries of them stay well
 # under the memory the hosted demo is given (docs/deploying.md).
 VIEW_CACHE_ENTRIES = 256
 CACHE_TTL_S = 3 * 3600
+# Decks kept for the Map page: one is its JSON (at most about 1 MB, 150-220 kB for
+# the default map, docs/performance.md) and its layers.
+DRAWN_CACHE_ENTRIES = 32
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -85,6 +90,25 @@ def view(build: Callable[[Database, Catalog, S], V], state: S) -> V:
     except (QueryTimeout, TableUnavailable) as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
+    return result
+
+
+@st.cache_resource(show_spinner=False, max_entries=DRAWN_CACHE_ENTRIES, ttl=CACHE_TTL_S)
+def _drawn(
+    data_dir: str, version: str, name: str, state: Any, _make: Callable[..., Any], _view: Any
+) -> Any:
+    return _make(_view, state)
+
+
+def drawn(make: Callable[[V, S], R], view: V, state: S) -> R:
+    """`make(view, state)`, kept between reruns and sessions: what a page builds from
+    its view that costs more than drawing it (the map's layers and their JSON). Keyed
+    like the view, on the state and the warehouse's version (the view follows from
+    them). The result is shared, not copied: it must not be changed once made."""
+    data_dir, version = warehouse_version()
+    result: R = _drawn(
+        data_dir, version, f"{make.__module__}.{make.__qualname__}", state, make, view
+    )
     return result
 
 
