@@ -156,9 +156,14 @@ def warm_duckdb(root: Path, repeat: int) -> tuple[dict[str, Any], dict[str, list
     one recorded run), on the app's default settings."""
     settings = settings_for(root)
     open_s, db = _timed(lambda: Database(Warehouse(root), settings))
+    # The small tables are copied into memory in the background: the warm figures are
+    # taken once they are held.
+    held_s, _ = _timed(db.held.wait)
     catalog_s, catalog = _timed(lambda: load_catalog(db))
     out: dict[str, Any] = {
         "open_ms": open_s * 1000,
+        "held_ms": (open_s + held_s) * 1000,
+        "notes": list(db.notes),
         "catalog_ms": catalog_s * 1000,
         "small_tables_in_memory": settings.small_tables_in_memory,
         "duckdb_memory_mb": duckdb_memory_mb(db),
@@ -203,6 +208,7 @@ def duckdb_variant(
     (derived tables from Parquet, one thread), answers checked."""
     settings = settings_for(root, **changes)
     open_s, db = _timed(lambda: Database(Warehouse(root), settings))
+    db.held.wait()
     out: dict[str, Any] = {
         "settings": changes,
         "open_ms": open_s * 1000,

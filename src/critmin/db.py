@@ -1,9 +1,11 @@
 """DuckDB over the warehouse: one connection per process, one cursor per running query.
 
-The connection holds only views over the warehouse's Parquet files. Once the
-views exist it is locked down: external access is off except for the exact
-files of the manifest, configuration is locked, and a memory limit and thread
-count keep one heavy request from starving the rest. Queries are the `.sql`
+The connection holds views over the warehouse's Parquet files; every table but
+trade_flows is then copied into a compressed in-memory database in the background
+and its view pointed there (`_Holder`). Once the views exist it is locked down:
+external access is off except for the exact files of the manifest, configuration
+is locked, and a memory limit and thread count keep one heavy request from
+starving the rest. Queries are the `.sql`
 files of `critmin/queries/sql`, run with bound parameters only.
 
 `Database.connection` is guarded (`critmin.sql_guard`): it runs single
@@ -19,6 +21,7 @@ import logging
 import queue
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -179,7 +182,19 @@ class Database:
         self.unavailable: dict[str, str] = {}
         # What users should know about the warehouse as opened (shown on About).
         self.notes: list[str] = []
+        self._holder: _Holder | None = None  # copies the small tables (_connect)
         self.connection = GuardedConnection(self._connect())
+        # Set once the small tables are held in memory (or their copy failed, or none
+        # were to be held): until then their views read the Parquet files.
+        self.held = threading.Event()
+        if self._holder is not None:
+            self._holder.start(self.held, self.notes)
+            # A copy still running when the database goes away (or the interpreter
+            # exits) is interrupted and waited for: a thread killed inside DuckDB at
+            # exit aborts the process.
+            weakref.finalize(self, self._holder.stop)
+        else:
+            self.held.set()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         for problem in self.warehouse.check():
@@ -233,8 +248,7 @@ class Database:
                 continue
             if table != derive.TRADE and paths and self.settings.small_tables_in_memory:
                 in_memory.append(table)
-            else:
-                files += paths
+            files += paths
             if paths and spec.one_row_per:
                 # One row per key: a source's own part before the bundled one.
                 ranked = [
@@ -266,30 +280,16 @@ class Database:
         if in_memory:
             # A compressed in-memory database: after the checkpoint its tables take about
             # what their Parquet files take (mineral_flows at 100M trade rows: 42 MB,
-            # against 500 MB uncompressed), and scans use its zone maps.
+            # against 500 MB uncompressed), and scans use its zone maps. Attached now,
+            # before external access is switched off; filled by _Holder once open.
             con.execute(f"ATTACH ':memory:' AS {HELD} (COMPRESS)")
-            for table in in_memory:
-                self._hold_in_memory(con, table)
-            con.execute(f"CHECKPOINT {HELD}")
+            self._holder = _Holder(con.cursor(), in_memory)
         con.execute(f"SET allowed_paths = {literal_list(files)}")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
         con.execute("SET lock_configuration = true")
         return con
-
-    @staticmethod
-    def _hold_in_memory(con: duckdb.DuckDBPyConnection, table: str) -> None:
-        """Copy a small table's rows into the compressed in-memory database, in the
-        files' order, and point its view there (`settings.small_tables_in_memory`).
-        Every table but trade_flows is small (the derived ones under 4% of the trade
-        rows) and the pages read them at every query: from memory a query skips opening
-        and decoding their files, most of a small query's time (docs/performance.md).
-        A stale warehouse's fallback views are left as views."""
-        # Names come from schema.TABLES; the rows from the view built just above.
-        con.execute(f"CREATE TABLE {HELD}.main.{table} AS SELECT * FROM {table}")  # noqa: S608
-        con.execute(f"DROP VIEW {table}")
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM {HELD}.main.{table}")  # noqa: S608
 
     def query(
         self, name: str, limit: int | None = None, sort: Sort | None = None, **params: Any
@@ -338,3 +338,65 @@ class Database:
 
 def open_database(settings: Settings) -> Database:
     return Database(Warehouse(settings.data_dir), settings)
+
+
+class _Holder:
+    """Copies the small tables into the compressed in-memory database, in a thread of
+    its own once the database is open, then points their views there
+    (`settings.small_tables_in_memory`).
+
+    Every table but trade_flows is small (the derived ones under 4% of the trade rows)
+    and the pages read them at every query: from memory a query skips opening and
+    decoding their files, most of a small query's time (docs/performance.md). The copy
+    takes 1.4-1.9 s at 100M trade rows; done at open it made a new server's first page
+    wait for it. Until the views switch, queries read the same rows from the files.
+    A stale warehouse's fallback views are left as views."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, tables: list[str]):
+        self._cursor = cursor
+        self.tables = tables
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._done = False
+        self._thread: threading.Thread | None = None
+
+    def start(self, held: threading.Event, notes: list[str]) -> None:
+        self._thread = threading.Thread(
+            target=self.run, args=(held, notes), name="critmin-hold-small-tables", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, held: threading.Event, notes: list[str]) -> None:
+        cursor, tables = self._cursor, self.tables
+        try:
+            # Names come from schema.TABLES; the rows from the views _connect built.
+            for table in tables:
+                cursor.execute(f"CREATE TABLE {HELD}.main.{table} AS SELECT * FROM {table}")  # noqa: S608
+            cursor.execute(f"CHECKPOINT {HELD}")
+            cursor.execute("BEGIN TRANSACTION")
+            for table in tables:
+                cursor.execute(
+                    f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {HELD}.main.{table}"  # noqa: S608
+                )
+            cursor.execute("COMMIT")
+        except duckdb.Error as error:
+            if not self._stopped:
+                log.warning("small tables not held in memory: %s", error)
+                notes.append(
+                    f"The small tables could not be copied into memory ({error}), so pages "
+                    "read them from their files: correct, but slower. Raise "
+                    "CRITMIN_MEMORY_LIMIT or set CRITMIN_SMALL_TABLES_IN_MEMORY=0."
+                )
+        finally:
+            with self._lock:
+                self._done = True
+                cursor.close()
+            held.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._done:
+                self._stopped = True
+                self._cursor.interrupt()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)

@@ -9,12 +9,13 @@ Environment:
 - `CRITMIN_MEMORY_LIMIT` (default `2GB`): DuckDB's memory limit for the process.
 - `CRITMIN_THREADS` (default `2`): DuckDB threads per query.
 - `CRITMIN_SMALL_TABLES_IN_MEMORY` (default `1`): copy every table but `trade_flows`
-  into DuckDB's memory when the database opens: the derived tables the pages read
-  (`mineral_flows`, `trade_summary`), the reference tables (baskets, countries,
-  products, events) and the USGS tables (production, deposits). A query then skips
-  opening and decoding their Parquet files, which is most of a small query's time.
-  It costs their size in memory (tens of MB at 100 million trade rows, see
-  docs/performance.md) and that much time at start. `0` reads the files instead.
+  into DuckDB's memory once the database is open, in the background: the derived
+  tables the pages read (`mineral_flows`, `trade_summary`), the reference tables
+  (baskets, countries, products, events) and the USGS tables (production, deposits).
+  A query then skips opening and decoding their Parquet files, which is most of a
+  small query's time; until the copy is done (about 2 s at 100 million trade rows)
+  queries read the files. It costs their size in memory (tens of MB at 100 million
+  trade rows, see docs/performance.md). `0` reads the files instead.
 """
 
 from __future__ import annotations
