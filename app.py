@@ -1,10 +1,10 @@
 """critmin: the router. Page config, the list of pages, navigation. Nothing else."""
 
-# Import these libraries completely before any session's script thread runs: altair looks
-# pandas up in sys.modules, so on a cold server a chart drawn while another session was
-# half-way through `import pandas` crashed ("partially initialized module 'pandas'"), found
-# by the load run with 20 users. The import lock makes later sessions wait for these.
-import altair  # noqa: F401
+# Import these libraries completely before any session's script thread runs: Streamlit's
+# serialisation looks pandas up in sys.modules, so on a cold server a chart drawn while
+# another session was half-way through `import pandas` crashed ("partially initialized
+# module 'pandas'"), found by the load run with 20 users. The import lock makes later
+# sessions wait for these. (The charts no longer use Altair: ui/charts.py.)
 import pandas  # noqa: F401
 import pyarrow  # noqa: F401
 import pydeck  # noqa: F401
