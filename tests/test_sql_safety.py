@@ -236,3 +236,19 @@ def test_a_process_that_exits_during_the_copy_exits_cleanly(demo_warehouse_dir: 
             timeout=120,
         )
         assert ran.returncode == 0, ran.stderr[-2000:]
+
+
+def test_a_copy_that_runs_out_of_memory_leaves_the_files_and_says_so(
+    demo_warehouse_dir: Path,
+) -> None:
+    """Under a memory limit too small for the copy, the views keep reading the files,
+    the pages get their rows, and the About page's notes say why and what to do."""
+    db = Database(Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, memory_limit="4MB"))
+    assert db.held.wait(60)
+    assert len(db.notes) == 1 and "could not be copied into memory" in db.notes[0], db.notes
+    assert "CRITMIN_MEMORY_LIMIT" in db.notes[0] and "\n" not in db.notes[0]
+    raw = db.connection.cursor()._cursor
+    assert not raw.sql(
+        "SELECT database_name FROM duckdb_databases() WHERE database_name = 'held'"
+    ).fetchall()
+    assert db.query("mineral_baskets").frame.height > 0

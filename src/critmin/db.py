@@ -17,6 +17,7 @@ query that reads it raises `TableUnavailable`, naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import re
@@ -382,11 +383,14 @@ class _Holder:
         except duckdb.Error as error:
             if not self._stopped:
                 log.warning("small tables not held in memory: %s", error)
+                reason = str(error).strip().splitlines()[0]
                 notes.append(
-                    f"The small tables could not be copied into memory ({error}), so pages "
+                    f"The small tables could not be copied into memory ({reason}), so pages "
                     "read them from their files: correct, but slower. Raise "
                     "CRITMIN_MEMORY_LIMIT or set CRITMIN_SMALL_TABLES_IN_MEMORY=0."
                 )
+                with contextlib.suppress(duckdb.Error):
+                    cursor.execute(f"DETACH {HELD}")  # what was copied is given back
         finally:
             with self._lock:
                 self._done = True
