@@ -279,7 +279,7 @@ def view_times(data_dir: Path, repeat: int = 5) -> dict[str, dict[str, float]]:
             "build_ms": float(np.median(builds) * 1000),
             "cache_hit_ms": float(np.median(hits) * 1000),
         }
-    db.connection.close()
+    db.close()
     return out
 
 

@@ -197,7 +197,7 @@ def warm_duckdb(root: Path, repeat: int) -> tuple[dict[str, Any], dict[str, list
                 "query_rows": [c.frame.height for c in calls],
                 "view_rows": _frame_rows(view),
             }
-    db.connection.close()
+    db.close()
     return out, recorded
 
 
@@ -224,7 +224,7 @@ def duckdb_variant(
         ]
         runs = _repeat(lambda c=calls: replay(db, c), repeat)  # type: ignore[misc]
         out["pages"][key] = {**stats(runs), "same_answers": not problems, "problems": problems}
-    db.connection.close()
+    db.close()
     return out
 
 
@@ -326,7 +326,7 @@ def run_benchmark(
         progress("merged statements (Overview, Suppliers)")
         db = Database(Warehouse(root), settings_for(root))
         report["merged"] = merged.measure(db, recorded, repeat)
-        db.connection.close()
+        db.close()
     keys = list(report["duckdb_warm"]["pages"])
     if "cold" not in skip:
         progress(f"DuckDB cold: a new process per page, {cold_repeat} times")

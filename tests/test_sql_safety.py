@@ -252,3 +252,12 @@ def test_a_copy_that_runs_out_of_memory_leaves_the_files_and_says_so(
         "SELECT database_name FROM duckdb_databases() WHERE database_name = 'held'"
     ).fetchall()
     assert db.query("mineral_baskets").frame.height > 0
+
+
+def test_a_database_closed_during_the_copy_closes(demo_warehouse_dir: Path) -> None:
+    """DuckDB refuses to close a connection a cursor is still using: close() stops the
+    copy first (the benchmark opens and closes databases in quick succession)."""
+    for _ in range(3):
+        db = Database(Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir))
+        db.close()
+        assert db.held.is_set()

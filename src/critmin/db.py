@@ -292,6 +292,13 @@ class Database:
         con.execute("SET lock_configuration = true")
         return con
 
+    def close(self) -> None:
+        """Stop a copy of the small tables still under way, then close the connection
+        (DuckDB refuses to close one that a cursor is still using)."""
+        if self._holder is not None:
+            self._holder.stop()
+        self.connection.close()
+
     def query(
         self, name: str, limit: int | None = None, sort: Sort | None = None, **params: Any
     ) -> QueryResult:
