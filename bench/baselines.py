@@ -54,6 +54,7 @@ KEYS: dict[str, list[str]] = {
     "exports_total": ["year", "series"],
     "exports_by_stage": ["year", "stage"],
     "exports_by_partner": ["year", "partner"],
+    "exports_overview": ["part", "year", "series", "stage", "partner"],
     "exporters_by_series": ["year", "series", "exporter"],
     "imports_by_supplier": ["year", "series", "supplier"],
     "mirror_flows": ["year", "partner", "side", "source"],
@@ -240,6 +241,15 @@ class PolarsLazy:
         lf = self.selected_once(call.params).rename({"importer": "partner"})
         return self._sums(lf, ["year", "partner"])
 
+    def exports_overview(self, call: Call) -> pl.DataFrame:
+        lf = self.selected_once(call.params).rename({"importer": "partner"})
+        return _overview_parts(
+            self._sums(lf, ["year", "series"], counts=True),
+            self._sums(lf, ["year", "stage"], counts=True),
+            self._sums(lf, ["year", "partner"], counts=True),
+            call.params["year_to"],
+        )
+
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])
 
@@ -335,6 +345,20 @@ class PolarsLazy:
 
 
 # --- pandas -----------------------------------------------------------------------------
+
+
+def _overview_parts(
+    series: pl.DataFrame, stages: pl.DataFrame, partners: pl.DataFrame, year_to: int
+) -> pl.DataFrame:
+    """exports_overview's rows from its three group-bys (partners in the last year)."""
+    return pl.concat(
+        [
+            series.with_columns(part=pl.lit("series")),
+            stages.with_columns(part=pl.lit("stage")),
+            partners.filter(pl.col("year") == year_to).with_columns(part=pl.lit("partner")),
+        ],
+        how="diagonal_relaxed",
+    )
 
 
 def _to_polars(df: pd.DataFrame) -> pl.DataFrame:
@@ -485,6 +509,15 @@ class PandasApp:
     def exports_by_partner(self, call: Call) -> pl.DataFrame:
         df = self.selected_once(call.params).rename(columns={"importer": "partner"})
         return self._sums(df, ["year", "partner"])
+
+    def exports_overview(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(call.params).rename(columns={"importer": "partner"})
+        return _overview_parts(
+            self._sums(df, ["year", "series"], counts=True),
+            self._sums(df, ["year", "stage"], counts=True),
+            self._sums(df, ["year", "partner"], counts=True),
+            call.params["year_to"],
+        )
 
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])

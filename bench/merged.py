@@ -5,11 +5,13 @@ parallel pipeline: a few milliseconds), so a page that runs several queries over
 same selection pays it several times. This module measures, without changing the
 app, what one statement would cost instead, and checks it gives the same numbers:
 
-- Overview: `exports_total`, `exports_by_stage` and `exports_by_partner` (the last
-  year of the same filter) as one `GROUPING SETS` query over `selected_once`;
 - Suppliers: `exporters_by_series` and `imports_by_supplier` (the same filter, the
   importer's purchases) as one query over `selected` with a `FILTER` on the
   importer's members.
+
+Overview's `exports_total`, `exports_by_stage` and `exports_by_partner` were measured
+here first (one `GROUPING SETS` statement took half the time of the three); the app now
+runs that statement (`queries/sql/exports_overview.sql`).
 
 The statements are built from the app's own `selected_once.sql` / `selected.sql`
 (`db.load_sql`, `db.specialise`) and run on a guarded cursor (SELECT only). They
@@ -29,18 +31,6 @@ import polars as pl
 from bench import baselines
 from bench.pages import Call
 from critmin.db import Database, load_sql, specialise
-
-OVERVIEW_SQL = """
-SELECT f.year::INTEGER AS year, f.series, f.stage, f.importer AS partner,
-       grouping(f.series, f.stage, f.importer) AS grouping_id,
-       sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg,
-       coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0)
-           AS value_with_quantity_usd,
-       count(*) AS flows
-FROM selected_once AS f
-GROUP BY GROUPING SETS ((f.year, f.series), (f.year, f.stage), (f.year, f.importer))
-"""
 
 SUPPLIERS_SQL = """
 SELECT f.year::INTEGER AS year, f.series, f.exporter,
@@ -80,25 +70,6 @@ def _run(db: Database, sql: str, params: dict[str, Any]) -> pl.DataFrame:
         cursor.close()
 
 
-def _overview(db: Database, calls: dict[str, Call]) -> dict[str, pl.DataFrame]:
-    total = calls["exports_total"]
-    sql, params = _statement("selected_once", OVERVIEW_SQL, total.params)
-    rows = _run(db, sql, params)
-    last = calls["exports_by_partner"].params["year_to"]
-    # grouping(series, stage, importer): a bit is set for each column left out.
-    return {
-        "exports_total": rows.filter(pl.col("grouping_id") == 0b011).select(
-            "year", "series", "value_usd", "quantity_kg", "value_with_quantity_usd", "flows"
-        ),
-        "exports_by_stage": rows.filter(pl.col("grouping_id") == 0b101).select(
-            "year", "stage", "value_usd", "quantity_kg"
-        ),
-        "exports_by_partner": rows.filter(
-            (pl.col("grouping_id") == 0b110) & (pl.col("year") == last)
-        ).select("year", "partner", "value_usd", "quantity_kg"),
-    }
-
-
 def _suppliers(db: Database, calls: dict[str, Call]) -> dict[str, pl.DataFrame]:
     world = calls["exporters_by_series"]
     buyers = list(calls["imports_by_supplier"].params["importers"])
@@ -118,10 +89,7 @@ def _suppliers(db: Database, calls: dict[str, Call]) -> dict[str, pl.DataFrame]:
     }
 
 
-MERGES = (
-    Merge("Overview", ("exports_total", "exports_by_stage", "exports_by_partner"), _overview),
-    Merge("Suppliers", ("exporters_by_series", "imports_by_supplier"), _suppliers),
-)
+MERGES = (Merge("Suppliers", ("exporters_by_series", "imports_by_supplier"), _suppliers),)
 
 
 def _applies(merge: Merge, calls: list[Call]) -> dict[str, Call] | None:

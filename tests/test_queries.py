@@ -184,6 +184,30 @@ def test_exports_total_and_by_stage(db):
     assert refined.select("stage", "value_usd").rows() == [("ore", 50.0)]
 
 
+def test_the_overview_statement_answers_as_its_three_queries(db):
+    """exports_overview is exports_total, exports_by_stage and the last year's
+    exports_by_partner in one statement: the Overview view splits it back, and each part
+    equals the query it replaces (codes chosen directly and a shared code included)."""
+    from polars.testing import assert_frame_equal
+
+    from critmin.views.overview import overview_parts
+
+    for f in (
+        kaz(["gallium", "graphite"], year_from=2019, year_to=2021),
+        kaz(["gallium"], ["811292", "250490"], year_from=2019, year_to=2021),
+    ):
+        totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
+        expected = (
+            queries.exports_total(db, f).frame,
+            queries.exports_by_stage(db, f).frame,
+            queries.exports_by_partner(db, f.years(f.year_to)).frame,
+        )
+        for got, want in zip((totals, stages, partners), expected, strict=True):
+            assert want.height > 0
+            assert_frame_equal(got, want, check_exact=False)
+        assert set(partners["year"].to_list()) == {f.year_to}
+
+
 def test_exporters_by_series_and_importer_view(db):
     world = queries.exporters_by_series(db, TradeFilter(("gallium",), (), 2020, 2020)).frame
     assert world.select("exporter", "value_usd").rows() == [("CHN", 1000.0), ("KAZ", 400.0)]

@@ -28,6 +28,12 @@ def exports_by_stage(db: Database, f: TradeFilter) -> QueryResult:
     return db.query("exports_by_stage", **f.params())
 
 
+def exports_overview(db: Database, f: TradeFilter) -> QueryResult:
+    """exports_total, exports_by_stage and exports_by_partner of the last year in one
+    statement, told apart by `part` ("series", "stage", "partner")."""
+    return db.query("exports_overview", **f.params())
+
+
 def exports_by_partner(db: Database, f: TradeFilter) -> QueryResult:
     """Exports per year and importing partner, each flow counted once."""
     return db.query("exports_by_partner", **f.params())

@@ -64,10 +64,8 @@ def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = trade_filter(catalog, state)
-    totals = queries.exports_total(db, f).frame
-    stages = queries.exports_by_stage(db, f).frame
+    totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
-    partners = queries.exports_by_partner(db, f.years(state.year_to)).frame
     production = queries.production(db, (state.country,)).frame
     return View(
         name=catalog.country_name(state.country),
@@ -79,6 +77,20 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         world=world_share(catalog, world, state.country),
         destinations=destinations(catalog, partners),
         production=production_table(production),
+    )
+
+
+def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """exports_overview's rows as the three tables it merges: per year and series (the
+    totals), per year and stage, and per partner in the last year."""
+
+    def part(name: str, *columns: str) -> pl.DataFrame:
+        return parts.filter(pl.col("part") == name).select("year", *columns)
+
+    return (
+        part("series", "series", "value_usd", "quantity_kg", "value_with_quantity_usd", "flows"),
+        part("stage", "stage", "value_usd", "quantity_kg"),
+        part("partner", "partner", "value_usd", "quantity_kg"),
     )
 
 
