@@ -242,13 +242,7 @@ class PolarsLazy:
         return self._sums(lf, ["year", "partner"])
 
     def exports_overview(self, call: Call) -> pl.DataFrame:
-        lf = self.selected_once(call.params).rename({"importer": "partner"})
-        return _overview_parts(
-            self._sums(lf, ["year", "series"], counts=True),
-            self._sums(lf, ["year", "stage"], counts=True),
-            self._sums(lf, ["year", "partner"], counts=True),
-            call.params["year_to"],
-        )
+        return _overview_parts(self, call)
 
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])
@@ -347,15 +341,20 @@ class PolarsLazy:
 # --- pandas -----------------------------------------------------------------------------
 
 
-def _overview_parts(
-    series: pl.DataFrame, stages: pl.DataFrame, partners: pl.DataFrame, year_to: int
-) -> pl.DataFrame:
-    """exports_overview's rows from its three group-bys (partners in the last year)."""
+def _overview_parts(engine: PolarsLazy | PandasApp, call: Call) -> pl.DataFrame:
+    """exports_overview's rows from an engine's own selected_once and sums: per year and
+    series, per year and stage, and per partner in the last year."""
+    once: Any = engine.selected_once(call.params)
+    series, stages, partners = (
+        engine._sums(once, ["year", key], counts=True) for key in ("series", "stage", "importer")
+    )
     return pl.concat(
         [
             series.with_columns(part=pl.lit("series")),
             stages.with_columns(part=pl.lit("stage")),
-            partners.filter(pl.col("year") == year_to).with_columns(part=pl.lit("partner")),
+            partners.rename({"importer": "partner"})
+            .filter(pl.col("year") == call.params["year_to"])
+            .with_columns(part=pl.lit("partner")),
         ],
         how="diagonal_relaxed",
     )
@@ -511,13 +510,7 @@ class PandasApp:
         return self._sums(df, ["year", "partner"])
 
     def exports_overview(self, call: Call) -> pl.DataFrame:
-        df = self.selected_once(call.params).rename(columns={"importer": "partner"})
-        return _overview_parts(
-            self._sums(df, ["year", "series"], counts=True),
-            self._sums(df, ["year", "stage"], counts=True),
-            self._sums(df, ["year", "partner"], counts=True),
-            call.params["year_to"],
-        )
+        return _overview_parts(self, call)
 
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])
