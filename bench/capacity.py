@@ -72,18 +72,16 @@ COUNTRY_KEYS = ("country", "highlight", "importer")
 
 
 def pages_from_app(app_py: Path) -> list[str]:
-    """The URL paths of the st.Page entries of an app.py's PAGES list, read without
-    running it: url_path= when given, "" for the default page, else the file's stem."""
+    """The URL paths of the app's pages, read from app.py without running it: the first
+    list of `st.Page(...)` calls in it (url_path= when given, "" for the default page,
+    else the file's stem)."""
     tree = ast.parse(app_py.read_text(encoding="utf-8"))
     pages: list[str] = []
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.List)):
+        if not (isinstance(node, ast.List) and node.elts and all(map(_is_page, node.elts))):
             continue
-        if not any(isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets):
-            continue
-        for call in node.value.elts:
-            if not isinstance(call, ast.Call):
-                continue
+        for call in node.elts:
+            assert isinstance(call, ast.Call)
             kwargs = {k.arg: k.value for k in call.keywords if k.arg}
             default = kwargs.get("default")
             url_path = kwargs.get("url_path")
@@ -93,9 +91,15 @@ def pages_from_app(app_py: Path) -> list[str]:
                 pages.append(url_path.value.strip("/"))
             elif call.args and isinstance(call.args[0], ast.Constant):
                 pages.append(Path(str(call.args[0].value)).stem)
+        break
     if not pages:
-        raise ValueError(f"no st.Page entries in PAGES of {app_py}")
+        raise ValueError(f"no list of st.Page entries in {app_py}")
     return pages
+
+
+def _is_page(node: ast.expr) -> bool:
+    f = node.func if isinstance(node, ast.Call) else None
+    return isinstance(f, ast.Attribute) and f.attr == "Page"
 
 
 # --- how a user changes filters ------------------------------------------------------
@@ -526,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rerun-timeout", type=float, default=60.0)
     p.add_argument("--server-pid", type=int, action="append", default=[], dest="pids")
-    p.add_argument("--app", type=Path, default=REPO / "app.py", help="read its PAGES")
+    p.add_argument("--app", type=Path, default=REPO / "app.py", help="read its list of pages")
     p.add_argument("--churn", type=int, metavar="M", help="open and close M sessions")
     p.add_argument("--concurrency", type=int, default=10, help="churn: sessions at once")
     p.add_argument("--settle", type=float, default=30.0, help="churn: seconds to wait")

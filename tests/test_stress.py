@@ -4,7 +4,7 @@ the health endpoint polled throughout. The server must stay up and stop when tol
 At the same time, over Streamlit's own websocket protocol (`bench.streamlit_client`, no
 browsers), against the demo warehouse:
 
-- USERS sessions (16; CRITMIN_STRESS_USERS) each open every page of app.py's PAGES in turn
+- USERS sessions (16; CRITMIN_STRESS_USERS) each open every page of app.py's pages in turn
   and change a filter on each (a country, minerals, years or a radio, rotating);
 - one session per hostile link (quotes and SQL, unicode, very long and repeated values,
   unknown codes) opens every page through it: each page warns "Link problem" (About has

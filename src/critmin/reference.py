@@ -324,10 +324,15 @@ def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=BASKET_SCHEMA)
 
 
+@functools.lru_cache(maxsize=4)
 def load_mineral_usgs(path: Path | None = None) -> pl.DataFrame:
     """mineral_usgs.csv: per mineral, the USGS Mineral Commodity Summaries commodity and
     `production.statistic` values that hold its world production, reserves and US net
-    import reliance, with what each figure measures (so trade is compared like with like)."""
+    import reliance, with what each figure measures (so trade is compared like with like).
+
+    Kept once read: the Diversification page asks for it at each new view, and checking
+    it against the baskets took 40% of that view's time. The frame is shared: not to be
+    changed in place."""
     path = path or REFERENCE_DIR / "mineral_usgs.csv"
     raw = pl.read_csv(path, infer_schema=False)
     columns = ("mineral", "mcs_commodity", "statistic", "measure", "note")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +43,18 @@ class Settings:
 
 def load_settings() -> Settings:
     configured = os.environ.get("CRITMIN_DATA_DIR", "").strip()
-    data_dir = Path(configured).expanduser() if configured else EMBEDDED_DATA_DIR
     return Settings(
-        data_dir=data_dir.resolve(),
+        data_dir=_resolved(configured, "" if Path(configured).is_absolute() else os.getcwd()),
         data_dir_is_default=not configured,
         memory_limit=os.environ.get("CRITMIN_MEMORY_LIMIT", "2GB"),
         threads=int(os.environ.get("CRITMIN_THREADS", "2")),
         small_tables_in_memory=os.environ.get("CRITMIN_SMALL_TABLES_IN_MEMORY", "1").strip() != "0",
     )
+
+
+@lru_cache(maxsize=16)
+def _resolved(configured: str, cwd: str) -> Path:
+    # Resolving walks every component of the path (a system call each) and the pages ask
+    # for the settings several times per rerun; a relative path is kept per working folder.
+    # (A symlinked data folder pointed elsewhere is followed after a restart.)
+    return (Path(configured).expanduser() if configured else EMBEDDED_DATA_DIR).resolve()

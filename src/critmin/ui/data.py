@@ -13,6 +13,7 @@ time, so a demo that runs for weeks does not grow without limit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -56,15 +57,28 @@ def _ensure_warehouse() -> Warehouse:
 def warehouse_version() -> tuple[str, str]:
     """(data dir, manifest timestamp): the cache key of everything read from it."""
     warehouse = _ensure_warehouse()
-    manifest = warehouse.manifest()
-    return str(warehouse.root), str(manifest.get("updated_at", ""))
+    try:
+        seen = warehouse.manifest_path.stat()
+    except OSError:
+        warehouse.manifest()  # absent or unreadable: raises with what to do
+        raise
+    # The manifest is read again only when its file changes (an ingest replaces it), not
+    # at each of the several calls a rerun makes.
+    return _version(str(warehouse.root), seen.st_mtime_ns, seen.st_size, seen.st_ino)
+
+
+@functools.lru_cache(maxsize=8)
+def _version(root: str, mtime_ns: int, size: int, inode: int) -> tuple[str, str]:
+    return root, str(Warehouse(root).manifest().get("updated_at", ""))
 
 
 def database() -> Database:
     return _open(*warehouse_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL_S)
+# A resource, not data: the catalog is frozen and read at every rerun, and st.cache_data
+# would unpickle a copy of it at each read (a tenth of a loaded server's time).
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL_S)
 def _catalog(data_dir: str, version: str) -> Catalog:
     return load_catalog(_open(data_dir, version))
 
