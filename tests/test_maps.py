@@ -99,6 +99,17 @@ def test_many_sites_are_aggregated_and_the_map_stays_under_a_megabyte():
     assert len(spec) < 1_000_000
 
 
+def test_the_compact_json_is_pydecks_own_and_the_same_whatever_the_row_order():
+    many = sites_frame(20_000, seed=3)
+    deck = maps.deck(sites=many, partner_values={"CHN": 1.0}, focus="KAZ")
+    indented = maps.pdk.Deck.to_json(deck)  # pydeck's own
+    spec = deck.to_json()
+    assert "\n" not in spec and '": ' not in spec  # no indentation, no spaces
+    assert json.loads(spec) == json.loads(indented)
+    shuffled = many.sample(fraction=1.0, shuffle=True, seed=1)
+    assert maps.deck(sites=shuffled, partner_values={"CHN": 1.0}, focus="KAZ").to_json() == spec
+
+
 def test_sites_listed_twice_at_one_place_are_one_point_that_counts_them():
     sites = pl.DataFrame(
         {

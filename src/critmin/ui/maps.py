@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 import pydeck as pdk
 import shapely
+from pydeck.bindings.json_tools import default_serialize
 from shapely.geometry import mapping, shape
 
 from critmin import reference
@@ -255,7 +256,7 @@ def _cells(located: pl.DataFrame, grid_deg: float) -> pl.DataFrame:
             .head(3)
             .alias("top"),
         )
-        .sort("n", descending=True)
+        .sort(["n", "gy", "gx"], descending=[True, False, False])  # ties in a stable order
     )
 
 
@@ -271,8 +272,14 @@ class CompactDeck(pdk.Deck):
 
     def to_json(self) -> str:
         if self._json is None:
+            # pydeck's own serialisation in one pass (its to_json indents; reading that
+            # back to write it compactly was two more passes over the whole JSON).
             self._json = json.dumps(
-                json.loads(super().to_json()), separators=(",", ":"), ensure_ascii=False
+                self,
+                sort_keys=True,
+                default=default_serialize,
+                separators=(",", ":"),
+                ensure_ascii=False,
             )
         return self._json
 
