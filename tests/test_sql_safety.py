@@ -91,6 +91,26 @@ def test_every_write_read_or_setting_escape_fails(db: Database, tmp_path: Path) 
     assert queries.events(db).frame.height > 0
 
 
+def test_checked_texts_are_bounded_and_a_refused_text_stays_refused(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from critmin import sql_guard
+
+    monkeypatch.setattr(sql_guard, "CHECKED_MAX", 8)
+    monkeypatch.setattr(sql_guard, "_checked", {})
+    for n in range(20):
+        assert db.connection.sql(f"SELECT {n} AS n").fetchall() == [(n,)]
+    assert 0 < len(sql_guard._checked) <= 8
+    for statement in forbidden_statements(db, tmp_path):
+        for _ in range(2):  # refused again: by the guard, or by DuckDB's sandbox
+            with pytest.raises(duckdb.Error):
+                db.connection.sql(statement).fetchall()
+    raw = db.connection.cursor()._cursor
+    for text in sql_guard._checked:  # only ever single SELECTs
+        (statement,) = raw.extract_statements(text)
+        assert statement.type == duckdb.StatementType.SELECT
+
+
 def test_duckdb_sandbox_holds_behind_the_guard(db: Database) -> None:
     """Defence in depth: the raw connection refuses other files and config changes too."""
     raw = db.connection.cursor()._cursor

@@ -33,14 +33,29 @@ class QueryTimeout(RuntimeError):
     """A query ran longer than the app allows; the message says what to do."""
 
 
+# Texts already found to be one SELECT. The app sends a few hundred distinct texts at
+# most (its .sql files, their sort orders and caps; values are bound, never in the text),
+# and parsing each again to check it was a fifteenth of the time a loaded server held the
+# GIL. Bounded all the same; a refused text is never kept.
+CHECKED_MAX = 1024
+_checked: dict[str, None] = {}
+_checked_lock = threading.Lock()
+
+
 def check_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Raise ForbiddenStatement unless `sql` is exactly one SELECT statement."""
+    if sql in _checked:
+        return
     statements = connection.extract_statements(sql)
     if len(statements) != 1:
         raise ForbiddenStatement(f"one statement per query is allowed, got {len(statements)}")
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise ForbiddenStatement(f"only SELECT statements are allowed, not {kind.name}")
+    with _checked_lock:
+        if len(_checked) >= CHECKED_MAX:
+            del _checked[next(iter(_checked))]  # the oldest
+        _checked[sql] = None
 
 
 class GuardedCursor:
