@@ -3,7 +3,8 @@
 Each engine answers a recorded call (`pages.Call`: a query's name and the parameters
 the view bound) with the semantics of `critmin/queries/sql`:
 
-- `selected` (exports_by_series, exporters_by_series, imports_by_supplier): one row per
+- `selected` (exports_by_series, exporters_by_series, imports_by_supplier,
+  suppliers_market): one row per
   flow and series, so a code in two chosen baskets counts under both;
 - `selected_once` (exports_total, exports_by_stage, exports_by_partner, mirror_flows,
   flows_explorer): each flow once, under its "owner" (the first chosen basket holding
@@ -57,6 +58,7 @@ KEYS: dict[str, list[str]] = {
     "exports_overview": ["part", "year", "series", "stage", "partner"],
     "exporters_by_series": ["year", "series", "exporter"],
     "imports_by_supplier": ["year", "series", "supplier"],
+    "suppliers_market": ["year", "series", "exporter"],
     "mirror_flows": ["year", "partner", "side", "source"],
     "flows_explorer": [
         "year",
@@ -253,6 +255,22 @@ class PolarsLazy:
         )
         return self._sums(lf.rename({"exporter": "supplier"}), ["year", "series", "supplier"])
 
+    def suppliers_market(self, call: Call) -> pl.DataFrame:
+        world, buyers = _market_params(call)
+        bought = pl.col("importer").is_in(buyers) & ~pl.col("exporter").is_in(buyers)
+        return (
+            self.selected(world)
+            .group_by("year", "series", "exporter")
+            .agg(
+                pl.col("value_usd").sum(),
+                pl.col("quantity_kg").sum(),
+                pl.col("value_usd").filter(bought).sum().alias("bought_usd"),
+                pl.col("quantity_kg").filter(bought).sum().alias("bought_kg"),
+                bought.sum().alias("bought_flows"),
+            )
+            .collect()
+        )
+
     def mirror_flows(self, call: Call) -> pl.DataFrame:
         return (
             self.selected_once(call.params)
@@ -339,6 +357,11 @@ class PolarsLazy:
 
 
 # --- pandas -----------------------------------------------------------------------------
+
+
+def _market_params(call: Call) -> tuple[dict[str, Any], list[str]]:
+    """suppliers_market's filter over every importer, and its buyers."""
+    return {k: v for k, v in call.params.items() if k != "buyers"}, list(call.params["buyers"])
 
 
 def _overview_parts(engine: PolarsLazy | PandasApp, call: Call) -> pl.DataFrame:
@@ -521,6 +544,24 @@ class PandasApp:
         return self._sums(
             df.rename(columns={"exporter": "supplier"}), ["year", "series", "supplier"]
         )
+
+    def suppliers_market(self, call: Call) -> pl.DataFrame:
+        world, buyers = _market_params(call)
+        df = self.selected(world)
+        bought = df["importer"].isin(buyers) & ~df["exporter"].isin(buyers)
+        df = df.assign(
+            bought_usd=df["value_usd"].where(bought),
+            bought_kg=df["quantity_kg"].where(bought),
+            bought_flows=bought.astype("int64"),
+        )
+        out = df.groupby(["year", "series", "exporter"], as_index=False, dropna=False).agg(
+            value_usd=("value_usd", "sum"),
+            quantity_kg=("quantity_kg", "sum"),
+            bought_usd=("bought_usd", "sum"),
+            bought_kg=("bought_kg", "sum"),
+            bought_flows=("bought_flows", "sum"),
+        )
+        return _to_polars(out)
 
     def mirror_flows(self, call: Call) -> pl.DataFrame:
         df = self.selected_once(call.params).rename(columns={"importer": "partner"})

@@ -323,7 +323,7 @@ def run_benchmark(
     progress("DuckDB, one thread")
     report["duckdb_one_thread"] = duckdb_variant(root, recorded, repeat, threads=1)
     if "merged" not in skip:
-        progress("merged statements (Suppliers)")
+        progress("merged statements (Overview, Suppliers) against the queries they replaced")
         db = Database(Warehouse(root), settings_for(root))
         report["merged"] = merged.measure(db, recorded, repeat)
         db.close()

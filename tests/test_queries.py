@@ -217,6 +217,46 @@ def test_exporters_by_series_and_importer_view(db):
     assert usa.select("supplier", "value_usd").rows() == [("CHN", 1000.0), ("KAZ", 100.0)]
 
 
+def _suppliers_market_matches_its_two_queries(db, f, buyers):
+    market = queries.suppliers_market(db, f, buyers)
+    world = queries.exporters_by_series(db, f).frame
+    purchases = queries.imports_by_supplier(db, f.only(importers=tuple(buyers))).frame
+    assert world.height > 0 and purchases.height > 0
+    assert_frame_equal(market.world, world, check_exact=False)
+    assert_frame_equal(market.purchases, purchases, check_exact=False)
+
+
+def test_the_suppliers_statement_answers_as_its_two_queries(db):
+    """suppliers_market is exporters_by_series and the buyers' imports_by_supplier in
+    one statement: each half equals the query it replaces, rows and order."""
+    every = TradeFilter(("gallium",), (), 2019, 2021)
+    _suppliers_market_matches_its_two_queries(db, every, ["USA"])
+    # A buyer that also exports: its own exports are not its imports.
+    _suppliers_market_matches_its_two_queries(db, every, ["USA", "KAZ"])
+    _suppliers_market_matches_its_two_queries(
+        db, TradeFilter(("gallium",), ("811292",), 2019, 2021, sides=()), ["CHN"]
+    )
+    with pytest.raises(ValueError, match="every importer"):
+        queries.suppliers_market(db, every.only(importers=("USA",)), ["USA"])
+    with pytest.raises(ValueError, match="at least one buyer"):
+        queries.suppliers_market(db, every, [])
+
+
+def test_the_suppliers_statement_on_the_demo_warehouse(demo_warehouse_dir):
+    """The same on the demo's synthetic market, for a group of buyers (the EU27, whose
+    trade among its members is left out) and several baskets sharing a code."""
+    from critmin.catalog import load_catalog
+    from critmin.db import open_database
+
+    demo = open_database(Settings(data_dir=demo_warehouse_dir, data_dir_is_default=False))
+    eu = load_catalog(demo).members("EU27")
+    assert len(eu) == 27
+    for minerals in (("manganese_sulfate",), ("gallium", "germanium"), ("graphite",)):
+        f = TradeFilter(minerals, (), 2015, 2024)
+        _suppliers_market_matches_its_two_queries(demo, f, eu)
+        _suppliers_market_matches_its_two_queries(demo, f, ["USA"])
+
+
 def test_mirror_flows_keep_sides_apart(db):
     out = queries.mirror_flows(db, kaz(["gallium"], sides=())).frame
     chn = out.filter(pl.col("partner") == "CHN").select("side", "source", "value_usd").sort("side")

@@ -8,8 +8,22 @@ imports Streamlit; `views/` call them, and `ui/data.py` caches the views.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
 from critmin.db import Database, QueryResult
 from critmin.filters import DepositFilter, Sort, TradeFilter
+
+
+@dataclass(frozen=True)
+class SuppliersMarket:
+    """suppliers_market's rows as the two tables it replaces."""
+
+    world: pl.DataFrame  # as exporters_by_series
+    purchases: pl.DataFrame  # as imports_by_supplier of the buyers
+    truncated: bool
 
 
 def exports_by_series(db: Database, f: TradeFilter) -> QueryResult:
@@ -50,6 +64,36 @@ def imports_by_supplier(db: Database, f: TradeFilter) -> QueryResult:
     if not f.importers:
         raise ValueError("imports_by_supplier needs at least one importer")
     return db.query("imports_by_supplier", **f.params())
+
+
+def suppliers_market(db: Database, f: TradeFilter, buyers: Sequence[str]) -> SuppliersMarket:
+    """exporters_by_series over `f` and imports_by_supplier of `buyers` in one statement
+    (the Suppliers page). `f` must read every importer: the buyers' purchases are counted
+    among its flows."""
+    if f.importers:
+        raise ValueError("suppliers_market reads every importer; name the buyers instead")
+    if not buyers:
+        raise ValueError("suppliers_market needs at least one buyer")
+    result = db.query("suppliers_market", buyers=list(buyers), **f.params())
+    return split_suppliers_market(result.frame, result.truncated)
+
+
+def split_suppliers_market(rows: pl.DataFrame, truncated: bool = False) -> SuppliersMarket:
+    """suppliers_market's rows as exporters_by_series' and imports_by_supplier's, with
+    their columns and order."""
+    return SuppliersMarket(
+        world=rows.select("year", "series", "exporter", "value_usd", "quantity_kg"),
+        purchases=rows.filter(pl.col("bought_flows") > 0)
+        .select(
+            "year",
+            "series",
+            pl.col("exporter").alias("supplier"),
+            pl.col("bought_usd").alias("value_usd"),
+            pl.col("bought_kg").alias("quantity_kg"),
+        )
+        .sort(["series", "year", "value_usd", "supplier"], descending=[False, False, True, False]),
+        truncated=truncated,
+    )
 
 
 def mirror_flows(db: Database, f: TradeFilter) -> QueryResult:

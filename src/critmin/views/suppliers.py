@@ -59,9 +59,8 @@ class View:
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = state.trade_filter()
-    world = queries.exporters_by_series(db, f).frame
-    importers = catalog.members(state.importer)
-    purchases = queries.imports_by_supplier(db, f.only(importers=importers)).frame
+    market = queries.suppliers_market(db, f, catalog.members(state.importer))
+    world, purchases = market.world, market.purchases
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["year"]), "value_usd", ["year"]
     )

@@ -1,0 +1,27 @@
+-- suppliers_market: the Suppliers page's two tables in one statement: every exporter's
+-- exports per year and series (as exporters_by_series), and beside them what the
+-- buyers ($buyers: one country, or a group's members such as the EU27) bought from it
+-- (as imports_by_supplier: flows into a buyer, leaving out trade among the buyers
+-- themselves). One statement instead of two over the same selection: DuckDB's fixed
+-- cost per statement is most of each one's time on the derived tables
+-- (docs/performance.md).
+-- Parameters: those of selected (a TradeFilter over every importer) and $buyers.
+-- Output: year, series, exporter, value_usd, quantity_kg, bought_usd, bought_kg,
+-- bought_flows (0 where the buyers bought nothing from the exporter that year).
+WITH
+-- include: selected
+SELECT f.year::INTEGER AS year, f.series, f.exporter,
+       sum(f.value_usd) AS value_usd,
+       sum(f.quantity_kg) AS quantity_kg,
+       sum(f.value_usd) FILTER (
+           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
+       ) AS bought_usd,
+       sum(f.quantity_kg) FILTER (
+           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
+       ) AS bought_kg,
+       count(*) FILTER (
+           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
+       ) AS bought_flows
+FROM selected AS f
+GROUP BY ALL
+ORDER BY series, year, value_usd DESC, exporter
