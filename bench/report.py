@@ -93,7 +93,8 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
                 _ms(_median(e["polars_derived"].get(key))),
                 _ms(_median(e["polars_trade"].get(key))),
                 _ms(_median(e["pandas"].get(key))),
-                _ratio(_median(e["polars_derived"].get(key)), duck),
+                # A page with no queries (About reads the catalog) has nothing to compare.
+                _ratio(_median(e["polars_derived"].get(key)), duck) if w["calls"] else "-",
             ]
         )
     return rows

@@ -114,7 +114,9 @@ def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -
         if page != "about":
             warnings = " ".join(str(w.value) for w in at.warning)
             assert "Link problem" in warnings, (label, warnings[:300])
-    assert ran_sql, "the page ran queries"
+    # About asks nothing of its own: its events come with the catalog, which another
+    # test may already have read (it is cached per warehouse version).
+    assert ran_sql or page == "about", "the page ran queries"
     for text in ran_sql:
         match = WRAPPED.fullmatch(text)
         assert match and match["sql"] in STATIC_TEXTS, text[:300]

@@ -311,3 +311,50 @@ def test_every_sql_file_has_a_documented_header():
 def test_connection_cannot_read_other_files(db):
     with pytest.raises(Exception, match="(?i)permission|disabled|access"):
         db.connection.cursor().sql("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+
+
+def test_the_catalog_carries_the_events_and_map_points(demo_warehouse_dir):
+    """Growth, About and the Map draw the events and the countries' points from the
+    catalog (read once per warehouse version), the same rows their queries return."""
+    from critmin.catalog import load_catalog
+    from critmin.db import open_database
+
+    db = open_database(Settings(data_dir=demo_warehouse_dir, data_dir_is_default=False))
+    catalog = load_catalog(db)
+    assert_frame_equal(catalog.events(), queries.events(db).frame)
+    assert catalog.events().height > 0
+    countries = queries.countries(db).frame
+    assert_frame_equal(catalog.country_points, countries.select("iso3", "lat", "lon"))
+
+
+def test_unreadable_events_stop_only_the_pages_that_draw_them(demo_copy):
+    """A broken events file must not take the catalog, and with it every page, down:
+    Growth and About stop with the file's name, the Map still builds."""
+    from critmin.catalog import load_catalog
+    from critmin.db import TableUnavailable, open_database
+    from critmin.views import about, growth
+    from critmin.views import map as sites_map
+
+    victim = Warehouse(demo_copy).files("events")[0]
+    victim.write_bytes(b"this is not parquet")
+    db = open_database(Settings(data_dir=demo_copy, data_dir_is_default=False))
+    catalog = load_catalog(db)
+    with pytest.raises(TableUnavailable, match="events"):
+        about.build(db, catalog, about.State())
+    state = growth.State(
+        country="KAZ",
+        minerals=("gallium",),
+        codes=(),
+        stages=(),
+        year_from=2015,
+        year_to=2024,
+        side=catalog.default_side(),
+        measure="value",
+        view="series",
+    )
+    with pytest.raises(TableUnavailable, match="events"):
+        growth.build(db, catalog, state)
+    view = sites_map.build(
+        db, catalog, sites_map.State("KAZ", ("KAZ",), (), (), ("gallium",), 2024)
+    )
+    assert view.arcs.height > 0

@@ -1,6 +1,8 @@
 """What the warehouse holds, as pages need it to offer choices and name things:
 countries and their groups, minerals with their lists, stages and codes per HS
-edition, the years, sources and sides of the trade data, and the sites' facets.
+edition, the years, sources and sides of the trade data, the sites' facets, and the
+small reference tables pages draw from as they are (the policy events, the
+countries' map points), so no page asks the database for them again.
 
 `load_catalog(db)` reads it once per warehouse version (`ui/data.py` caches it);
 views and pages take it as a plain value. The naming helpers return polars
@@ -45,6 +47,16 @@ class Catalog:
     editions: tuple[str, ...]  # HS editions present in the trade data, in order
     deposit_commodities: tuple[str, ...]
     deposit_statuses: tuple[str, ...]
+    country_points: pl.DataFrame  # iso3, lat, lon
+    events_table: pl.DataFrame  # the events table (empty when it cannot be read)
+    events_problem: str | None = None  # why it cannot be read
+
+    def events(self) -> pl.DataFrame:
+        """The policy events; a page that needs them stops with the reason when the
+        table cannot be read, as its own query would have (other pages keep working)."""
+        if self.events_problem is not None:
+            raise TableUnavailable(self.events_problem)
+        return self.events_table
 
     # --- choices -----------------------------------------------------------------
 
@@ -103,6 +115,11 @@ def load_catalog(db: Database) -> Catalog:
         facets = queries.deposit_facets(db).frame
     except TableUnavailable:  # the Map page says so; every other page keeps working
         facets = pl.DataFrame(schema={"facet": pl.String, "value": pl.String, "sites": pl.Int64})
+    events_problem = None
+    try:
+        events = queries.events(db).frame
+    except TableUnavailable as error:  # Growth and About say so; other pages keep working
+        events, events_problem = pl.DataFrame(), str(error)
     groups: dict[str, list[str]] = {}
     for iso3, members in countries.select("iso3", "groups").iter_rows():
         for group in members or []:
@@ -131,4 +148,7 @@ def load_catalog(db: Database) -> Catalog:
         editions=tuple(e for e in HS_EDITIONS if e in present),
         deposit_commodities=tuple(facets.filter(pl.col("facet") == "commodity")["value"].to_list()),
         deposit_statuses=tuple(facets.filter(pl.col("facet") == "status")["value"].to_list()),
+        country_points=countries.select("iso3", "lat", "lon"),
+        events_table=events,
+        events_problem=events_problem,
     )

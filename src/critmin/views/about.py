@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from critmin import queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 
@@ -62,7 +61,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             "note",
             "citation",
         ),
-        events=queries.events(db).frame.select(
+        events=catalog.events().select(
             "date",
             "title",
             "kind",

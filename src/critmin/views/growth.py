@@ -60,7 +60,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     name = catalog.country_name(state.country)
     f = state.trade_filter()
     series = queries.exports_by_series(db, f).frame if f.has_products else _empty()
-    events = events_for(queries.events(db).frame, state.minerals)
+    events = events_for(catalog.events(), state.minerals)
     table = flagged(catalog, series)
     chart = measure_chart(table, state)
     total = float(table["value_usd"].sum())

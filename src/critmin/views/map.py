@@ -65,11 +65,10 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         if flows is not None
         else pl.DataFrame(schema={"partner": pl.String, "value_usd": pl.Float64})
     )
-    points = queries.countries(db).frame.select("iso3", "lat", "lon")
     return View(
         name=catalog.country_name(state.country),
         sites=sites,
-        arcs=arcs(catalog, by_partner, points, state.country),
+        arcs=arcs(catalog, by_partner, catalog.country_points, state.country),
         partner_values=dict(by_partner.iter_rows()),
         exports_usd=float(by_partner["value_usd"].sum()),
         partners=by_partner.height,

@@ -10,7 +10,9 @@
 -- Included by the other queries; not run on its own.
 owners AS (
     SELECT hs_edition, hs6, min(mineral) AS owner,
-           string_agg(DISTINCT label, ', ' ORDER BY label) AS labels
+           -- (list functions rather than string_agg(DISTINCT ... ORDER BY ...), which DuckDB
+           -- plans as an extra aggregate over a materialised CTE: 0.4-2 ms per query)
+           array_to_string(list_sort(list_distinct(list(label))), ', ') AS labels
     FROM mineral_baskets
     WHERE list_contains($minerals, mineral)
     -- only with $stages
