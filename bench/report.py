@@ -107,7 +107,7 @@ def _lowest(
 
 
 # The queries that read trade flows (mineral_flows or trade_flows): the engines are
-# compared on the pages that ask at least one (About reads only the events table).
+# compared on the pages that ask at least one (About asks none: it reads the catalog).
 TRADE_QUERIES = {
     "exports_by_series",
     "exports_total",

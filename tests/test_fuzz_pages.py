@@ -84,13 +84,13 @@ def ran_sql(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str
     monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
     st.cache_data.clear()
     ran: list[str] = []
-    original = GuardedCursor.sql
+    original = GuardedCursor.execute  # the path every query takes (db.Database.query)
 
     def recording(self: GuardedCursor, query: str, params: object = None) -> object:
         ran.append(query)
         return original(self, query, params)
 
-    monkeypatch.setattr(GuardedCursor, "sql", recording)
+    monkeypatch.setattr(GuardedCursor, "execute", recording)
     yield ran
     st.cache_data.clear()
 

@@ -199,13 +199,13 @@ def test_database_query_times_out(demo_warehouse_dir: Path) -> None:
 
 def test_no_parameter_changes_the_sql(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     ran: list[str] = []
-    original = GuardedCursor.sql
+    original = GuardedCursor.execute  # the path every query takes (db.Database.query)
 
     def recording(self: GuardedCursor, query: str, params: object = None) -> object:
         ran.append(query)
         return original(self, query, params)
 
-    monkeypatch.setattr(GuardedCursor, "sql", recording)
+    monkeypatch.setattr(GuardedCursor, "execute", recording)
     for value in HOSTILE:
         many = (value, "KAZ", value)
         # TradeFilter refuses malformed codes, sides and years before any SQL; names of
