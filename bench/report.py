@@ -79,6 +79,20 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
     rows = []
     for key, w in warm.items():
         duck = _median(e["duckdb"].get(key))
+        # A page with no queries (About reads the catalog) has no query set to time.
+        engines = (
+            [
+                _ms(duck),
+                _ms(_median(e["duckdb_parquet"].get(key))),
+                _ms(_median(e["duckdb_one_thread"].get(key))),
+                _ms(_median(e["polars_derived"].get(key))),
+                _ms(_median(e["polars_trade"].get(key))),
+                _ms(_median(e["pandas"].get(key))),
+                _ratio(_median(e["polars_derived"].get(key)), duck),
+            ]
+            if w["calls"]
+            else ["-"] * 7
+        )
         rows.append(
             [
                 key,
@@ -87,14 +101,7 @@ def page_rows(report: dict[str, Any]) -> list[list[str]]:
                 _ms(w["p95_ms"]),
                 _ms(w.get("cache_hit_ms")),
                 _ms(_median(cold.get(key))),
-                _ms(duck),
-                _ms(_median(e["duckdb_parquet"].get(key))),
-                _ms(_median(e["duckdb_one_thread"].get(key))),
-                _ms(_median(e["polars_derived"].get(key))),
-                _ms(_median(e["polars_trade"].get(key))),
-                _ms(_median(e["pandas"].get(key))),
-                # A page with no queries (About reads the catalog) has nothing to compare.
-                _ratio(_median(e["polars_derived"].get(key)), duck) if w["calls"] else "-",
+                *engines,
             ]
         )
     return rows
@@ -579,7 +586,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "Queries per page (default scenario): "
         + "; ".join(
-            f"{key.split('/', 1)[1]}: " + ", ".join(c.split("(", 1)[0] for c in v["calls"])
+            f"{key.split('/', 1)[1]}: "
+            + (", ".join(c.split("(", 1)[0] for c in v["calls"]) or "none (the catalog)")
             for key, v in warm["pages"].items()
             if key.startswith("default/")
         )
