@@ -10,18 +10,19 @@
 -- bought_flows (0 where the buyers bought nothing from the exporter that year).
 WITH
 -- include: selected
+,
+-- A flow into one of the buyers from outside them: what imports_by_supplier counts.
+market AS (
+    SELECT f.*,
+           list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter) AS bought
+    FROM selected AS f
+)
 SELECT f.year::INTEGER AS year, f.series, f.exporter,
        sum(f.value_usd) AS value_usd,
        sum(f.quantity_kg) AS quantity_kg,
-       sum(f.value_usd) FILTER (
-           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
-       ) AS bought_usd,
-       sum(f.quantity_kg) FILTER (
-           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
-       ) AS bought_kg,
-       count(*) FILTER (
-           WHERE list_contains($buyers, f.importer) AND NOT list_contains($buyers, f.exporter)
-       ) AS bought_flows
-FROM selected AS f
+       sum(f.value_usd) FILTER (WHERE f.bought) AS bought_usd,
+       sum(f.quantity_kg) FILTER (WHERE f.bought) AS bought_kg,
+       count(*) FILTER (WHERE f.bought) AS bought_flows
+FROM market AS f
 GROUP BY ALL
 ORDER BY series, year, value_usd DESC, exporter
