@@ -74,12 +74,24 @@ KEYS: dict[str, list[str]] = {
     "production": ["country", "commodity", "statistic", "year"],
     "events": ["date", "title"],
     "deposits": ["id"],
+    "site_points": ["country", "name", "lat", "lon", "status", "source", "location_check"],
     "countries": ["iso3"],
     "mineral_baskets": ["mineral", "hs_edition", "hs6"],
     "products": ["hs_edition", "hs6"],
     "trade_years": ["year", "hs_edition", "source", "side", "release"],
     "deposit_facets": ["facet", "value"],
 }
+# site_points.sql's output: what the Map draws and counts of every site.
+SITE_POINT_COLUMNS = [
+    "name",
+    "country",
+    "lat",
+    "lon",
+    "commodities",
+    "status",
+    "source",
+    "location_check",
+]
 EXPLORER_OUTPUT = [
     "year",
     "series",
@@ -322,7 +334,11 @@ class PolarsLazy:
         return lf
 
     def deposits(self, call: Call) -> pl.DataFrame:
-        return self._sites(call.params).sort("country", "name").collect()
+        sites = self._sites(call.params).sort("country", "name", "id", nulls_last=True)
+        return sites.head(_cap(call, self.row_cap)).collect()
+
+    def site_points(self, call: Call) -> pl.DataFrame:
+        return self._sites(call.params).select(SITE_POINT_COLUMNS).collect()
 
     def deposit_facets(self, call: Call) -> pl.DataFrame:
         sites = self._sites({"countries": call.params.get("countries")})
@@ -590,7 +606,14 @@ class PandasApp:
         return _to_polars(self.events_table.sort_values(["date", "title"]))
 
     def deposits(self, call: Call) -> pl.DataFrame:
-        t, p = self.deposits_table, call.params
+        sites = self._sites(call.params).sort_values(["country", "name", "id"])
+        return _to_polars(sites.head(_cap(call, self.row_cap)))
+
+    def site_points(self, call: Call) -> pl.DataFrame:
+        return _to_polars(self._sites(call.params)[SITE_POINT_COLUMNS])
+
+    def _sites(self, p: dict[str, Any]) -> pd.DataFrame:
+        t = self.deposits_table
         mask = pd.Series(True, index=t.index)
         if p.get("countries"):
             mask &= t["country"].isin(list(p["countries"]))
@@ -599,7 +622,7 @@ class PandasApp:
             mask &= t["commodities"].map(lambda c: bool(wanted.intersection(c)))
         if p.get("statuses"):
             mask &= t["status"].isin(list(p["statuses"]))
-        return _to_polars(t[mask].sort_values(["country", "name"]))
+        return t[mask]
 
     def countries(self, call: Call) -> pl.DataFrame:
         return _to_polars(self.countries_table)

@@ -7,8 +7,6 @@ from critmin.ui import data, downloads, fields, maps, notes, sidebar, tables
 from critmin.ui import format as fmt
 from critmin.views import map as sites_map
 
-TABLE_ROWS = 200  # each row costs every rerun ~0.2 kB; the download holds all
-
 catalog = data.catalog_or_stop()
 state = sidebar.render(
     "map",
@@ -55,13 +53,17 @@ else:
         f"{flagged.height:,}",
         help="Points outside their country, swapped coordinates (corrected) or missing.",
     )
-    columns = list(sites_map.SITE_COLUMNS)
-    tables.show(view.sites.head(TABLE_ROWS).select(columns))
-    if view.sites.height > TABLE_ROWS:
-        st.caption(f"The table shows the first {TABLE_ROWS:,} sites; the download holds all.")
+    tables.show(view.table)
+    if view.sites.height > view.table.height:
+        st.caption(
+            f"The table shows the first {view.table.height:,} sites; the download holds all."
+        )
+    db = data.database()
     st.download_button(
         f"Download the {view.sites.height:,} sites (CSV)",
-        lambda: downloads.to_csv(view.sites.select(columns)),
+        # Asked at the click, on a thread of Streamlit's: the cached view keeps no copy
+        # of every site's references.
+        lambda: downloads.to_csv(sites_map.all_sites(db, view.sites_filter)),
         "critmin_sites.csv",
         "text/csv",
         on_click="ignore",

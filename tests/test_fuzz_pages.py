@@ -118,9 +118,11 @@ def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -
     # test may already have read (it is cached per warehouse version).
     assert ran_sql or page == "about", "the page ran queries"
     for text in ran_sql:
+        # Wrapped when the page sorts or limits (the explorer, the Map's table).
         match = WRAPPED.fullmatch(text)
-        assert match and match["sql"] in STATIC_TEXTS, text[:300]
-        assert match["order"] in STATIC_ORDERS, match["order"]
+        sql, order = (match["sql"], match["order"]) if match else (text, "")
+        assert sql in STATIC_TEXTS, text[:300]
+        assert order in STATIC_ORDERS, order
 
 
 def test_a_query_timeout_is_a_message(ran_sql: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

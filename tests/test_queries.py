@@ -293,6 +293,77 @@ def test_deposits_and_facets(db):
     assert set(facets.filter(pl.col("facet") == "commodity")["value"]) == {"Cu", "Mo"}
 
 
+def test_the_map_asks_for_few_columns_of_every_site_and_every_column_of_its_table(
+    demo_warehouse_dir,
+):
+    """site_points holds the deposits rows the Map draws and counts; the table is the
+    first sites in the deposits' order, and the download (asked at a click) all."""
+    from critmin.catalog import load_catalog
+    from critmin.db import open_database
+    from critmin.views import map as sites_map
+
+    db = open_database(Settings(data_dir=demo_warehouse_dir, data_dir_is_default=False))
+    columns = ["name", "country", "lat", "lon", "commodities", "status", "source"]
+    every = queries.deposits(db, DepositFilter()).frame
+    kaz_copper = DepositFilter(("KAZ",), ("Cu",), ())
+    working = DepositFilter((), (), ("producing", "plant"))
+    for f in (DepositFilter(), DepositFilter(("KAZ", "UZB")), kaz_copper, working):
+        sites = queries.deposits(db, f).frame
+        points = queries.site_points(db, f).frame
+        assert points.columns == [*columns, "location_check"]
+        assert points.height == sites.height > 0
+        key = ["country", "name", "lat", "lon", "status"]
+        assert_frame_equal(
+            points.drop("commodities").sort(key, nulls_last=True),
+            sites.select(points.columns).drop("commodities").sort(key, nulls_last=True),
+        )
+    assert queries.deposits(db, kaz_copper).frame.height < every.height
+    assert_frame_equal(every, every.sort("country", "name", "id", nulls_last=True))
+
+    catalog = load_catalog(db)
+    state = sites_map.State("KAZ", (), (), (), ("gallium",), 2024)  # every site
+    view = sites_map.build(db, catalog, state)
+    assert view.sites.height == every.height > sites_map.TABLE_ROWS
+    assert_frame_equal(view.table, every.head(sites_map.TABLE_ROWS).select(sites_map.SITE_COLUMNS))
+    assert_frame_equal(
+        sites_map.all_sites(db, view.sites_filter), every.select(sites_map.SITE_COLUMNS)
+    )
+
+
+def test_the_row_cap_holds_for_a_query_read_as_it_runs(demo_warehouse_dir):
+    """Without a page's sort or limit a query is not wrapped in a LIMIT: the cap is kept
+    by reading cap + 1 rows, and the rest of the result is dropped, so the cursor
+    serves the next query."""
+    from critmin.db import open_database
+
+    settings = Settings(data_dir=demo_warehouse_dir, data_dir_is_default=False)
+    every = queries.site_points(open_database(settings), DepositFilter()).frame
+    for cap in (1, 7, every.height - 1):
+        db = open_database(Settings(**{**settings.__dict__, "row_cap": cap}))
+        for _ in range(3):  # the same idle cursor each time
+            capped = queries.site_points(db, DepositFilter())
+            assert capped.truncated and capped.frame.height == cap
+            assert_frame_equal(capped.frame, every.head(cap))
+    exact = open_database(Settings(**{**settings.__dict__, "row_cap": every.height}))
+    whole = queries.site_points(exact, DepositFilter())
+    assert not whole.truncated and whole.frame.height == every.height
+
+
+def test_an_optional_block_may_end_the_text():
+    """An included file's last block is dropped like any other (site_points ends with
+    deposit_filter's blocks)."""
+    from critmin.db import load_sql, specialise
+
+    sql, params = specialise(
+        load_sql("site_points"), {"countries": [], "commodities": [], "statuses": []}
+    )
+    assert "list_contains" not in sql and "list_intersect" not in sql and params == {}
+    sql, params = specialise(
+        load_sql("site_points"), {"countries": [], "commodities": [], "statuses": ["plant"]}
+    )
+    assert "list_contains($statuses, status)" in sql and params == {"statuses": ["plant"]}
+
+
 def test_production_and_reference_tables(db):
     assert queries.production(db, ("KAZ",)).frame["value"].to_list() == [724000.0]
     assert queries.countries(db).frame["iso3"].to_list() == ["CHN", "KAZ", "RUS", "USA"]

@@ -74,6 +74,10 @@ class GuardedCursor:
 
     query = sql
 
+    def abort(self) -> None:
+        """Drop the rest of the result of `execute` (a capped read stops early)."""
+        self._cursor.abort()
+
     def interrupt(self) -> None:
         self._cursor.interrupt()
 

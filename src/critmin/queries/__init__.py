@@ -112,8 +112,14 @@ def trade_years(db: Database) -> QueryResult:
     return db.query("trade_years")
 
 
-def deposits(db: Database, f: DepositFilter) -> QueryResult:
-    return db.query("deposits", **f.params())
+def deposits(db: Database, f: DepositFilter, limit: int | None = None) -> QueryResult:
+    """The sites with every column, sorted by country and name; the first `limit`."""
+    return db.query("deposits", limit=limit, **f.params())
+
+
+def site_points(db: Database, f: DepositFilter) -> QueryResult:
+    """The sites' columns the Map draws and counts, unsorted."""
+    return db.query("site_points", **f.params())
 
 
 def deposit_facets(db: Database, countries: tuple[str, ...] = ()) -> QueryResult:

@@ -13,7 +13,8 @@ from critmin.db import Database
 from critmin.filters import DepositFilter, TradeFilter
 
 MAX_ARCS = 25
-SITE_COLUMNS = (
+TABLE_ROWS = 200  # the page's table; each row costs every rerun ~0.2 kB
+SITE_COLUMNS = (  # the table's and the download's
     "name",
     "country",
     "commodities",
@@ -40,7 +41,9 @@ class State:
 @dataclass(frozen=True)
 class View:
     name: str
-    sites: pl.DataFrame  # the deposits table's columns
+    sites: pl.DataFrame  # every matching site: site_points' columns (the map, the counts)
+    table: pl.DataFrame  # the first TABLE_ROWS of them with SITE_COLUMNS
+    sites_filter: DepositFilter  # what the download asks for (`all_sites`)
     arcs: pl.DataFrame  # from_lon, from_lat, to_lon, to_lat, value_usd, partner
     partner_values: dict[str, float]  # ISO3 -> value received
     exports_usd: float
@@ -48,9 +51,11 @@ class View:
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
-    sites = queries.deposits(
-        db, DepositFilter(state.sites_in, state.commodities, state.statuses)
-    ).frame
+    # The map and the counts need a few columns of every site; the long text (source
+    # references) only the table's first rows and the download, which asks at a click.
+    sites_filter = DepositFilter(state.sites_in, state.commodities, state.statuses)
+    sites = queries.site_points(db, sites_filter).frame
+    table = queries.deposits(db, sites_filter, limit=TABLE_ROWS).frame.select(SITE_COLUMNS)
     f = TradeFilter(
         state.minerals,
         (),
@@ -68,11 +73,18 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     return View(
         name=catalog.country_name(state.country),
         sites=sites,
+        table=table,
+        sites_filter=sites_filter,
         arcs=arcs(catalog, by_partner, catalog.country_points, state.country),
         partner_values=dict(by_partner.iter_rows()),
         exports_usd=float(by_partner["value_usd"].sum()),
         partners=by_partner.height,
     )
+
+
+def all_sites(db: Database, f: DepositFilter) -> pl.DataFrame:
+    """Every site `f` matches with SITE_COLUMNS (the download), in the table's order."""
+    return queries.deposits(db, f).frame.select(SITE_COLUMNS)
 
 
 def arcs(
