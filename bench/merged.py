@@ -7,7 +7,9 @@ same selection pays it several times. Two pages now run one statement instead:
 - Overview: `exports_overview` (one `GROUPING SETS` statement) for `exports_total`,
   `exports_by_stage` and the last year's `exports_by_partner`;
 - Suppliers: `suppliers_market` (one statement with a `FILTER` on the buyers) for
-  `exporters_by_series` and the buyers' `imports_by_supplier`.
+  `exporters_by_series` and the buyers' `imports_by_supplier`;
+- Diversification: the same `suppliers_market` for the importer's `imports_by_supplier`
+  and the C5 sources' `exporters_by_series` in the scenario's year.
 
 For every recorded page that ran one of them, this module times the merged call
 against the separate queries it replaced (still in `queries/sql`, other pages use
@@ -27,6 +29,7 @@ from bench import baselines
 from bench.pages import Call
 from critmin import queries
 from critmin.db import Database
+from critmin.domain import C5
 from critmin.views.overview import overview_parts
 
 
@@ -44,7 +47,7 @@ class Merge:
     page: str
     statement: str
     replaced: Callable[[dict[str, Any]], list[Separate]]
-    split: Callable[[pl.DataFrame], list[pl.DataFrame]]
+    split: Callable[[pl.DataFrame, dict[str, Any]], list[pl.DataFrame]]
 
 
 def _overview_replaced(p: dict[str, Any]) -> list[Separate]:
@@ -63,14 +66,40 @@ def _suppliers_replaced(p: dict[str, Any]) -> list[Separate]:
     ]
 
 
-def _suppliers_split(rows: pl.DataFrame) -> list[pl.DataFrame]:
+def _suppliers_split(rows: pl.DataFrame, p: dict[str, Any]) -> list[pl.DataFrame]:
     market = queries.split_suppliers_market(rows)
     return [market.world, market.purchases]
 
 
+def _c5_sources(p: dict[str, Any]) -> list[str]:
+    return [c for c in C5 if c not in p["buyers"]]  # as views.diversification.build
+
+
+def _diversification_replaced(p: dict[str, Any]) -> list[Separate]:
+    f = {k: v for k, v in p.items() if k != "buyers"}
+    return [
+        Separate("imports_by_supplier", {**f, "importers": list(p["buyers"])}),
+        Separate(
+            "exporters_by_series", {**f, "year_from": p["year_to"], "exporters": _c5_sources(p)}
+        ),
+    ]
+
+
+def _diversification_split(rows: pl.DataFrame, p: dict[str, Any]) -> list[pl.DataFrame]:
+    market = queries.split_suppliers_market(rows)
+    offered = (pl.col("year") == p["year_to"]) & pl.col("exporter").is_in(_c5_sources(p))
+    return [market.purchases, market.world.filter(offered)]
+
+
 MERGES = (
-    Merge("Overview", "exports_overview", _overview_replaced, lambda r: list(overview_parts(r))),
+    Merge("Overview", "exports_overview", _overview_replaced, lambda r, p: list(overview_parts(r))),
     Merge("Suppliers", "suppliers_market", _suppliers_replaced, _suppliers_split),
+    Merge(
+        "Diversification",
+        "suppliers_market",
+        _diversification_replaced,
+        _diversification_split,
+    ),
 )
 
 
@@ -96,7 +125,7 @@ def measure(db: Database, recorded: dict[str, list[Call]], repeat: int) -> dict[
             if merge.page != page or call is None:
                 continue
             separate = merge.replaced(call.params)
-            parts = merge.split(db.query(call.name, **call.params).frame)
+            parts = merge.split(db.query(call.name, **call.params).frame, call.params)
             problems = [
                 problem
                 for s, part in zip(separate, parts, strict=True)

@@ -494,8 +494,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             "## Fewer statements per page",
             "",
             "The app's merged statements against the separate queries they replaced "
-            "(`bench/merged.py`): Overview's `exports_overview.sql` and Suppliers' "
-            "`suppliers_market.sql`, each part of the answer checked against its query.",
+            "(`bench/merged.py`): Overview's `exports_overview.sql`, and "
+            "`suppliers_market.sql` on Suppliers and Diversification, each part of the "
+            "answer checked against its query.",
             "",
             *_table(
                 [

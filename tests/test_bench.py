@@ -171,6 +171,7 @@ def test_merged_statements_answer_as_the_separate_queries(
     db = Database(Warehouse(tiny), settings_for(tiny))
     figures = merged.measure(db, recorded, repeat=1)
     assert {"default/Suppliers", "changed/Suppliers", "default/Overview"} <= set(figures)
+    assert {"default/Diversification", "changed/Diversification"} <= set(figures)
     for key, entry in figures.items():
         assert entry["same_answers"], (key, entry["problems"])
 

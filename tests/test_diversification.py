@@ -12,9 +12,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from critmin import derive
+from critmin import derive, queries
 from critmin.catalog import Catalog, load_catalog
 from critmin.db import Database
+from critmin.filters import TradeFilter
 from critmin.schema import empty_frame
 from critmin.settings import Settings
 from critmin.ui import downloads
@@ -311,6 +312,35 @@ def test_a_c5_importer_is_not_its_own_source(tiny, usgs_map):
     assert "KAZ" not in view.sources
     assert "Kazakhstan" not in view.redirect["Country"].to_list()
     assert any("Kazakhstan is the importer" in line for line in view.assumptions)
+
+
+@pytest.mark.parametrize("importer", ["USA", "EU27", "KAZ"])
+def test_one_trade_statement_gives_the_two_queries_answers(tiny, usgs_map, monkeypatch, importer):
+    """The page reads the importer's purchases and the C5 sources' exports in one
+    statement (suppliers_market); its tables are those the two separate queries give."""
+    db, catalog = tiny
+    asked: list[str] = []
+    original = Database.query
+
+    def recording(self, name, *args, **kwargs):
+        asked.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "query", recording)
+    view = build(tiny, importer=importer)
+    assert [n for n in asked if n != "production"] == ["suppliers_market"]
+
+    members = catalog.members(importer)
+    f = TradeFilter(("chromium",), (), min(catalog.years[0], 2024), 2024, sides=("reconciled",))
+    purchases = queries.imports_by_supplier(db, f.only(importers=members)).frame.drop("series")
+    world = queries.exporters_by_series(db, f.years(2024).only(exporters=view.sources)).frame
+    in_year = purchases.filter(pl.col("year") == 2024)
+    assert world.height > 0
+    assert (in_year.height > 0) == (importer != "KAZ")  # Kazakhstan buys no chromium here
+    assert_frame_equal(view.suppliers, div.supplier_table(catalog, in_year))
+    assert_frame_equal(view.shares_over_time, div.shares_over_time(purchases, view.sources))
+    expected = div.redirectable(catalog, world, in_year, view.sources, view.gap_usd, view.gap_kg)
+    assert_frame_equal(view.redirect, expected)
 
 
 def test_no_imports_is_said(tiny, usgs_map):

@@ -140,12 +140,17 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     f = TradeFilter(
         (state.mineral,), (), min(catalog.years[0], state.year), state.year, sides=(state.side,)
     )
-    purchases = (
-        queries.imports_by_supplier(db, f.only(importers=members)).frame.drop("series")
-        if members
-        else _empty_purchases()
-    )
-    world = queries.exporters_by_series(db, f.years(state.year).only(exporters=sources)).frame
+    # What the importer bought, and what the C5 sources sold to everyone in the year:
+    # one statement over the mineral's flows (suppliers_market, as on Suppliers).
+    if members:
+        market = queries.suppliers_market(db, f, members)
+        purchases = market.purchases.drop("series")
+        world = market.world.filter(
+            (pl.col("year") == state.year) & pl.col("exporter").is_in(sources)
+        )
+    else:
+        purchases = _empty_purchases()
+        world = queries.exporters_by_series(db, f.years(state.year).only(exporters=sources)).frame
     in_year = purchases.filter(pl.col("year") == state.year)
     total_usd = float(in_year["value_usd"].sum())
     label = catalog.mineral_label(state.mineral)
