@@ -396,6 +396,33 @@ def test_the_catalog_carries_the_events_and_map_points(demo_warehouse_dir):
     assert catalog.events().height > 0
     countries = queries.countries(db).frame
     assert_frame_equal(catalog.country_points, countries.select("iso3", "lat", "lon"))
+    kaz = queries.production(db, ("KAZ", "USA")).frame
+    assert kaz.height > 0 and catalog.production_table.height > kaz.height
+    assert_frame_equal(catalog.production(("KAZ", "USA")), kaz, check_row_order=False)
+
+
+def test_unreadable_production_stops_only_the_tables_that_show_it(demo_copy):
+    """A broken USGS production file leaves the catalog, and every other page, up:
+    Overview stops with the table's name, Diversification says so where its
+    production table would be and still shows its trade tables."""
+    from critmin.catalog import load_catalog
+    from critmin.db import TableUnavailable, open_database
+    from critmin.views import diversification, overview
+
+    victim = Warehouse(demo_copy).files("production")[0]
+    victim.write_bytes(b"this is not parquet")
+    db = open_database(Settings(data_dir=demo_copy, data_dir_is_default=False))
+    catalog = load_catalog(db)
+    with pytest.raises(TableUnavailable, match="production"):
+        overview.build(db, catalog, overview.State("KAZ", 2015, 2024))
+    view = diversification.build(
+        db,
+        catalog,
+        diversification.State("USA", "chromium", 2024, catalog.default_side(), 50, "CHN"),
+    )
+    assert view.production.is_empty()
+    assert "production" in (view.production_note or "")
+    assert view.suppliers.height > 0
 
 
 def test_unreadable_events_stop_only_the_pages_that_draw_them(demo_copy):
@@ -429,3 +456,34 @@ def test_unreadable_events_stop_only_the_pages_that_draw_them(demo_copy):
         db, catalog, sites_map.State("KAZ", ("KAZ",), (), (), ("gallium",), 2024)
     )
     assert view.arcs.height > 0
+
+
+def test_overview_production_table_does_not_depend_on_the_query_row_order():
+    """production.sql returns rows in no order: the Overview table orders its rows
+    (commodity, statistic) and its year columns itself, the same at every visit."""
+    from critmin.views.overview import production_table
+
+    rows = pl.DataFrame(
+        {
+            "country": ["KAZ"] * 6,
+            "commodity": ["Zinc", "Copper", "Copper", "Zinc", "Copper", "Copper"],
+            "statistic": ["Mine production", "Reserves", "Mine production"] * 2,
+            "year": [2024, 2024, 2024, 2023, 2023, 2022],
+            "value": [200_000.0, None, 724_000.0, 190_000.0, 740_000.0, 700_000.0],
+            "unit": ["metric tons"] * 6,
+            "value_flag": [None, "W", None, None, None, None],
+            "source": ["usgs_mcs"] * 6,
+        }
+    )
+    table = production_table(rows)
+    assert table.columns == ["commodity", "statistic", "unit", "2023", "2024"]
+    assert table.select("commodity", "statistic").rows() == [
+        ("Copper", "Mine production"),
+        ("Copper", "Reserves"),
+        ("Zinc", "Mine production"),
+    ]
+    assert table["2024"].to_list() == ["724,000", "W", "200,000"]
+    for seed in range(5):
+        assert_frame_equal(
+            production_table(rows.sample(fraction=1.0, shuffle=True, seed=seed)), table
+        )

@@ -2,7 +2,8 @@
 countries and their groups, minerals with their lists, stages and codes per HS
 edition, the years, sources and sides of the trade data, the sites' facets, and the
 small reference tables pages draw from as they are (the policy events, the
-countries' map points), so no page asks the database for them again.
+countries' map points, the USGS production figures), so no page asks the database
+for them again.
 
 `load_catalog(db)` reads it once per warehouse version (`ui/data.py` caches it);
 views and pages take it as a plain value. The naming helpers return polars
@@ -49,7 +50,9 @@ class Catalog:
     deposit_statuses: tuple[str, ...]
     country_points: pl.DataFrame  # iso3, lat, lon
     events_table: pl.DataFrame  # the events table (empty when it cannot be read)
-    events_problem: str | None = None  # why it cannot be read
+    production_table: pl.DataFrame  # every USGS figure (empty when it cannot be read)
+    events_problem: str | None = None  # why the events cannot be read
+    production_problem: str | None = None  # why the production figures cannot be read
 
     def events(self) -> pl.DataFrame:
         """The policy events; a page that needs them stops with the reason when the
@@ -57,6 +60,14 @@ class Catalog:
         if self.events_problem is not None:
             raise TableUnavailable(self.events_problem)
         return self.events_table
+
+    def production(self, countries: Iterable[str]) -> pl.DataFrame:
+        """The USGS production, reserves and import-reliance figures of these countries,
+        in no order; a page that shows them stops with the reason when the table cannot
+        be read, as its own query would have."""
+        if self.production_problem is not None:
+            raise TableUnavailable(self.production_problem)
+        return self.production_table.filter(pl.col("country").is_in(list(countries)))
 
     # --- choices -----------------------------------------------------------------
 
@@ -120,6 +131,7 @@ def load_catalog(db: Database) -> Catalog:
         events = queries.events(db).frame
     except TableUnavailable as error:  # Growth and About say so; other pages keep working
         events, events_problem = pl.DataFrame(), str(error)
+    production, production_problem = _production(db)
     groups: dict[str, list[str]] = {}
     for iso3, members in countries.select("iso3", "groups").iter_rows():
         for group in members or []:
@@ -150,5 +162,27 @@ def load_catalog(db: Database) -> Catalog:
         deposit_statuses=tuple(facets.filter(pl.col("facet") == "status")["value"].to_list()),
         country_points=countries.select("iso3", "lat", "lon"),
         events_table=events,
+        production_table=production,
         events_problem=events_problem,
+        production_problem=production_problem,
     )
+
+
+# USGS MCS has about 9,000 figures per release; a table past this is not one the
+# Overview and Diversification pages should hold whole.
+PRODUCTION_ROWS_MAX = 500_000
+
+
+def _production(db: Database) -> tuple[pl.DataFrame, str | None]:
+    """Every USGS figure, read once per warehouse version (8,879 rows, about 1 MB, in
+    the MCS 2026 release): the pages filter it natively instead of a query each."""
+    try:
+        result = queries.production(db, (), limit=PRODUCTION_ROWS_MAX)
+    except TableUnavailable as error:  # Overview's table and Diversification say so
+        return pl.DataFrame(), str(error)
+    if result.truncated:
+        return pl.DataFrame(), (
+            f"The production table holds more than {PRODUCTION_ROWS_MAX:,} rows; "
+            "critmin reads one USGS MCS release at a time (re-run `critmin ingest usgs-mcs`)."
+        )
+    return result.frame, None

@@ -126,9 +126,10 @@ def deposit_facets(db: Database, countries: tuple[str, ...] = ()) -> QueryResult
     return db.query("deposit_facets", countries=list(countries))
 
 
-def production(db: Database, countries: tuple[str, ...]) -> QueryResult:
-    """USGS production, reserves and capacity figures of the given countries."""
-    return db.query("production", countries=list(countries))
+def production(db: Database, countries: tuple[str, ...], limit: int | None = None) -> QueryResult:
+    """USGS production, reserves and capacity figures of the given countries (of every
+    country when none is given)."""
+    return db.query("production", limit=limit, countries=list(countries))
 
 
 def events(db: Database) -> QueryResult:

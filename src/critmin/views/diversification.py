@@ -171,7 +171,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     hhi = metrics.hhi_by(in_year, "value_usd", ["year"])
     replaced = REPLACE_FROM[state.replace_from]
     gap_label = f"Gap ({state.replace_pct}% of {' + '.join(REPLACED[state.replace_from])})"
-    production, production_note, reliance, reliance_note = usgs_figures(db, catalog, state, sources)
+    production, production_note, reliance, reliance_note = usgs_figures(catalog, state, sources)
     return View(
         label=label,
         importer=name,
@@ -390,7 +390,7 @@ def scenario_download(
 
 
 def usgs_figures(
-    db: Database, catalog: Catalog, state: State, sources: tuple[str, ...]
+    catalog: Catalog, state: State, sources: tuple[str, ...]
 ) -> tuple[pl.DataFrame, str | None, tuple[Reliance, ...], str | None]:
     """The C5 sources' production and reserves of the mineral (MCS statistics of
     mineral_usgs.csv, each with what it measures), the US net import reliance, and a
@@ -431,7 +431,7 @@ def usgs_figures(
         )
         return empty, note, (), only_usa or f"MCS gives no US net import reliance for {label}."
     try:
-        loaded = queries.production(db, (*sources, USA)).frame
+        loaded = catalog.production((*sources, USA))
     except TableUnavailable as error:
         return empty, str(error), (), only_usa or str(error)
     if loaded.is_empty():
@@ -448,6 +448,7 @@ def usgs_figures(
     rows = chosen.filter(pl.col("country").is_in(list(sources)) & ~pl.col("rel"))
     production = rows.sort(
         pl.col("country").replace_strict({c: i for i, c in enumerate(C5)}, default=len(C5)),
+        "country",
         "statistic",
     ).select(
         catalog.country("country", "Country"),

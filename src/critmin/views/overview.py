@@ -66,7 +66,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     f = trade_filter(catalog, state)
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
-    production = queries.production(db, (state.country,)).frame
+    production = catalog.production((state.country,))
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
@@ -200,6 +200,9 @@ def production_table(production: pl.DataFrame) -> pl.DataFrame:
     years = sorted(set(production["year"].to_list()))[-2:]
     return (
         production.filter(pl.col("year").is_in(years))
+        # The query's rows come in no order; this one makes the rows and a repeated
+        # figure's "first" the same at every visit.
+        .sort("commodity", "statistic", "unit", "year", "value", nulls_last=True)
         .with_columns(
             pl.when(pl.col("value").is_not_null())
             .then(thousands(pl.col("value")))
@@ -213,4 +216,5 @@ def production_table(production: pl.DataFrame) -> pl.DataFrame:
             values="shown",
             aggregate_function="first",
         )
+        .select("commodity", "statistic", "unit", *(str(y) for y in years))
     )
