@@ -250,6 +250,42 @@ def engine_pages(
     return out
 
 
+def versus_polars(root: Path, recorded: dict[str, list[Call]], rounds: int) -> dict[str, Any]:
+    """Each page's query set on DuckDB (the app's settings) and answered by polars lazy
+    scans of the same derived files, run alternately, page by page: `rounds` runs each,
+    the order swapped every round. Measured steps apart, the ratio moved by up to 0.5x
+    between runs of this shared machine, whose speed drifts over minutes; run in the
+    same seconds, both see the same machine. The answers are checked in engine_pages."""
+    db = Database(Warehouse(root), settings_for(root))
+    db.held.wait()
+    engine = baselines.PolarsLazy(Warehouse(root), derived=True)
+    out: dict[str, Any] = {}
+    for key, calls in recorded.items():
+        if not calls:
+            continue
+
+        def duck(c: list[Call] = calls) -> object:
+            return replay(db, c)
+
+        def polars(c: list[Call] = calls) -> object:
+            return [engine.answer(x) for x in c]
+
+        try:
+            polars()
+        except baselines.NoBaseline as error:
+            out[key] = {"skipped": str(error)}
+            continue
+        duck()
+        times: dict[str, list[float]] = {"duckdb": [], "polars": []}
+        for i in range(rounds):
+            order = [("duckdb", duck), ("polars", polars)]
+            for name, run in order if i % 2 == 0 else order[::-1]:
+                times[name].append(_timed(run)[0])
+        out[key] = {name: stats(seconds) for name, seconds in times.items()}
+    db.close()
+    return out
+
+
 def _cold_process(root: Path, page: str, scenario: str, env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "bench.cold", str(root), page, scenario],
@@ -339,6 +375,9 @@ def run_benchmark(
     checkpoint(report)
 
     if "polars" not in skip:
+        rounds = 3 * max(baseline_repeat, repeat)
+        progress(f"DuckDB and polars lazy on the same derived files, alternately, {rounds} runs")
+        report["versus_polars"] = versus_polars(root, recorded, rounds)
         progress("polars lazy scans of the derived mineral_flows files")
         engine = baselines.PolarsLazy(Warehouse(root), derived=True)
         report["polars_lazy_derived"] = engine_pages(engine, max(baseline_repeat, repeat), recorded)

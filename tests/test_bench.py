@@ -213,3 +213,12 @@ def test_report_renders_targets_and_pages(
     assert raw["warehouse"]["trade_rows"] > 0
     assert raw["duckdb_warm"]["small_tables_in_memory"] is True
     assert raw["duckdb_parquet"]["settings"] == {"small_tables_in_memory": False}
+    # The polars target is judged on the two engines run alternately, on every trade page.
+    versus = raw["versus_polars"]
+    assert set(versus) == report.trade_pages(raw)
+    for entry in versus.values():
+        assert entry["duckdb"]["n"] == entry["polars"]["n"] == 3
+        assert entry["duckdb"]["median_ms"] > 0 and entry["polars"]["median_ms"] > 0
+    low = min(v["polars"]["median_ms"] / v["duckdb"]["median_ms"] for v in versus.values())
+    assert f"DuckDB at {low:.2f}x" in text
+    assert "run alternately" in text
