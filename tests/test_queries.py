@@ -487,3 +487,25 @@ def test_overview_production_table_does_not_depend_on_the_query_row_order():
         assert_frame_equal(
             production_table(rows.sample(fraction=1.0, shuffle=True, seed=seed)), table
         )
+
+
+def test_overview_production_table_shows_a_statistic_given_twice_in_full():
+    """MCS 2026 gives US natural mica's exports twice a year (scrap and flake, and
+    sheet, told apart only in the notes): the table shows both figures, not one."""
+    from critmin.views.overview import production_table
+
+    rows = pl.DataFrame(
+        {
+            "country": ["USA"] * 3,
+            "commodity": ["Mica (Natural)"] * 3,
+            "statistic": ["Exports"] * 3,
+            "year": [2024, 2024, 2023],
+            "value": [4_160.0, 870.0, 1_010.0],
+            "unit": ["metric tons"] * 3,
+            "value_flag": [None] * 3,
+            "source": ["usgs_mcs"] * 3,
+        }
+    )
+    table = production_table(rows)
+    assert table.rows() == [("Mica (Natural)", "Exports", "metric tons", "1,010", "870 / 4,160")]
+    assert_frame_equal(production_table(rows.reverse()), table)

@@ -194,14 +194,17 @@ def destinations(catalog: Catalog, partners: pl.DataFrame, top: int = 8) -> pl.D
 
 
 def production_table(production: pl.DataFrame) -> pl.DataFrame:
-    """The last two years of USGS figures as text, flags (W, NA, ...) where no value."""
+    """The last two years of USGS figures as text, flags (W, NA, ...) where no value.
+    A statistic the MCS gives twice for one year (US natural mica: scrap and flake, and
+    sheet, told apart only in the notes) shows both figures, "633 / 4,850", rather
+    than one picked at random."""
     if production.is_empty():
         return production
     years = sorted(set(production["year"].to_list()))[-2:]
     return (
         production.filter(pl.col("year").is_in(years))
-        # The query's rows come in no order; this one makes the rows and a repeated
-        # figure's "first" the same at every visit.
+        # The query's rows come in no order; this one makes the rows, and the order of
+        # a repeated statistic's figures, the same at every visit.
         .sort("commodity", "statistic", "unit", "year", "value", nulls_last=True)
         .with_columns(
             pl.when(pl.col("value").is_not_null())
@@ -214,7 +217,7 @@ def production_table(production: pl.DataFrame) -> pl.DataFrame:
             on="year",
             index=["commodity", "statistic", "unit"],
             values="shown",
-            aggregate_function="first",
+            aggregate_function=pl.element().str.join(" / "),
         )
         .select("commodity", "statistic", "unit", *(str(y) for y in years))
     )
