@@ -290,3 +290,39 @@ def test_a_database_closed_during_the_copy_closes(demo_warehouse_dir: Path) -> N
         db = Database(Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir))
         db.close()
         assert db.held.is_set()
+
+
+class _RecordingCursor:
+    """Stands in for a cursor: counts the watchdog's interrupts."""
+
+    def __init__(self) -> None:
+        self.interrupts = 0
+
+    def interrupt(self) -> None:
+        self.interrupts += 1
+
+
+def test_one_watchdog_thread_interrupts_late_queries_and_only_while_they_run() -> None:
+    """Every query's deadline is kept by one thread. A late query's cursor is
+    interrupted again and again until the query ends; once it has ended (the cursor
+    goes back to the pool for the next query) it is interrupted no more."""
+    import threading
+    import time
+
+    from critmin.sql_guard import _WATCHDOG
+
+    on_time, late = _RecordingCursor(), _RecordingCursor()
+    quick = _WATCHDOG.add(on_time, 0.05)  # type: ignore[arg-type]
+    _WATCHDOG.remove(quick)
+    slow = _WATCHDOG.add(late, 0.01)  # type: ignore[arg-type]
+    time.sleep(0.1)
+    assert slow.fired and late.interrupts >= 3  # every 5 ms past the deadline
+    _WATCHDOG.remove(slow)
+    seen = late.interrupts
+    time.sleep(0.1)
+    assert late.interrupts == seen
+    assert on_time.interrupts == 0 and not quick.fired
+    for _ in range(20):
+        _WATCHDOG.remove(_WATCHDOG.add(_RecordingCursor(), 1.0))  # type: ignore[arg-type]
+    watchdogs = [t for t in threading.enumerate() if t.name == "critmin-query-timeout"]
+    assert len(watchdogs) == 1
