@@ -79,7 +79,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         ),
         sources=dict(sources.iter_rows()),
         by_partner=side_by_side(per_partner, "partner")
-        .sort("importer_reported", descending=True, nulls_last=True)
+        .sort(["importer_reported", "partner"], descending=[True, False], nulls_last=True)
         .select(
             catalog.country("partner", "Partner"),
             *[pl.col(s).alias(usd_column(s)) for s in SIDE_LABELS],
