@@ -47,6 +47,9 @@ FIX = (
     "../shared/data) or restore them with `git checkout data/embedded`"
 )
 PROVENANCE_FIELDS = tuple(f.name for f in dataclasses.fields(Provenance))
+# What a record may leave out: when it was loaded, and a release's version and corrections.
+OPTIONAL_FIELDS = ("loaded_at", "version", "version_date", "corrections_url")
+REQUIRED_FIELDS = tuple(f for f in PROVENANCE_FIELDS if f not in OPTIONAL_FIELDS)
 
 
 class EmbeddedDataError(WarehouseError):
@@ -96,11 +99,7 @@ def read_records(directory: Path = EMBEDDED_DIR) -> list[dict[str, Any]]:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise _error(path, "is not a list of provenance records")
     for record in records:
-        missing = [
-            key
-            for key in (*PROVENANCE_FIELDS, "embedded")
-            if key not in record and key != "loaded_at"
-        ]
+        missing = [key for key in (*REQUIRED_FIELDS, "embedded") if key not in record]
         if missing:
             raise _error(path, f"has a record without {', '.join(missing)}")
     return records

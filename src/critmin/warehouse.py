@@ -72,6 +72,12 @@ class Provenance:
     url: str = ""
     table: str = ""
     loaded_at: str = ""
+    # Which version of the release the file is (a data release corrected after
+    # publication, e.g. USGS MCS "1.3, May 2026"), when it was published, and the page
+    # where the publisher lists its corrections; empty where the source has none.
+    version: str = ""
+    version_date: str = ""
+    corrections_url: str = ""
 
     @classmethod
     def for_file(cls, path: Path, **fields: Any) -> Provenance:
