@@ -245,6 +245,62 @@ def bars(
     return Chart(spec, df)
 
 
+def stacked_bars(
+    df: pl.DataFrame,
+    value: str,
+    category: str,
+    color: str | None,
+    title: str,
+    value_title: str,
+    value_format: str = ",.0f",
+    color_title: str = "Series",
+) -> Chart:
+    """Bars per `category`, stacked by `color` (one colour when None): upright over the
+    years when `category` is "year", otherwise lying, largest total first."""
+    tooltip = [_tooltip(category, "ordinal" if category == "year" else "nominal")]
+    encoding: dict[str, Any] = {}
+    if color is not None:
+        encoding["color"] = _colors(color, color_title)
+        tooltip.append(_tooltip(color, "nominal", color_title))
+    tooltip.append(_tooltip(value, "quantitative", value_title, value_format))
+    measure = _field(value, "quantitative", title=value_title, axis={"format": value_format})
+    if category == "year":
+        spec: dict[str, Any] = {
+            "title": title,
+            "height": 340,
+            "encoding": {"x": _field("year", "ordinal", title="Year"), "y": measure},
+        }
+    else:
+        spec = {
+            "title": title,
+            "height": {"step": 22},
+            "encoding": {
+                "x": measure,
+                "y": _field(
+                    category,
+                    "nominal",
+                    title=None,
+                    sort="-x",
+                    axis={"labelOverlap": False, "labelLimit": 220},
+                ),
+            },
+        }
+    spec["mark"] = {"type": "bar"} if color is not None else {"type": "bar", "color": PALETTE[0]}
+    spec["encoding"].update(encoding, tooltip=tooltip)
+    return Chart(spec, df)
+
+
+# Vega's own menu on a chart: save it as SVG or PNG, drawn in the browser. The source and
+# editor entries are left out (the editor is an online service).
+EXPORT_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+
+
+def exportable(chart: Chart) -> Chart:
+    """The chart with Vega's menu to download it as PNG or SVG."""
+    usermeta = {**chart.spec.get("usermeta", {}), "embedOptions": {"actions": EXPORT_ACTIONS}}
+    return Chart({**chart.spec, "usermeta": usermeta}, chart.data)
+
+
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
     """The numbered list of the events `event_rules` draws."""
     lines: list[str] = []

@@ -56,6 +56,8 @@ class Field:
     # Fields that only steer a widget (the mineral picker's list) are kept in the URL
     # but are not part of the page's state.
     in_state: bool = True
+    # Where the widget is drawn: the sidebar, or the page's own row of controls.
+    place: Literal["sidebar", "main"] = "sidebar"
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices:
