@@ -31,7 +31,7 @@ import polars as pl
 from critmin import views
 from critmin.catalog import Catalog
 from critmin.db import Database, QueryResult
-from critmin.domain import C5, DEFAULT_MINERALS, FOCUS_COUNTRY
+from critmin.domain import C5, DEFAULT_MINERALS, FOCUS_COUNTRY, STAGES
 from critmin.filters import Sort
 
 # The sidebar's order; pages not listed here follow in name order.
@@ -51,14 +51,16 @@ LABELS = {"mirror": "Mirror", "explorer": "Explorer", "about": "About"}
 
 @dataclass(frozen=True)
 class Page:
-    """One page's view module."""
+    """One page's view module (and, for a page's second view, its function and label)."""
 
     name: str  # module name in critmin.views
     module: ModuleType
+    function: str = "build"
+    title: str = ""
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.name, self.name.replace("_", " ").title())
+        return self.title or LABELS.get(self.name, self.name.replace("_", " ").title())
 
     @property
     def state_type(self) -> type[Any]:
@@ -66,7 +68,7 @@ class Page:
 
     @property
     def build(self) -> Callable[[Database, Catalog, Any], Any]:
-        return self.module.build
+        return getattr(self.module, self.function)
 
 
 def pages() -> list[Page]:
@@ -76,6 +78,8 @@ def pages() -> list[Page]:
         module = importlib.import_module(f"{views.__name__}.{info.name}")
         if hasattr(module, "State") and callable(getattr(module, "build", None)):
             found.append(Page(info.name, module))
+            if hasattr(module, "facets"):  # the explorer's counts beside its filters
+                found.append(Page(info.name, module, "facets", "Explorer facets"))
     rank = {name: i for i, name in enumerate(ORDER)}
     return sorted(found, key=lambda p: (rank.get(p.name, len(ORDER)), p.name))
 
@@ -147,7 +151,14 @@ def scenarios() -> list[Scenario]:
             "USA",
             (*C5[1:], "CHN", "RUS"),
             C5,
-            overrides={"explorer": {"minerals": ("gallium",)}},
+            # The explorer grouped by importer with every filter set (facets: the same).
+            overrides={
+                "explorer": {
+                    "importers": ("CHN", "RUS", "USA", "KOR", "JPN", "DEU"),
+                    "stages": STAGES,
+                    "group": ("importer",),
+                }
+            },
         ),
         Scenario(
             "changed",

@@ -99,7 +99,6 @@ COLUMNS = (
     "unit_value_usd_per_kg",
     "hs6",
     "description",
-    "stage",
     "hs_edition",
     "exporter_iso3",
     "importer_iso3",
@@ -296,7 +295,6 @@ def flat_rows(catalog: Catalog, flows: pl.DataFrame) -> pl.DataFrame:
         catalog.country("exporter"),
         catalog.country("importer"),
         pl.col("series").alias("minerals"),
-        _stage_label(pl.col("stage")),
         (pl.col("value_usd") / 1e6).alias("value_usd_m"),
         (pl.col("quantity_kg") / 1000).alias("tonnes"),
         pl.col("side").replace_strict(SIDE_LABELS, default=pl.col("side")),
@@ -538,6 +536,11 @@ def facet_asks(catalog: Catalog, state: State) -> dict[str, FacetAsk]:
             trade = f.only(**{field: ()})
         asks[field] = FacetAsk(facet, trade)
     return asks
+
+
+def facets(db: Database, catalog: Catalog, state: State) -> dict[str, pl.DataFrame]:
+    """Every filter's counts, as the sidebar asks them (one query, cached, per filter)."""
+    return {name: facet(db, catalog, ask) for name, ask in facet_asks(catalog, state).items()}
 
 
 def facet(db: Database, catalog: Catalog, ask: FacetAsk) -> pl.DataFrame:
