@@ -5,7 +5,7 @@ the query in words and in SQL; downloads of exactly what is shown."""
 import streamlit as st
 
 from critmin.settings import load_settings
-from critmin.ui import data, downloads, notes, sidebar
+from critmin.ui import charts, data, downloads, notes, sidebar
 from critmin.ui import explorer as page
 from critmin.views import explorer
 
@@ -48,7 +48,7 @@ if view.truncated:
     )
 for note in view.notes:
     st.caption(note)
-page.chart(view)
+drawn = page.chart(view)
 page.table(view, state)
 if view.grouped:
     st.caption(
@@ -65,7 +65,7 @@ else:
 # Downloads: files are built only when a button is clicked (clicking does not rerun).
 name = "critmin_grouped" if view.grouped else "critmin_flows"
 about = explorer.about_sheet(view, link)
-a, b, c = st.columns(3)
+a, b, c, d = st.columns(4)
 a.download_button(
     "Download CSV",
     lambda: downloads.to_csv(view.rows),
@@ -87,6 +87,15 @@ c.download_button(
     "application/vnd.apache.parquet",
     on_click="ignore",
 )
+if drawn is not None:
+    picture = drawn
+    d.download_button(
+        "Download chart (SVG)",
+        lambda: charts.svg(picture),
+        f"{name}.svg",
+        "image/svg+xml",
+        on_click="ignore",
+    )
 st.caption(
     f"Downloads hold exactly the rows shown (at most {cap:,}, the app's row cap); the "
     "Excel file adds a sheet with the question, the data's release, the SQL and the sources."

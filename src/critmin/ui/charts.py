@@ -268,7 +268,10 @@ def stacked_bars(
         spec: dict[str, Any] = {
             "title": title,
             "height": 340,
-            "encoding": {"x": _field("year", "ordinal", title="Year"), "y": measure},
+            "encoding": {
+                "x": _field("year", "ordinal", title="Year", axis={"labelAngle": 0}),
+                "y": measure,
+            },
         }
     else:
         spec = {
@@ -290,15 +293,16 @@ def stacked_bars(
     return Chart(spec, df)
 
 
-# Vega's own menu on a chart: save it as SVG or PNG, drawn in the browser. The source and
-# editor entries are left out (the editor is an online service).
-EXPORT_ACTIONS = {"export": True, "source": False, "compiled": False, "editor": False}
+def svg(chart: Chart) -> bytes:
+    """The chart as an SVG file, drawn by Vega itself (vl-convert runs the Vega and
+    Vega-Lite libraries in the server, without a browser or the network), its rows
+    written into the spec. Streamlit's chart toolbar keeps only its own "Download as
+    PNG", so this is how a chart is saved as SVG."""
+    import vl_convert
 
-
-def exportable(chart: Chart) -> Chart:
-    """The chart with Vega's menu to download it as PNG or SVG."""
-    usermeta = {**chart.spec.get("usermeta", {}), "embedOptions": {"actions": EXPORT_ACTIONS}}
-    return Chart({**chart.spec, "usermeta": usermeta}, chart.data)
+    values = chart.data.to_dicts() if chart.data is not None else []
+    spec = {**chart.spec, "data": {"values": values}}
+    return str(vl_convert.vegalite_to_svg(spec)).encode("utf-8")
 
 
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:

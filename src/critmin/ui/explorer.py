@@ -122,11 +122,14 @@ def _options(catalog: Catalog, name: str) -> list[str]:
 
 
 def _notes(counts: pl.DataFrame, options: list[str]) -> dict[str, str]:
+    """Each option's note, the options with flows first (largest first, as a facet
+    lists them), then the others in their own order, marked (0)."""
     found = {
         value: f" · {flows:,} flows · {usd(total)}"
         for value, flows, total in counts.select("value", "flows", "value_usd").iter_rows()
+        if value in options
     }
-    return {option: found.get(option, " (0)") for option in options}
+    return found | {option: " (0)" for option in options if option not in found}
 
 
 def column_config(view: explorer.View, measure: str) -> dict[str, Any]:
@@ -157,31 +160,36 @@ def table(view: explorer.View, state: State) -> None:
     tables.show(view.rows, height=height, column_config=column_config(view, state.measure))
 
 
-def chart(view: explorer.View) -> None:
+def chart(view: explorer.View) -> charts.Chart | None:
+    """Draw the view's chart; return it (for its SVG download)."""
     ask = view.chart
     if ask is None:
-        return
+        return None
     fmt = ",.3~f" if ask.y != "flows" else ",d"
-    color_title = "Series"
     if ask.kind == "lines":
         drawn = charts.lines(
-            ask.data, ask.y, ask.color, ask.title, ask.y_title, fmt, color_title=color_title
+            ask.data, ask.y, ask.color, ask.title, ask.y_title, fmt, color_title=ask.color_title
         )
     elif ask.kind == "stacked" or ask.x == "year":
         drawn = charts.stacked_bars(
-            ask.data, ask.y, ask.x, ask.color, ask.title, ask.y_title, fmt, color_title
+            ask.data, ask.y, ask.x, ask.color, ask.title, ask.y_title, fmt, ask.color_title
         )
     else:
         drawn = charts.bars(ask.data, ask.y, ask.x, ask.title, ask.y_title, fmt)
-    charts.show(charts.exportable(drawn))
+    charts.show(drawn)
     st.caption(
         " ".join(
             filter(
                 None,
-                [ask.note, "The chart's menu (⋯, top right) saves it as PNG or SVG."],
+                [
+                    ask.note,
+                    "Save the chart as PNG from its toolbar (top right, on hover), or as "
+                    "SVG with the button under the table.",
+                ],
             )
         )
     )
+    return drawn
 
 
 def in_words(view: explorer.View) -> None:

@@ -100,10 +100,17 @@ def _format(field: Field, notes: Mapping[str, str]) -> Callable[[Any], str]:
     return lambda value: labels.get(value, str(value)) + notes.get(value, "")
 
 
-def _options(field: Field) -> list[str]:
+def _options(field: Field, notes: Mapping[str, str] | None = None) -> list[str]:
+    """The field's options; those with a note come first, in the notes' order (the
+    explorer's facets: the values with flows, largest first)."""
     if field.labels:
-        return [o for o in field.labels if field.choices is None or o in field.choices]
-    return list(field.choices or [])
+        options = [o for o in field.labels if field.choices is None or o in field.choices]
+    else:
+        options = list(field.choices or [])
+    if notes:
+        offered = set(options)
+        options = [o for o in notes if o in offered] + [o for o in options if o not in notes]
+    return options
 
 
 def _draw(
@@ -131,7 +138,7 @@ def _draw(
     elif field.widget == "multiselect":
         bar.multiselect(
             field.label,
-            _options(field),
+            _options(field, notes),
             key=key,
             format_func=_format(field, notes),
             max_selections=field.max_items,

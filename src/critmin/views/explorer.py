@@ -192,6 +192,7 @@ class ChartAsk:
     title: str
     y_title: str
     note: str = ""
+    color_title: str = "Series"
 
 
 @dataclass(frozen=True)
@@ -493,7 +494,9 @@ def chart_for(named: pl.DataFrame, g: Grouping, state: State) -> ChartAsk | None
     title = f"{MEASURES[state.measure]} by " + " and ".join(
         DIMENSION_LABELS[d].lower() for d in g.dimensions
     )
-    return ChartAsk(kind, rows, x, color, y, title, MEASURES[state.measure], note)
+    colored = [d for d in g.dimensions if d != "year"][1 if "year" not in g.dimensions else 0 :]
+    color_title = DIMENSION_LABELS[colored[0]] if color is not None and colored else "Series"
+    return ChartAsk(kind, rows, x, color, y, title, MEASURES[state.measure], note, color_title)
 
 
 def _largest(rows: pl.DataFrame, column: str, keep: int) -> tuple[pl.DataFrame, bool]:
