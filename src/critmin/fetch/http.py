@@ -323,7 +323,7 @@ def looks_like_html(head: bytes | str) -> bool:
     """The start of a body is a web page (not a CSV, a zip or JSON)."""
     text = head[:2048].decode("utf-8", "replace") if isinstance(head, bytes) else head[:2048]
     start = text.lstrip("\ufeff \t\r\n").lower()
-    return start.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in start
+    return start.startswith(("<!doctype html", "<html", "<head", "<body"))
 
 
 def challenge_in(text: str) -> bool:
