@@ -55,26 +55,30 @@ KEYS = [
     "statuses",
     "replace_pct",
     "replace_from",
-    "stages",
-    "products",
-    "group",
-    "across",
-    "chart",
 ]
-HOSTILE_LINKS = {
-    "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in KEYS},
-    "unicode, negative years, unknown codes": {
-        **{k: "🦆\u202eÄ,XXX,999999,<script>" for k in KEYS},
-        "year_from": "-2024",
-        "year_to": "１e9",
-        "year": "-1",
-    },
-    "long and repeated": {
-        **{k: ["x" * 5_000, "KAZ"] for k in KEYS},
-        "year_from": ["2030", "2012"],
-        "codes": ["1234567", "abcdef"],
-    },
-}
+# The Data explorer's own fields (not in the server stress test's links, whose "long and
+# repeated" link is already near the size a server accepts in one request).
+EXPLORER_KEYS = ["stages", "products", "group", "across", "chart"]
+
+
+def hostile_links(keys: list[str]) -> dict[str, dict[str, str | list[str]]]:
+    return {
+        "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in keys},
+        "unicode, negative years, unknown codes": {
+            **{k: "🦆\u202eÄ,XXX,999999,<script>" for k in keys},
+            "year_from": "-2024",
+            "year_to": "１e9",
+            "year": "-1",
+        },
+        "long and repeated": {
+            **{k: ["x" * 5_000, "KAZ"] for k in keys},
+            "year_from": ["2030", "2012"],
+            "codes": ["1234567", "abcdef"],
+        },
+    }
+
+
+HOSTILE_LINKS = hostile_links(KEYS)
 WRAPPED = re.compile(
     r"SELECT \* FROM \((?P<sql>.*)\)(?P<order>(?: ORDER BY [^()]*)?) LIMIT \d+", re.DOTALL
 )
@@ -111,7 +115,7 @@ def run_page(page: str, params: dict[str, str | list[str]]) -> AppTest:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_hostile_links_are_warnings_not_crashes(page: str, ran_sql: list[str]) -> None:
-    for label, params in HOSTILE_LINKS.items():
+    for label, params in hostile_links(KEYS + EXPLORER_KEYS).items():
         at = run_page(page, params)
         assert not at.exception, (label, [e.value for e in at.exception])
         assert not at.error, (label, [e.value for e in at.error])
