@@ -62,6 +62,8 @@ charts.show(
 legend = charts.event_legend(view.events, state.year_from, state.year_to)
 if legend:
     st.caption("Dashed lines mark policy events:\n" + legend)
+if state.measure in ("quantity", "unit_value") and view.tonnes_note:
+    st.caption(view.tonnes_note)
 if (
     state.measure == "quantity"
     and view.quantity_coverage is not None
