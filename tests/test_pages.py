@@ -210,8 +210,9 @@ def test_a_shared_code_that_can_dominate_a_series_is_a_warning(app_env):
     assert_clean(at)
     warnings = texts(at.warning)
     assert "HS 261790" in warnings and "dominate the beryllium" in warnings
-    # Tonnes of ore, metal and scrap are not added: the page says why there are none.
-    assert "No tonnes or USD/kg for Beryllium" in texts(at.caption)
+    # Tonnes of ore, metal and scrap are not added: the page says why there are none,
+    # instead of an empty chart.
+    assert "No tonnes or USD/kg for Beryllium" in texts(at.info)
 
 
 def test_the_about_page_lists_the_minerals_trade_data_cannot_show(app_env):

@@ -20,7 +20,7 @@ import polars as pl
 from critmin import metrics, queries
 from critmin.catalog import STAGE_LABELS, Catalog
 from critmin.db import Database, TableUnavailable
-from critmin.domain import C5, SIDE_LABELS, USGS_MISSING_TOKENS
+from critmin.domain import C5, SIDE_LABELS, STAGES, USGS_MISSING_TOKENS
 from critmin.filters import TradeFilter
 from critmin.reference import load_mineral_usgs
 
@@ -155,7 +155,8 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     # Gross tonnes of different stages (chromite ore, ferrochrome) never add up: tonnes
     # are shown only for a mineral whose codes are all of one stage (the queries give
     # none otherwise), and the share of the gap covered is always by value.
-    stages = sorted(set(catalog.baskets_in_data([state.mineral])["stage"].to_list()))
+    present = set(catalog.baskets_in_data([state.mineral])["stage"].to_list())
+    stages = [stage for stage in STAGES if stage in present]
     tonnes_note = _tonnes_note(stages)
     if tonnes_note:
         purchases = purchases.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))
