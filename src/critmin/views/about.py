@@ -1,7 +1,7 @@
 """About the data: what is loaded (table, part, source, release, years, rows), every
-loaded file's provenance (licence, citation, size, checksum), the notes on the
-warehouse as opened, the basket definitions, the minerals trade data cannot show
-and why, and the policy events with their sources."""
+loaded file's provenance (release, version and corrections page, licence, citation, size,
+checksum), the notes on the warehouse as opened, the basket definitions, the minerals trade
+data cannot show and why, and the policy events with their sources."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ PROVENANCE_COLUMNS = (
     "table",
     "source",
     "release",
+    "version",
+    "version_date",
+    "corrections_url",
     "file_name",
     "licence",
     "citation",
