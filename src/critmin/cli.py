@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from critmin import reference_tables
 from critmin.fetch import all as fetch_all
 from critmin.fetch import baci as fetch_baci
 from critmin.fetch import comtrade as fetch_comtrade
@@ -93,7 +94,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "tables": rows,
                     "provenance": [p.__dict__ for p in warehouse.provenance()],
                     "problems": problems,
-                    "stale": stale,
+                    "stale": stale + reference_tables.outdated_in(warehouse),
                 },
                 indent=2,
             )
@@ -105,6 +106,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"PROBLEM: {problem}")
         for line in stale:
             print(f"NOTE: {line}; `critmin reindex` rewrites it (pages are slower until then)")
+        for line in reference_tables.outdated_in(warehouse):
+            print(
+                f"NOTE: {line}; `critmin reindex` brings this critmin's baskets, texts and events"
+            )
     return 1 if problems else 0
 
 
@@ -113,6 +118,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     warehouse = Warehouse(_data_dir(args))
     warehouse.manifest()  # a clear error if there is no warehouse
+    rewritten = reference_tables.refresh(warehouse)
+    if rewritten:
+        print("Reference tables rewritten from this critmin's bundled files:")
+        for line in rewritten:
+            print(f"  {line}")
     done = derive.reindex(warehouse, progress=lambda line: print(f"  {line}", flush=True))
     if done:
         print("Derived tables rewritten:")
