@@ -32,6 +32,7 @@ def write_reference_tables(tx: Transaction) -> None:
         release="HS2022 texts",
     )
     tx.write_frame("events", "reference", reference.load_events(), source="critmin", release="1")
+    write_national_lines(tx)
     tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
     for name, licence, citation in REFERENCE_PROVENANCE:
         tx.add_provenance(
@@ -69,6 +70,19 @@ REFERENCE_PROVENANCE = [
         "one citation per row",
     ),
 ]
+
+
+def write_national_lines(tx: Transaction) -> None:
+    """The national tariff lines (reference/national_lines.csv): written with the other
+    reference tables, and again by every monthly ingest, so a warehouse built before the
+    file existed gets it with its first monthly data."""
+    tx.write_frame(
+        "national_lines",
+        "reference",
+        reference.load_national_lines(),
+        source="critmin",
+        release="1",
+    )
 
 
 def curated_deposits() -> pl.DataFrame:
