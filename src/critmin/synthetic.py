@@ -22,6 +22,7 @@ Europe (`KAZ_PATHS`), so the pages have a plausible story to show.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from critmin import reference
-from critmin.domain import C5, FIRST_YEAR, latest_full_year
+from critmin.domain import C5, FIRST_YEAR, HS_EDITIONS, latest_full_year
 from critmin.schema import TABLES
 
 EDITION = "HS12"
@@ -402,3 +403,184 @@ def generate(
         if story:
             flows = kazakh_story(flows, universe, years, seed)
         yield flows.select(list(TABLES["trade_flows"].columns))
+
+
+# --- monthly declarations (the embedded default's latest months) ---------------------------
+
+# Who declares a reporter's monthly imports in the demo, as in reality: the US Census
+# Bureau for the United States, Eurostat Comext for EU members, UN Comtrade for the rest.
+# Months of delay before a reporter's month is published (a few publish later, Russia
+# has published no detailed customs data since 2022), and months it leaves out.
+MONTHLY_LAG = {"USA": 2, "CHN": 2, "KOR": 2, "JPN": 2, "TUR": 3, "IND": 4, "UZB": 6, "KGZ": 5}
+DEFAULT_LAG = 3
+SILENT_REPORTERS = ("RUS", "TKM")  # no monthly declarations at all
+GAPS = {"UZB": 2, "IND": 1}  # months missing inside the published range
+EXPORTER_LAG = 4  # the exporter's own declarations (Kazakhstan's) come later
+SYNTHETIC_USD_PER_EUR = 1.08  # the demo's euro values; no real exchange rate
+# Imports are declared CIF (Comtrade, Comext) or at customs value (US Census): the
+# demo's mirror values carry a CIF margin over the reconciled FOB value.
+CIF_MARGIN = {"comtrade": 0.07, "comext": 0.06, "census": 0.0}
+# How the demo splits an HS6 code among national lines (the rest stays in other lines
+# of the code): unwrought gallium and germanium in 811292.
+LINE_SHARES = {
+    "811292": {
+        "CN8": {"81129289": 0.45, "81129295": 0.25},
+        "HTS10": {"8112921000": 0.45, "8112926000": 0.2},
+    }
+}
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def monthly_declarations(
+    reconciled: pl.DataFrame,
+    first_year: int,
+    as_of: dt.date,
+    seed: int,
+    eu_members: tuple[str, ...],
+    release: str = "synthetic",
+) -> pl.DataFrame:
+    """Synthetic monthly declarations in the monthly_flows schema, shaped like the three
+    real sources, from January of `first_year` (the last reconciled year, so a backtest
+    can run on it) to the month each reporter would have published by `as_of`:
+
+    - the importers' declarations (mirror) of Central Asia's exports, and the United
+      States' and EU members' imports from everyone of the codes with national lines;
+      one year's reconciled value (`reconciled`, the flows of `first_year`) spread over
+      its months with seasonal noise, growing after it, with the CIF margin of the source;
+    - the US rows as US Census answers (HS6 totals and HTS10 lines), the EU members' as
+      Comext (CN8 lines and HS6 totals, in euros), the rest as UN Comtrade (HS6);
+    - Kazakhstan's own export declarations (UN Comtrade), a little under the mirror
+      and later, and its exports to Russia seen short (EAEU transit), as in
+      `reported_sides`.
+
+    **Nothing here is real trade data.**"""
+    rng = np.random.default_rng([seed, first_year, 12])
+    last_month = _month_index(as_of.year, as_of.month)
+    lined_imports = pl.col("importer").is_in(["USA", *eu_members]) & pl.col("hs6").is_in(
+        list(LINE_SHARES)
+    )
+    mirror = reconciled.filter(
+        (pl.col("exporter").is_in(C5) | lined_imports) & ~pl.col("importer").is_in(SILENT_REPORTERS)
+    ).select("hs6", "exporter", "importer", "value_usd", "quantity_kg")
+    own = reconciled.filter(pl.col("exporter") == "KAZ").select(
+        "hs6", "exporter", "importer", "value_usd", "quantity_kg"
+    )
+    rows: list[dict[str, object]] = []
+
+    published: dict[tuple[str, int], list[tuple[int, int]]] = {}
+
+    def months_of(reporter: str, lag: int) -> list[tuple[int, int]]:
+        """The months a reporter has published, the same for all its declarations."""
+        if (reporter, lag) not in published:
+            end = last_month - lag
+            span = [(i // 12, i % 12 + 1) for i in range(_month_index(first_year, 1), end + 1)]
+            gaps = GAPS.get(reporter, 0)
+            if gaps and len(span) > 6:
+                for index in rng.choice(len(span) - 3, gaps, replace=False):
+                    span[int(index)] = (0, 0)
+            published[(reporter, lag)] = [m for m in span if m[0]]
+        return published[(reporter, lag)]
+
+    def spread(frame: pl.DataFrame, side: str) -> None:
+        for hs6, exporter, importer, value, kg in frame.iter_rows():
+            reporter = importer if side == "importer_reported" else exporter
+            partner = exporter if side == "importer_reported" else importer
+            lag = (
+                EXPORTER_LAG
+                if side == "exporter_reported"
+                else MONTHLY_LAG.get(reporter, DEFAULT_LAG)
+            )
+            source = (
+                "census"
+                if reporter == "USA" and side == "importer_reported"
+                else "comext"
+                if reporter in eu_members and side == "importer_reported"
+                else "comtrade"
+            )
+            growth = rng.normal(0.05, 0.08) + (
+                0.10 if exporter == "KAZ" and importer in ("USA", "KOR", "DEU") else 0.0
+            )
+            margin = CIF_MARGIN[source] if side == "importer_reported" else -0.03
+            if side == "exporter_reported" and importer == "RUS":
+                margin -= 0.3
+            for year, month in months_of(reporter, lag):
+                level = value * (1 + growth) ** (year - first_year) / 12.0
+                noise = rng.lognormal(0.0, 0.25) * (1 + 0.12 * np.sin(month / 12 * 2 * np.pi))
+                usd = round(float(level * noise * (1 + margin) * rng.lognormal(0, 0.02)), 0)
+                if usd < 100:
+                    continue
+                weight = None if kg is None else round(float(kg * usd / value), 1)
+                lines = LINE_SHARES.get(hs6, {}).get(
+                    {"census": "HTS10", "comext": "CN8"}.get(source, ""), {}
+                )
+                declared = [("HS", hs6, usd, weight)] + [
+                    (
+                        "HTS10" if source == "census" else "CN8",
+                        code,
+                        round(usd * share * rng.uniform(0.8, 1.2), 0),
+                        None if weight is None else round(weight * share, 1),
+                    )
+                    for code, share in lines.items()
+                ]
+                for classification, code, amount, kilos in declared:
+                    native = (
+                        round(amount / SYNTHETIC_USD_PER_EUR, 0) if source == "comext" else amount
+                    )
+                    rows.append(
+                        {
+                            "year": year,
+                            "month": month,
+                            "period": f"{year}-{month:02d}"
+                            if source != "comtrade"
+                            else f"{year}{month:02d}",
+                            "reporter": reporter,
+                            "partner": partner,
+                            "flow": "import" if side == "importer_reported" else "export",
+                            "side": side,
+                            "classification": classification,
+                            "national_code": code,
+                            "hs6": hs6,
+                            "value_usd": float(amount),
+                            "value_native": float(native),
+                            "currency": "EUR" if source == "comext" else "USD",
+                            "quantity_kg": kilos,
+                            "source": source,
+                        }
+                    )
+
+    spread(mirror.filter(pl.col("importer") != pl.col("exporter")), "importer_reported")
+    spread(own, "exporter_reported")
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "year": pl.Int32,
+            "month": pl.Int32,
+            "period": pl.String,
+            "reporter": pl.String,
+            "partner": pl.String,
+            "flow": pl.String,
+            "side": pl.String,
+            "classification": pl.String,
+            "national_code": pl.String,
+            "hs6": pl.String,
+            "value_usd": pl.Float64,
+            "value_native": pl.Float64,
+            "currency": pl.String,
+            "quantity_kg": pl.Float64,
+            "source": pl.String,
+        },
+    )
+    edition = pl.lit(EDITION)
+    for name, start in HS_EDITIONS.items():
+        edition = pl.when(pl.col("year") >= start).then(pl.lit(name)).otherwise(edition)
+    return frame.with_columns(
+        edition.alias("hs_edition"),
+        pl.lit(None, pl.Float64).alias("supp_quantity"),
+        pl.lit(None, pl.String).alias("supp_unit"),
+        pl.lit(release).alias("release"),
+        pl.lit(as_of).alias("vintage"),
+        (pl.col("year") >= as_of.year - 1).alias("provisional"),
+    ).select(list(TABLES["monthly_flows"].columns))
