@@ -4,7 +4,7 @@ time axis with the year before and after each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -54,6 +54,10 @@ class View:
     summary: pl.DataFrame  # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
     quantity_coverage: float | None  # share of the value that has a quantity
+    # Past the last reconciled year: the last reconciled point and the provisional years
+    # (year, label, value_musd, basis), drawn dashed; empty with the reason in the note.
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
@@ -64,6 +68,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     table = flagged(catalog, series)
     chart = measure_chart(table, state)
     total = float(table["value_usd"].sum())
+    provisional, provisional_note = provisional_line(db, catalog, state, table)
     return View(
         name=name,
         table=table,
@@ -75,7 +80,42 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         summary=growth_summary(table, state.year_from, state.year_to),
         before_after=before_after(table, events),
         quantity_coverage=float(table["value_with_quantity_usd"].sum()) / total if total else None,
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
+
+
+def provisional_line(
+    db: Database, catalog: Catalog, state: State, table: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years past the last reconciled one (views.latest.provisional_years,
+    per mineral), starting from the chart's own last reconciled point; never added to it."""
+    from critmin.views.latest import provisional_years
+
+    empty = pl.DataFrame()
+    built = (
+        provisional_years(db, catalog, state.country, state.minerals) if state.minerals else None
+    )
+    if built is None or table.is_empty():
+        return empty, None
+    last = catalog.years[1]
+    years = ", ".join(str(y) for y in built[0].years)
+    if state.year_to < last:
+        return empty, f"Provisional years ({years}) lie past the chosen years."
+    if state.measure != "value" or state.view != "absolute":
+        return empty, (
+            f"Provisional years ({years}) are drawn for the value, absolute view (Latest months "
+            "page: the method and its backtest)."
+        )
+    start = table.filter(pl.col("year") == last).select(
+        "year", "label", "value_musd", pl.lit("reconciled").alias("basis")
+    )
+    rest = (
+        built[2]
+        .filter(pl.col("year") > last)
+        .select("year", pl.col("Mineral").alias("label"), "value_musd", "basis")
+    )
+    return pl.concat([start, rest]).sort("label", "year"), None
 
 
 def _empty() -> pl.DataFrame:

@@ -4,7 +4,7 @@ exports and rank per mineral, top destinations, and USGS production and reserves
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -49,6 +49,10 @@ class View:
     world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank among exporters
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
+    # Past the last reconciled year: the total of every mineral (each flow once) from
+    # the last reconciled year on, provisional after it (year, value_musd, basis).
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
@@ -67,6 +71,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
+    provisional, provisional_note = provisional_total(db, catalog, state, totals)
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
@@ -77,7 +82,38 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         world=world_share(catalog, world, state.country),
         destinations=destinations(catalog, partners),
         production=production_table(production),
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
+
+
+def provisional_total(
+    db: Database, catalog: Catalog, state: State, totals: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years of every mineral together (views.latest.provisional_years,
+    each declaration once), from the chart's own last reconciled total."""
+    from critmin.views.latest import provisional_years
+
+    last = catalog.years[1]
+    built = provisional_years(
+        db, catalog, state.country, tuple(catalog.mineral_labels), combined=True
+    )
+    if built is None or totals.is_empty():
+        return pl.DataFrame(), None
+    if state.year_to < last:
+        years = ", ".join(str(y) for y in built[0].years)
+        return pl.DataFrame(), f"Provisional years ({years}) lie past the chosen years."
+    start = totals.filter(pl.col("year") == last).select(
+        pl.lit(last, pl.Int32).alias("year"),
+        (pl.col("value_usd").sum() / 1e6).alias("value_musd"),
+        pl.lit("reconciled").alias("basis"),
+    )
+    rest = (
+        built[2]
+        .filter(pl.col("year") > last)
+        .select(pl.col("year").cast(pl.Int32), "value_musd", "basis")
+    )
+    return pl.concat([start, rest]), None
 
 
 def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
