@@ -441,146 +441,199 @@ def monthly_declarations(
     seed: int,
     eu_members: tuple[str, ...],
     release: str = "synthetic",
+    exporters: tuple[str, ...] = C5,
 ) -> pl.DataFrame:
     """Synthetic monthly declarations in the monthly_flows schema, shaped like the three
     real sources, from January of `first_year` (the last reconciled year, so a backtest
     can run on it) to the month each reporter would have published by `as_of`:
 
-    - the importers' declarations (mirror) of Central Asia's exports, and the United
-      States' and EU members' imports from everyone of the codes with national lines;
-      one year's reconciled value (`reconciled`, the flows of `first_year`) spread over
-      its months with seasonal noise, growing after it, with the CIF margin of the source;
+    - the importers' declarations (mirror) of the `exporters`' exports (Central Asia),
+      and the United States' and EU members' imports from everyone of the codes with
+      national lines; one year's reconciled value (`reconciled`, the flows of
+      `first_year`) spread over its months with seasonal noise, growing after it, with
+      the CIF margin of the source;
     - the US rows as US Census answers (HS6 totals and HTS10 lines), the EU members' as
       Comext (CN8 lines and HS6 totals, in euros), the rest as UN Comtrade (HS6);
-    - Kazakhstan's own export declarations (UN Comtrade), a little under the mirror
-      and later, and its exports to Russia seen short (EAEU transit), as in
-      `reported_sides`.
+    - Kazakhstan's own export declarations (UN Comtrade), a little under the mirror and
+      later, and its exports to Russia seen short (EAEU transit), as in `reported_sides`.
 
     **Nothing here is real trade data.**"""
     rng = np.random.default_rng([seed, first_year, 12])
     last_month = _month_index(as_of.year, as_of.month)
-    lined_imports = pl.col("importer").is_in(["USA", *eu_members]) & pl.col("hs6").is_in(
-        list(LINE_SHARES)
-    )
-    mirror = reconciled.filter(
-        (pl.col("exporter").is_in(C5) | lined_imports) & ~pl.col("importer").is_in(SILENT_REPORTERS)
-    ).select("hs6", "exporter", "importer", "value_usd", "quantity_kg")
-    own = reconciled.filter(pl.col("exporter") == "KAZ").select(
+    lined = pl.col("importer").is_in(["USA", *eu_members]) & pl.col("hs6").is_in(list(LINE_SHARES))
+    flows = reconciled.filter(pl.col("importer") != pl.col("exporter")).select(
         "hs6", "exporter", "importer", "value_usd", "quantity_kg"
     )
-    rows: list[dict[str, object]] = []
-
-    published: dict[tuple[str, int], list[tuple[int, int]]] = {}
-
-    def months_of(reporter: str, lag: int) -> list[tuple[int, int]]:
-        """The months a reporter has published, the same for all its declarations."""
-        if (reporter, lag) not in published:
-            end = last_month - lag
-            span = [(i // 12, i % 12 + 1) for i in range(_month_index(first_year, 1), end + 1)]
-            gaps = GAPS.get(reporter, 0)
-            if gaps and len(span) > 6:
-                for index in rng.choice(len(span) - 3, gaps, replace=False):
-                    span[int(index)] = (0, 0)
-            published[(reporter, lag)] = [m for m in span if m[0]]
-        return published[(reporter, lag)]
-
-    def spread(frame: pl.DataFrame, side: str) -> None:
-        for hs6, exporter, importer, value, kg in frame.iter_rows():
-            reporter = importer if side == "importer_reported" else exporter
-            partner = exporter if side == "importer_reported" else importer
-            lag = (
-                EXPORTER_LAG
-                if side == "exporter_reported"
-                else MONTHLY_LAG.get(reporter, DEFAULT_LAG)
-            )
-            source = (
-                "census"
-                if reporter == "USA" and side == "importer_reported"
-                else "comext"
-                if reporter in eu_members and side == "importer_reported"
-                else "comtrade"
-            )
-            growth = rng.normal(0.05, 0.08) + (
-                0.10 if exporter == "KAZ" and importer in ("USA", "KOR", "DEU") else 0.0
-            )
-            margin = CIF_MARGIN[source] if side == "importer_reported" else -0.03
-            if side == "exporter_reported" and importer == "RUS":
-                margin -= 0.3
-            for year, month in months_of(reporter, lag):
-                level = value * (1 + growth) ** (year - first_year) / 12.0
-                noise = rng.lognormal(0.0, 0.25) * (1 + 0.12 * np.sin(month / 12 * 2 * np.pi))
-                usd = round(float(level * noise * (1 + margin) * rng.lognormal(0, 0.02)), 0)
-                if usd < 100:
-                    continue
-                weight = None if kg is None else round(float(kg * usd / value), 1)
-                lines = LINE_SHARES.get(hs6, {}).get(
-                    {"census": "HTS10", "comext": "CN8"}.get(source, ""), {}
+    mirror = flows.filter(
+        (pl.col("exporter").is_in(exporters) | lined) & ~pl.col("importer").is_in(SILENT_REPORTERS)
+    ).with_columns(
+        pl.lit("importer_reported").alias("side"),
+        pl.col("importer").alias("reporter"),
+        pl.col("exporter").alias("partner"),
+    )
+    own = (
+        flows.filter(pl.col("exporter") == "KAZ").with_columns(
+            pl.lit("exporter_reported").alias("side"),
+            pl.col("exporter").alias("reporter"),
+            pl.col("importer").alias("partner"),
+        )
+        if "KAZ" in exporters
+        else mirror.clear()
+    )
+    imported = pl.col("side") == "importer_reported"
+    declared = (
+        pl.concat([mirror, own])
+        .with_row_index("declaration")
+        .with_columns(
+            pl.when(imported & (pl.col("reporter") == "USA"))
+            .then(pl.lit("census"))
+            .when(imported & pl.col("reporter").is_in(eu_members))
+            .then(pl.lit("comext"))
+            .otherwise(pl.lit("comtrade"))
+            .alias("source"),
+            pl.when(imported)
+            .then(
+                pl.col("reporter").replace_strict(
+                    MONTHLY_LAG, default=DEFAULT_LAG, return_dtype=pl.Int64
                 )
-                declared = [("HS", hs6, usd, weight)] + [
-                    (
-                        "HTS10" if source == "census" else "CN8",
-                        code,
-                        round(usd * share * rng.uniform(0.8, 1.2), 0),
-                        None if weight is None else round(weight * share, 1),
-                    )
-                    for code, share in lines.items()
-                ]
-                for classification, code, amount, kilos in declared:
-                    native = (
-                        round(amount / SYNTHETIC_USD_PER_EUR, 0) if source == "comext" else amount
-                    )
-                    rows.append(
-                        {
-                            "year": year,
-                            "month": month,
-                            "period": f"{year}-{month:02d}"
-                            if source != "comtrade"
-                            else f"{year}{month:02d}",
-                            "reporter": reporter,
-                            "partner": partner,
-                            "flow": "import" if side == "importer_reported" else "export",
-                            "side": side,
-                            "classification": classification,
-                            "national_code": code,
-                            "hs6": hs6,
-                            "value_usd": float(amount),
-                            "value_native": float(native),
-                            "currency": "EUR" if source == "comext" else "USD",
-                            "quantity_kg": kilos,
-                            "source": source,
-                        }
-                    )
-
-    spread(mirror.filter(pl.col("importer") != pl.col("exporter")), "importer_reported")
-    spread(own, "exporter_reported")
-    frame = pl.DataFrame(
-        rows,
+            )
+            .otherwise(pl.lit(EXPORTER_LAG, pl.Int64))
+            .alias("lag"),
+        )
+    )
+    # The months each reporter has published, the same for all its declarations.
+    published = []
+    for reporter, side, lag in (
+        declared.select("reporter", "side", "lag").unique().sort("reporter", "side").iter_rows()
+    ):
+        span = [
+            (i // 12, i % 12 + 1)
+            for i in range(_month_index(first_year, 1), last_month - int(lag) + 1)
+        ]
+        gaps = GAPS.get(reporter, 0)
+        if gaps and len(span) > 6:
+            for index in rng.choice(len(span) - 3, gaps, replace=False):
+                span[int(index)] = (0, 0)
+        published += [(reporter, side, y, m) for y, m in span if y]
+    months = pl.DataFrame(
+        published,
+        schema={"reporter": pl.String, "side": pl.String, "year": pl.Int32, "month": pl.Int32},
+        orient="row",
+    )
+    growth = rng.normal(0.05, 0.08, declared.height)
+    declared = declared.with_columns(
+        (
+            pl.Series(growth)
+            + pl.when(
+                (pl.col("partner") != "KAZ")
+                & pl.col("partner").is_in(["USA", "KOR", "DEU"])
+                & (pl.col("reporter") == "KAZ")
+                | ((pl.col("partner") == "KAZ") & pl.col("reporter").is_in(["USA", "KOR", "DEU"]))
+            )
+            .then(0.10)
+            .otherwise(0.0)
+        ).alias("growth"),
+        pl.when(imported)
+        .then(pl.col("source").replace_strict(CIF_MARGIN, return_dtype=pl.Float64))
+        .otherwise(pl.when(pl.col("partner") == "RUS").then(-0.33).otherwise(-0.03))
+        .alias("margin"),
+    )
+    rows = declared.join(months, on=["reporter", "side"])
+    n = rows.height
+    season = 1 + 0.12 * np.sin(rows["month"].to_numpy() / 12 * 2 * np.pi)
+    factor = rng.lognormal(0.0, 0.25, n) * season * rng.lognormal(0.0, 0.02, n)
+    rows = rows.with_columns(
+        (
+            pl.col("value_usd")
+            * (1 + pl.col("growth")) ** (pl.col("year") - first_year)
+            / 12.0
+            * pl.Series(factor)
+            * (1 + pl.col("margin"))
+        )
+        .round(0)
+        .alias("usd")
+    ).filter(pl.col("usd") >= 100)
+    rows = rows.with_columns(
+        (pl.col("quantity_kg") * pl.col("usd") / pl.col("value_usd")).round(1).alias("kg")
+    )
+    heads = rows.select(
+        "year",
+        "month",
+        "reporter",
+        "partner",
+        "side",
+        "source",
+        "hs6",
+        pl.lit("HS").alias("classification"),
+        pl.col("hs6").alias("national_code"),
+        "usd",
+        "kg",
+    )
+    shares = pl.DataFrame(
+        [
+            (hs6, "census" if kind == "HTS10" else "comext", kind, code, share)
+            for hs6, kinds in LINE_SHARES.items()
+            for kind, codes in kinds.items()
+            for code, share in codes.items()
+        ],
         schema={
-            "year": pl.Int32,
-            "month": pl.Int32,
-            "period": pl.String,
-            "reporter": pl.String,
-            "partner": pl.String,
-            "flow": pl.String,
-            "side": pl.String,
+            "hs6": pl.String,
+            "source": pl.String,
             "classification": pl.String,
             "national_code": pl.String,
-            "hs6": pl.String,
-            "value_usd": pl.Float64,
-            "value_native": pl.Float64,
-            "currency": pl.String,
-            "quantity_kg": pl.Float64,
-            "source": pl.String,
+            "share": pl.Float64,
         },
+        orient="row",
+    )
+    split = rows.join(shares, on=["hs6", "source"])
+    jitter = rng.uniform(0.8, 1.2, split.height)
+    split = split.select(
+        "year",
+        "month",
+        "reporter",
+        "partner",
+        "side",
+        "source",
+        "hs6",
+        "classification",
+        "national_code",
+        (pl.col("usd") * pl.col("share") * pl.Series(jitter)).round(0).alias("usd"),
+        (pl.col("kg") * pl.col("share")).round(1).alias("kg"),
     )
     edition = pl.lit(EDITION)
     for name, start in HS_EDITIONS.items():
         edition = pl.when(pl.col("year") >= start).then(pl.lit(name)).otherwise(edition)
-    return frame.with_columns(
-        edition.alias("hs_edition"),
-        pl.lit(None, pl.Float64).alias("supp_quantity"),
-        pl.lit(None, pl.String).alias("supp_unit"),
-        pl.lit(release).alias("release"),
-        pl.lit(as_of).alias("vintage"),
-        (pl.col("year") >= as_of.year - 1).alias("provisional"),
-    ).select(list(TABLES["monthly_flows"].columns))
+    comext = pl.col("source") == "comext"
+    return (
+        pl.concat([heads, split])
+        .with_columns(
+            pl.when(comext)
+            .then(pl.format("{}-{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2)))
+            .when(pl.col("source") == "census")
+            .then(pl.format("{}-{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2)))
+            .otherwise(
+                pl.format("{}{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2))
+            )
+            .alias("period"),
+            pl.when(pl.col("side") == "importer_reported")
+            .then(pl.lit("import"))
+            .otherwise(pl.lit("export"))
+            .alias("flow"),
+            edition.alias("hs_edition"),
+            pl.col("usd").cast(pl.Float64).alias("value_usd"),
+            pl.when(comext)
+            .then((pl.col("usd") / SYNTHETIC_USD_PER_EUR).round(0))
+            .otherwise(pl.col("usd"))
+            .cast(pl.Float64)
+            .alias("value_native"),
+            pl.when(comext).then(pl.lit("EUR")).otherwise(pl.lit("USD")).alias("currency"),
+            pl.col("kg").cast(pl.Float64).alias("quantity_kg"),
+            pl.lit(None, pl.Float64).alias("supp_quantity"),
+            pl.lit(None, pl.String).alias("supp_unit"),
+            pl.lit(release).alias("release"),
+            pl.lit(as_of).alias("vintage"),
+            (pl.col("year") >= as_of.year - 1).alias("provisional"),
+        )
+        .select(list(TABLES["monthly_flows"].columns))
+        .sort("year", "month", "reporter", "partner", "national_code")
+    )
