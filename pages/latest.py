@@ -96,7 +96,9 @@ with right:
 
 st.subheader(f"Provisional years past {catalog.years[1]}")
 if view.nowcast is None or view.nowcast_table.is_empty():
-    notes.empty(view.note or "No monthly declaration reaches past the last reconciled year.")
+    notes.empty(
+        view.nowcast_note or "No monthly declaration reaches past the last reconciled year."
+    )
 else:
     st.warning(
         "**Provisional.** Estimated from partners' monthly declarations, annualised: not "

@@ -23,6 +23,7 @@ PAGES = [
     "partners",
     "suppliers",
     "diversification",
+    "latest",
     "mirror",
     "map",
     "explorer",
@@ -55,6 +56,9 @@ KEYS = [
     "statuses",
     "replace_pct",
     "replace_from",
+    "window",
+    "declared_by",
+    "product",
 ]
 HOSTILE_LINKS = {
     "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in KEYS},

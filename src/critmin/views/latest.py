@@ -71,7 +71,8 @@ class View:
     nowcast_partners: pl.DataFrame  # Mineral, Year, Partner, Months, YTD, Annualised, Backtest...
     annual: pl.DataFrame  # year, Mineral, value_musd, basis (reconciled years)
     provisional: pl.DataFrame  # year, Mineral, value_musd, basis (last reconciled + provisional)
-    note: str | None  # why something is missing, in words
+    note: str | None  # why there are no monthly rows, in words
+    nowcast_note: str | None = None  # why there is no nowcast, in words
 
 
 def _ym(value: int, months: int) -> int:
@@ -136,11 +137,9 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     )
     first_ym = int(rows.select((pl.col("year") * 100 + pl.col("month")).min()).item() or ym_from)
     events = events_for(catalog.events(), state.minerals)
-    annual, provisional, now, table, partners, not_reported, note = _nowcast(
+    annual, provisional, now, table, partners, not_reported, nowcast_note = _nowcast(
         db, catalog, state, latest
     )
-    if rows.is_empty():
-        note = _why_empty(state, name) if note is None else note
     return View(
         name=name,
         has_monthly=True,
@@ -159,7 +158,8 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         nowcast_partners=partners,
         annual=annual,
         provisional=provisional,
-        note=note,
+        note=_why_empty(state, name) if rows.is_empty() else None,
+        nowcast_note=nowcast_note,
     )
 
 
