@@ -67,32 +67,29 @@ st.caption(
     )
 )
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Year to date against the same months a year earlier")
-    if view.ytd.is_empty():
-        notes.empty(f"No partner has published a month of {view.last.year} yet.")
-    else:
-        tables.show(
-            view.ytd,
-            column_config={
-                **tables.usd_columns("Year to date (USD)", "Same months a year earlier (USD)"),
-                "Change %": st.column_config.NumberColumn("Change %", format="%+.1f"),
-            },
-        )
-        st.caption("Each partner to the last month it has published.")
-with right:
-    st.subheader("Who has published up to which month")
-    if view.reporting.is_empty():
-        notes.empty("None of the reporters of these declarations has published in these months.")
-    else:
-        tables.show(view.reporting)
-    if view.not_reported:
-        st.caption(
-            "Partners of the last reconciled year with no month published this year: "
-            + ", ".join(view.not_reported)
-            + "."
-        )
+st.subheader("Year to date against the same months a year earlier")
+if view.ytd.is_empty():
+    notes.empty(f"No partner has published a month of {view.last.year} yet.")
+else:
+    tables.show(
+        view.ytd,
+        column_config={
+            **tables.usd_columns("Year to date (USD)", "Same months a year earlier (USD)"),
+            "Change %": st.column_config.NumberColumn("Change %", format="%+.1f"),
+        },
+    )
+    st.caption("Each partner to the last month it has published.")
+st.subheader("Who has published up to which month")
+if view.reporting.is_empty():
+    notes.empty("None of the reporters of these declarations has published in these months.")
+else:
+    tables.show(view.reporting)
+if view.not_reported:
+    st.caption(
+        "Partners of the last reconciled year with no month published this year: "
+        + ", ".join(view.not_reported)
+        + "."
+    )
 
 st.subheader(f"Provisional years past {catalog.years[1]}")
 if view.nowcast is None or view.nowcast_table.is_empty():
@@ -121,6 +118,7 @@ else:
             "Mineral",
             "USD million",
             ",.1f",
+            color_title="Mineral",
         )
     )
     tables.show(

@@ -31,7 +31,7 @@ label = view.label.lower()
 st.title(f"Suppliers: the world market for {label}")
 st.caption(notes.codes_used(catalog, [state.mineral]) + " · " + notes.side_caption(state.side))
 notes.data_banner(catalog)
-notes.exactness(catalog, [state.mineral], state.importer, state.product == "exact")
+notes.exactness(catalog, [state.mineral], state.importer, hint=state.product != "exact")
 if view.empty:
     notes.empty(
         f"No exports of {label} by any country in {state.year_from}–{state.year_to} "

@@ -26,7 +26,7 @@ ORDER = {"exact": 0, "proxy": 1, "basket": 2}
 # The importers whose customs offices publish national lines critmin reads, and the
 # classification of those lines.
 LINE_IMPORTERS = {"USA": "HTS10", "EU27": "CN8"}
-LINE_PUBLISHERS = {"HTS10": "US Census Bureau", "CN8": "Eurostat Comext"}
+LINE_PUBLISHERS = {"HTS10": "the US Census Bureau", "CN8": "Eurostat (Comext)"}
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def exactness(
     minerals: Iterable[str],
     importer: str | tuple[str, ...] | None = None,
     exact: bool = False,
+    hint: bool = True,
 ) -> None:
     """At the top of a page, next to its figures: how exact each series is about its
     mineral (exact / proxy / basket, naming the other goods), and for an importer whose
@@ -96,8 +97,8 @@ def exactness(
     importers = (importer,) if isinstance(importer, str) else tuple(importer or ())
     if exact and importers:
         lines = [
-            f"**{g.label}** {BADGES[g.grade]} {g.codes}, monthly declarations of the "
-            f"{grades.publisher(who)}"
+            f"**{g.label}** {BADGES[g.grade]} {g.codes}, from the monthly declarations "
+            f"published by {grades.publisher(who)}"
             + (f" — also holds: {g.other_goods}" if g.other_goods else "")
             for who in importers
             for g in grades.line_grades(catalog, chosen, who)
@@ -133,7 +134,7 @@ def exactness(
                 for g in graded
             )
         )
-    for who in importers:
+    for who in importers if hint else ():
         isolated = [g for g in grades.line_grades(catalog, chosen, who) if g.grade == "exact"]
         if isolated:
             st.caption(

@@ -56,7 +56,7 @@ def purchases(
             else f"none loaded (`critmin ingest {'census' if classification == 'HTS10' else 'comext'}`)"
         )
         return None, (
-            f"No {publisher} declarations of {classification} {codes} for {year} ({span}): "
+            f"No declarations by {publisher} of {classification} {codes} for {year} ({span}): "
             "the figures are the HS6 basket's."
         )
     unpriced = in_year.filter(pl.col("value_usd").is_null()).height
@@ -85,7 +85,8 @@ def purchases(
     )
     note = (
         f"Exact product: imports by {name} of {classification} {codes} ({label.lower()} only), "
-        f"summed from the {publisher}'s monthly declarations, not the HS6 basket.{partial}"
+        f"summed from the monthly declarations published by {publisher}, not the HS6 basket."
+        f"{partial}"
         f"{provisional}"
     )
     return ExactPurchases(bought.sort("year", "value_usd", descending=[False, True]), note), note
