@@ -5,12 +5,14 @@
 -- Parameters: $ym_from, $ym_to (INTEGER, year * 100 + month), $sides (VARCHAR[]).
 -- Output: reporter, side, source, first_ym, last_ym, months (INTEGER[], year * 100 +
 -- month, ascending), vintage. In no order.
-SELECT reporter, side, source,
-       min(year * 100 + month)::INTEGER AS first_ym,
-       max(year * 100 + month)::INTEGER AS last_ym,
-       list(DISTINCT (year * 100 + month)::INTEGER ORDER BY (year * 100 + month)::INTEGER) AS months,
-       max(vintage) AS vintage
-FROM monthly_flows
-WHERE year * 100 + month BETWEEN $ym_from AND $ym_to
-  AND list_contains($sides, side)
+WITH published AS (
+    SELECT reporter, side, source, (year * 100 + month)::INTEGER AS ym, max(vintage) AS vintage
+    FROM monthly_flows
+    WHERE year * 100 + month BETWEEN $ym_from AND $ym_to
+      AND list_contains($sides, side)
+    GROUP BY ALL
+)
+SELECT reporter, side, source, min(ym) AS first_ym, max(ym) AS last_ym,
+       list(ym ORDER BY ym) AS months, max(vintage) AS vintage
+FROM published
 GROUP BY ALL
