@@ -88,34 +88,31 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
 def provisional_line(
     db: Database, catalog: Catalog, state: State, table: pl.DataFrame
 ) -> tuple[pl.DataFrame, str | None]:
-    """The provisional years past the last reconciled one (views.latest.provisional_years,
-    per mineral), starting from the chart's own last reconciled point; never added to it."""
-    from critmin.views.latest import provisional_years
+    """The provisional years past the last reconciled one (views.latest.nowcast_for, per
+    mineral), starting from the chart's own last reconciled point; never added to it."""
+    from critmin.views.latest import nowcast_for, provisional_frame
 
     empty = pl.DataFrame()
-    built = (
-        provisional_years(db, catalog, state.country, state.minerals) if state.minerals else None
-    )
-    if built is None or table.is_empty():
+    now = nowcast_for(db, catalog, state.country, state.minerals) if state.minerals else None
+    if now is None or table.is_empty():
         return empty, None
-    last = catalog.years[1]
-    years = ", ".join(str(y) for y in built[0].years)
-    if state.year_to < last:
+    years = ", ".join(str(y) for y in now.years)
+    if state.year_to < now.last_year:
         return empty, f"Provisional years ({years}) lie past the chosen years."
     if state.measure != "value" or state.view != "absolute":
         return empty, (
             f"Provisional years ({years}) are drawn for the value, absolute view (Latest months "
             "page: the method and its backtest)."
         )
-    start = table.filter(pl.col("year") == last).select(
-        "year", "label", "value_musd", pl.lit("reconciled").alias("basis")
+    annual = table.filter(pl.col("series").is_in(list(state.minerals))).select(
+        "year", pl.col("label").alias("Mineral"), "value_musd"
     )
-    rest = (
-        built[2]
-        .filter(pl.col("year") > last)
-        .select("year", pl.col("Mineral").alias("label"), "value_musd", "basis")
-    )
-    return pl.concat([start, rest]).sort("label", "year"), None
+    frame = provisional_frame(catalog, now, annual).rename({"Mineral": "label"})
+    basis = pl.col("basis")
+    reconciled = basis.str.starts_with("reconciled")
+    return frame.with_columns(
+        pl.when(reconciled).then(pl.lit("reconciled")).otherwise(basis).alias("basis")
+    ), None
 
 
 def _empty() -> pl.DataFrame:

@@ -350,27 +350,28 @@ def _nowcast(
 ALL = "all"  # the series of every chosen mineral together, each declaration once
 
 
-def provisional_years(
+def nowcast_for(
     db: Database,
     catalog: Catalog,
     exporter: str,
     minerals: tuple[str, ...],
     latest: int | None = None,
     combined: bool = False,
-) -> tuple[nc.Nowcast, pl.DataFrame, pl.DataFrame] | None:
-    """The nowcast of an exporter's minerals, with the reconciled years and the
-    provisional ones as chart frames (year, Mineral, value_musd, basis); None when no
-    monthly declaration reaches past the last reconciled year. With `combined`, one
-    series (`ALL`) of every mineral together, each declaration and flow counted once
-    (a code shared by two minerals is not added twice). Growth and Overview draw the
-    provisional frame dashed beside their reconciled lines."""
+    reconciled: pl.DataFrame | None = None,
+) -> nc.Nowcast | None:
+    """The nowcast of an exporter's minerals per mineral, or with `combined` one series
+    (`ALL`) of every mineral together, each declaration and flow counted once (a code
+    shared by two minerals is not added twice); None when no monthly declaration reaches
+    past the last reconciled year. `reconciled` (series, partner, value_usd of the last
+    reconciled year) may come from the caller's own query; otherwise it is asked for."""
     latest = latest or catalog.latest_month()
     last_year = catalog.years[1]
     if latest is None or latest // 100 <= last_year or not minerals:
         return None
     f = MonthlyFilter(minerals, last_year * 100 + 1, latest, False, ("importer_reported",))
-    rows = queries.monthly_by_partner(db, f, exporter).frame
-    priced = rows.filter(pl.col("value_usd").is_not_null())
+    priced = queries.monthly_by_partner(db, f, exporter).frame.filter(
+        pl.col("value_usd").is_not_null()
+    )
     keep = ["year", "month", "partner", "source"]
     if combined:
         declared = priced.select(*keep, pl.lit(ALL).alias("series"), "value_usd")
@@ -381,48 +382,71 @@ def provisional_years(
             .select(*keep, pl.col("minerals").alias("series"), "value_usd")
         )
     reporting = queries.monthly_reporting(db, last_year * 100 + 1, latest).frame
-    side = "reconciled" if "reconciled" in catalog.trade_sides else catalog.default_side()
-    trade = TradeFilter(minerals, (), last_year, last_year, sides=(side,), exporters=(exporter,))
-    every_year = trade.only(year_from=catalog.years[0])
-    if combined:
-        reconciled = queries.exports_by_partner(db, trade).frame.select(
-            pl.lit(ALL).alias("series"), "partner", "value_usd"
+    if reconciled is None:
+        side = "reconciled" if "reconciled" in catalog.trade_sides else catalog.default_side()
+        trade = TradeFilter(
+            minerals, (), last_year, last_year, sides=(side,), exporters=(exporter,)
         )
-        years = (
-            queries.exports_by_partner(db, every_year)
-            .frame.group_by("year")
-            .agg(pl.col("value_usd").sum())
-            .select("year", pl.lit(ALL).alias("series"), "value_usd")
-        )
-    else:
-        reconciled = queries.exports_by_series_partner(db, trade).frame.select(
-            "series", "partner", "value_usd"
-        )
-        years = queries.exports_by_series(db, every_year).frame.select(
-            "year", "series", "value_usd"
+        reconciled = (
+            queries.exports_by_partner(db, trade).frame.select(
+                pl.lit(ALL).alias("series"), "partner", "value_usd"
+            )
+            if combined
+            else queries.exports_by_series_partner(db, trade).frame.select(
+                "series", "partner", "value_usd"
+            )
         )
     now = nc.nowcast(declared, reporting, reconciled, last_year)
-    if now.empty:
-        return None
-    label = pl.lit("All minerals") if combined else catalog.mineral("series", "Mineral")
-    annual = years.select(
-        "year",
-        label.alias("Mineral"),
-        (pl.col("value_usd") / 1e6).alias("value_musd"),
-        pl.lit("reconciled (BACI)").alias("basis"),
-    ).sort("Mineral", "year")
-    provisional = pl.concat(
+    return None if now.empty else now
+
+
+def provisional_frame(catalog: Catalog, now: nc.Nowcast, annual: pl.DataFrame) -> pl.DataFrame:
+    """The dashed frame (year, Mineral, value_musd, basis): the last reconciled year of
+    `annual` (year, Mineral, value_musd), then the provisional years, per mineral."""
+    label = pl.lit("All minerals") if now.by_series["series"].eq(ALL).all() else None
+    return pl.concat(
         [
-            annual.filter(pl.col("year") == last_year),
+            annual.filter(pl.col("year") == now.last_year).select(
+                "year", "Mineral", "value_musd", pl.lit("reconciled (BACI)").alias("basis")
+            ),
             now.by_series.select(
                 "year",
-                label.alias("Mineral"),
+                (label if label is not None else catalog.mineral("series")).alias("Mineral"),
                 (pl.col("annualised_usd") / 1e6).alias("value_musd"),
                 pl.lit("provisional: partners' declarations, annualised").alias("basis"),
             ),
         ]
     ).sort("Mineral", "year")
-    return now, annual, provisional
+
+
+def provisional_years(
+    db: Database,
+    catalog: Catalog,
+    exporter: str,
+    minerals: tuple[str, ...],
+    latest: int | None = None,
+) -> tuple[nc.Nowcast, pl.DataFrame, pl.DataFrame] | None:
+    """The nowcast of an exporter's minerals, with the reconciled years and the
+    provisional ones as chart frames (year, Mineral, value_musd, basis); None when no
+    monthly declaration reaches past the last reconciled year."""
+    now = nowcast_for(db, catalog, exporter, minerals, latest)
+    if now is None:
+        return None
+    side = "reconciled" if "reconciled" in catalog.trade_sides else catalog.default_side()
+    every_year = TradeFilter(
+        minerals, (), catalog.years[0], now.last_year, sides=(side,), exporters=(exporter,)
+    )
+    annual = (
+        queries.exports_by_series(db, every_year)
+        .frame.select(
+            "year",
+            catalog.mineral("series", "Mineral"),
+            (pl.col("value_usd") / 1e6).alias("value_musd"),
+            pl.lit("reconciled (BACI)").alias("basis"),
+        )
+        .sort("Mineral", "year")
+    )
+    return now, annual, provisional_frame(catalog, now, annual)
 
 
 def nowcast_table(catalog: Catalog, now: nc.Nowcast) -> pl.DataFrame:

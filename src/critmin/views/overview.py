@@ -71,7 +71,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
-    provisional, provisional_note = provisional_total(db, catalog, state, totals)
+    provisional, provisional_note = provisional_total(db, catalog, state, totals, partners)
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
@@ -88,30 +88,44 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
 
 
 def provisional_total(
-    db: Database, catalog: Catalog, state: State, totals: pl.DataFrame
+    db: Database, catalog: Catalog, state: State, totals: pl.DataFrame, partners: pl.DataFrame
 ) -> tuple[pl.DataFrame, str | None]:
-    """The provisional years of every mineral together (views.latest.provisional_years,
-    each declaration once), from the chart's own last reconciled total."""
-    from critmin.views.latest import provisional_years
+    """The provisional years of every mineral together (views.latest.nowcast_for, each
+    declaration once), from the chart's own last reconciled total; the partners of that
+    year come from this page's own query when its last year is the last reconciled one."""
+    from critmin.views.latest import ALL, nowcast_for
 
     last = catalog.years[1]
-    built = provisional_years(
-        db, catalog, state.country, tuple(catalog.mineral_labels), combined=True
-    )
-    if built is None or totals.is_empty():
+    latest = catalog.latest_month()
+    if totals.is_empty() or latest is None or latest // 100 <= last:
         return pl.DataFrame(), None
     if state.year_to < last:
-        years = ", ".join(str(y) for y in built[0].years)
+        years = ", ".join(str(y) for y in range(last + 1, latest // 100 + 1))
         return pl.DataFrame(), f"Provisional years ({years}) lie past the chosen years."
+    reconciled = (
+        partners.select(pl.lit(ALL).alias("series"), "partner", "value_usd")
+        if state.year_to == last and catalog.default_side() == "reconciled"
+        else None
+    )
+    now = nowcast_for(
+        db,
+        catalog,
+        state.country,
+        tuple(catalog.mineral_labels),
+        combined=True,
+        reconciled=reconciled,
+    )
+    if now is None:
+        return pl.DataFrame(), None
     start = totals.filter(pl.col("year") == last).select(
         pl.lit(last, pl.Int32).alias("year"),
         (pl.col("value_usd").sum() / 1e6).alias("value_musd"),
         pl.lit("reconciled").alias("basis"),
     )
-    rest = (
-        built[2]
-        .filter(pl.col("year") > last)
-        .select(pl.col("year").cast(pl.Int32), "value_musd", "basis")
+    rest = now.by_series.select(
+        pl.col("year").cast(pl.Int32),
+        (pl.col("annualised_usd") / 1e6).alias("value_musd"),
+        pl.lit("provisional: partners' declarations, annualised").alias("basis"),
     )
     return pl.concat([start, rest]), None
 
