@@ -217,8 +217,9 @@ def sources_line(catalog: Catalog) -> str:
         .agg(pl.col("first_ym").min(), pl.col("last_ym").max(), pl.col("vintage").max())
         .sort("source")
     )
+    shaped = "synthetic, shaped like " if catalog.monthly_synthetic else ""
     return "; ".join(
-        f"{MONTHLY_SOURCE_LABELS.get(s, s)}: {_label_ym(a)} to {_label_ym(b)} (vintage {v})"
+        f"{shaped}{MONTHLY_SOURCE_LABELS.get(s, s)}: {_label_ym(a)} to {_label_ym(b)} (vintage {v})"
         for s, a, b, v in per.iter_rows()
     )
 
