@@ -56,9 +56,6 @@ KEYS = [
     "statuses",
     "replace_pct",
     "replace_from",
-    "window",
-    "declared_by",
-    "product",
 ]
 HOSTILE_LINKS = {
     "sql and quotes": {k: "KAZ'; DROP VIEW trade_flows; -- \" OR 1=1" for k in KEYS},

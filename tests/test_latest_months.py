@@ -131,3 +131,14 @@ def test_diversification_uses_the_exact_product_and_says_so(app_env: Path) -> No
         "diversification", {"importer": "JPN", "mineral": "gallium", "product": "exact"}
     )
     assert "No exact national line of Japan" in texts(none.info) + texts(none.caption)
+
+
+def test_hostile_values_of_the_new_fields_fall_back_with_a_warning(app_env: Path) -> None:
+    """The fields Latest months, Diversification and Suppliers added (their keys are kept
+    out of the fuzz test's shared list, whose longest link is at the server's URL limit)."""
+    hostile = "KAZ'; DROP VIEW monthly_flows; -- \" OR 1=1"
+    for page in ("latest", "diversification", "suppliers"):
+        at = run_page(page, {"window": hostile, "declared_by": "🦆", "product": "x" * 5000})
+        warnings = texts(at.warning)
+        assert "Link problem" in warnings, page
+        assert "'product' is too long" in warnings, page
