@@ -30,7 +30,16 @@ if view.provenance.is_empty():
 else:
     tables.show(
         view.provenance,
-        column_config={"url": st.column_config.LinkColumn("url")},
+        column_config={
+            "url": st.column_config.LinkColumn("url"),
+            "version": st.column_config.TextColumn("version", width="large"),
+            "corrections_url": st.column_config.LinkColumn("corrections"),
+        },
+    )
+    st.caption(
+        "A release's *version* says which version of the publisher's file was loaded, with "
+        "its date; a corrected release is not the release as first posted (the *corrections* "
+        "page lists what the publisher changed)."
     )
 
 st.subheader("Mineral baskets")

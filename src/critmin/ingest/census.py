@@ -50,12 +50,7 @@ from critmin.warehouse import Warehouse
 
 SOURCE = "census"
 RELEASE = "US Census Bureau international trade API (intltrade)"
-LICENCE = "Public domain (US Government work); cite the US Census Bureau"
-CITATION = (
-    "U.S. Census Bureau, International Trade in Goods, time-series API "
-    "(intltrade imports/hs and exports/hs), https://www.census.gov/foreign-trade/"
-)
-URL = "https://api.census.gov/data/timeseries/intltrade/imports/hs"
+# Publisher, licence, citation and addresses: ingest/sources/census.toml.
 # One answer is one month (or a few) of one or a few commodities by country: small.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -368,8 +363,6 @@ def load_census(
         source=SOURCE,
         files=used,
         summary=summary,
-        licence=LICENCE,
-        citation=CITATION,
-        url=URL,
+        source_file="census",
         replace=replace,
     )

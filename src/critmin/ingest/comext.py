@@ -51,16 +51,8 @@ from critmin.warehouse import Warehouse
 
 SOURCE = "comext"
 RELEASE = "Eurostat Comext DS-045409"
-LICENCE = (
-    "Eurostat: free re-use with attribution and indication of changes (Commission "
-    "Decision 2011/833/EU; CC BY 4.0)"
-)
-CITATION = (
-    "Eurostat, Comext, EU trade since 2002 by CN8 (DS-045409), monthly detailed data, "
-    "https://ec.europa.eu/eurostat/comext/newxtweb/; values converted and codes mapped "
-    "to HS6 and minerals by critmin"
-)
-URL = "https://ec.europa.eu/eurostat/api/dissemination/files?dir=comext%2FCOMEXT_DATA%2FPRODUCTS"
+# Publisher, licence, citation and addresses: ingest/sources/comext.toml (and ecb_exr.toml
+# for the rates of --eur-usd).
 # A full monthly bulk file (every member state, partner and CN8 code) is about 400 MB.
 MAX_FILE_BYTES = 2 * 1024**3
 BULK_COLUMNS = ("REPORTER", "PARTNER", "PRODUCT_NC", "FLOW", "PERIOD", "VALUE_EUR")
@@ -91,12 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     files = files_in(Path(args.path), (".dat", ".csv"), "Eurostat Comext .dat or SDMX-CSV")
-    rates = read_rates(Path(args.eur_usd)) if getattr(args, "eur_usd", None) else None
+    rates_file = Path(args.eur_usd) if getattr(args, "eur_usd", None) else None
     summary = load_comext(
         files,
         warehouse,
         all_products=getattr(args, "all_products", False),
-        rates=rates,
+        rates=read_rates(rates_file) if rates_file else None,
+        rates_file=rates_file,
         vintage=parse_vintage(getattr(args, "vintage", None)),
         replace=getattr(args, "replace", False),
     )
@@ -484,6 +477,7 @@ def load_comext(
     rates: pl.DataFrame | None = None,
     vintage: dt.date | None = None,
     replace: bool = False,
+    rates_file: Path | None = None,
 ) -> Summary:
     """Read, harmonise and write Comext files into monthly_flows, atomically."""
     summary = Summary(source="Eurostat Comext")
@@ -507,8 +501,7 @@ def load_comext(
         source=SOURCE,
         files=files,
         summary=summary,
-        licence=LICENCE,
-        citation=CITATION,
-        url=URL,
+        source_file="comext",
+        also=((rates_file, "ecb_exr"),) if rates_file else (),
         replace=replace,
     )

@@ -150,8 +150,6 @@ def load_comtrade_monthly(
         source=SOURCE,
         files=used,
         summary=summary,
-        licence=comtrade.LICENCE,
-        citation=comtrade.CITATION,
-        url=comtrade.URL,
+        source_file="comtrade_monthly",
         replace=replace,
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from critmin import derive
+from critmin import derive, sources
 from critmin.ingest.common import IngestError, Summary, ensure_reference_tables
 from critmin.reference_tables import write_national_lines
 from critmin.schema import TABLES, validate_frame
@@ -128,13 +128,14 @@ def load_monthly(
     source: str,
     files: list[Path],
     summary: Summary,
-    licence: str,
-    citation: str,
-    url: str,
+    source_file: str,
     replace: bool = False,
+    also: tuple[tuple[Path, str], ...] = (),
 ) -> Summary:
     """Validate `flows` (monthly_flows columns) and write them into the source's part,
-    merged with the declarations it already holds, in one transaction."""
+    merged with the declarations it already holds, in one transaction; provenance from
+    the source's file (`ingest/sources/<source_file>.toml`), and for each other file read
+    (`also`: path and source file, e.g. the exchange rates) from its own."""
     if flows.is_empty():
         skipped = "; ".join(summary.notes[:4] + [f"{r}: {n}" for r, n in summary.rejected.items()])
         where = files[0] if len(files) == 1 else files[0].parent
@@ -181,17 +182,13 @@ def load_monthly(
             summary.notes.append(
                 "the synthetic demo months were removed (real monthly data loaded)"
             )
-        accessed = dt.date.today().isoformat()
-        for path in files:
+        accessed = f" (accessed {dt.date.today().isoformat()})"
+        for path, name in [*((p, source_file) for p in files), *also]:
+            fields = sources.source(name).record_fields()
+            fields["citation"] += accessed
             tx.add_provenance(
                 Provenance.for_file(
-                    path,
-                    source=source,
-                    release=str(flows["release"][0]),
-                    licence=licence,
-                    citation=f"{citation} (accessed {accessed})",
-                    url=url,
-                    table=TABLE,
+                    path, source=source, release=str(flows["release"][0]), table=TABLE, **fields
                 )
             )
     summary.rows_kept = flows.height

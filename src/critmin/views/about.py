@@ -1,5 +1,6 @@
 """About the data: what is loaded (table, part, source, release, years, rows), every
-loaded file's provenance (licence, citation, size, checksum), the notes on the
+loaded file's provenance (release, version and corrections page, licence, citation, size,
+checksum), the notes on the
 warehouse as opened, the basket definitions and the policy events with their
 sources."""
 
@@ -16,6 +17,9 @@ PROVENANCE_COLUMNS = (
     "table",
     "source",
     "release",
+    "version",
+    "version_date",
+    "corrections_url",
     "file_name",
     "licence",
     "citation",
