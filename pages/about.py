@@ -50,6 +50,11 @@ st.markdown(
     "raw materials (docs/baskets.md says how the baskets were built)."
 )
 tables.show(view.baskets)
+st.markdown(
+    "**Minerals of the lists that trade data cannot show.** They have no HS6 code of their "
+    "own in any edition, so no page offers them as a series:"
+)
+tables.show(view.not_showable)
 
 st.subheader("Policy events on the charts")
 tables.show(

@@ -27,6 +27,8 @@ cap = load_settings().row_cap
 with head:
     st.title("Data explorer")
     notes.data_banner(catalog)
+    # How exact each chosen basket is about its mineral (not listed for all minerals).
+    notes.exactness(catalog, () if state.products == explorer.ALL_MINERALS else state.minerals)
 link = page.share_link()
 page.in_words(view)
 if not view.card.params.get("minerals") and not state.codes:

@@ -14,6 +14,7 @@ PAGES = [
     "partners",
     "suppliers",
     "diversification",
+    "latest",
     "mirror",
     "map",
     "explorer",
@@ -46,7 +47,7 @@ def test_default_view_renders(page, app_env):
     assert at.title, "every page has a title"
     if page != "about":
         assert "Synthetic trade flows" in texts(at.warning)
-    if page in {"overview", "growth", "partners", "suppliers", "mirror"}:
+    if page in {"overview", "growth", "partners", "suppliers", "mirror", "latest"}:
         assert at.get("vega_lite_chart"), "charts are drawn"
 
 
@@ -56,6 +57,7 @@ EXPECTED_TITLES = {
     "partners": "Partners: where Kazakhstan's exports go",
     "suppliers": "Suppliers: the world market for manganese sulfate",
     "diversification": "Diversification: United States — manganese sulfate",
+    "latest": "Latest months: Kazakhstan's exports",
     "mirror": "Reported vs mirror: Kazakhstan's exports",
     "map": "Map: sites in Central Asia and Kazakhstan's exports",
     "explorer": "Data explorer",
@@ -75,6 +77,7 @@ CHANGES = {
     "partners": ("selectbox", "partners:country", "KGZ", "country", "KGZ"),
     "suppliers": ("selectbox", "suppliers:mineral", "gallium", "mineral", "gallium"),
     "diversification": ("slider", "diversification:replace_pct", 80, "replace_pct", "80"),
+    "latest": ("radio", "latest:window", "24", "window", "24"),
     "mirror": ("selectbox", "mirror:country", "UZB", "country", "UZB"),
     "map": ("multiselect", "map:statuses", ["producing"], "statuses", "producing"),
     "explorer": ("selectbox", "explorer:sort", "year", "sort", "year"),
@@ -110,6 +113,10 @@ RESTORE = {
     "diversification": (
         {"importer": "EU27", "mineral": "chromium", "replace_pct": "30", "replace_from": "RUS"},
         "Diversification: European Union (27) — chromium",
+    ),
+    "latest": (
+        {"country": "UZB", "minerals": "copper", "window": "24", "declared_by": "own"},
+        "Latest months: Uzbekistan's exports",
     ),
     "mirror": (
         {"country": "TJK", "minerals": "alumina"},
@@ -166,6 +173,7 @@ EMPTY = {
     "partners": {"country": "AND"},
     "suppliers": {"highlight": "AND"},
     "diversification": {"importer": "AND"},
+    "latest": {"country": "AND"},
     "mirror": {"country": "AND"},
     "map": {"sites_in": "USA", "country": "AND"},
     "explorer": {"importers": "AND"},
@@ -201,3 +209,23 @@ def test_choices_carry_to_the_next_page_opened_from_the_sidebar(app_env):
     at.switch_page("pages/mirror.py")
     at.run()
     assert at.title[0].value == "Reported vs mirror: Kyrgyzstan's exports"
+
+
+def test_a_shared_code_that_can_dominate_a_series_is_a_warning(app_env):
+    """2617.90 (other ores) outweighs Kazakhstan's beryllium metal: wherever the
+    beryllium basket is shown, its note is a warning, not a caption."""
+    at = run_page("growth", {"minerals": "beryllium", "measure": "quantity"})
+    assert_clean(at)
+    warnings = texts(at.warning)
+    assert "HS 261790" in warnings and "dominate the beryllium" in warnings
+    # Tonnes of ore, metal and scrap are not added: the page says why there are none,
+    # instead of an empty chart.
+    assert "No tonnes or USD/kg for Beryllium" in texts(at.info)
+
+
+def test_the_about_page_lists_the_minerals_trade_data_cannot_show(app_env):
+    at = run_page("about")
+    assert_clean(at)
+    shown = " ".join(str(t.value) for t in at.dataframe)
+    for mineral in ("Scandium", "Cesium", "Rubidium"):
+        assert mineral in shown

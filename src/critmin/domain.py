@@ -25,6 +25,23 @@ SIDE_LABELS = {
     "importer_reported": "Importer-reported (mirror)",
 }
 
+# Monthly declarations (table monthly_flows): who publishes them, the code lists their
+# goods are declared in (an HS6 code, the EU's eight-digit Combined Nomenclature, the
+# US ten-digit Harmonized Tariff Schedule or, for US exports, Schedule B), and the
+# direction of the declaration.
+MONTHLY_SOURCES = ("comtrade", "comext", "census")
+MONTHLY_SOURCE_LABELS = {
+    "comtrade": "UN Comtrade (monthly)",
+    "comext": "Eurostat Comext",
+    "census": "US Census Bureau",
+}
+CLASSIFICATIONS = ("HS", "CN8", "HTS10", "SCHEDULE_B")
+MONTHLY_FLOWS = ("import", "export")
+# How exact a series is about its mineral (reference/national_lines.csv, baskets):
+# exact = the line holds only the mineral; proxy = dominated by it; basket = shared
+# with other goods, which are named.
+GRADES = ("exact", "proxy", "basket")
+
 # UN Comtrade flow codes: exports and re-exports are the exporter's declaration,
 # imports and re-imports the importer's (the "mirror").
 COMTRADE_EXPORT_FLOWS = ("X", "RX")
@@ -52,8 +69,10 @@ DEPOSIT_STATUSES = (
     "unknown",
 )
 
-# Stages of a mineral's value chain used in baskets.
-STAGES = ("ore", "intermediate", "refined")
+# Stages of a mineral's value chain used in baskets (docs/baskets.md, "Stages"): the
+# primary chain ore -> intermediate -> refined, and waste and scrap (secondary material,
+# not a step of that chain).
+STAGES = ("ore", "intermediate", "refined", "scrap")
 
 # Countries in focus.
 FOCUS_COUNTRY = "KAZ"

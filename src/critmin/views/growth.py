@@ -4,7 +4,7 @@ time axis with the year before and after each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -53,7 +53,12 @@ class View:
     events: pl.DataFrame  # the events that concern the chosen minerals
     summary: pl.DataFrame  # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
-    quantity_coverage: float | None  # share of the value that has a quantity
+    quantity_coverage: float | None  # share of the value that has a quantity (where shown)
+    tonnes_note: str | None  # the series without tonnes because their codes span stages
+    # Past the last reconciled year: the last reconciled point and the provisional years
+    # (year, label, value_musd, basis), drawn dashed; empty with the reason in the note.
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
@@ -63,7 +68,10 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     events = events_for(catalog.events(), state.minerals)
     table = flagged(catalog, series)
     chart = measure_chart(table, state)
-    total = float(table["value_usd"].sum())
+    # Coverage of the series that show tonnes (one stage); the others say why they show none.
+    shown = table.filter(pl.col("value_with_quantity_usd").is_not_null())
+    total = float(shown["value_usd"].sum())
+    provisional, provisional_note = provisional_line(db, catalog, state, table)
     return View(
         name=name,
         table=table,
@@ -74,8 +82,64 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         events=events,
         summary=growth_summary(table, state.year_from, state.year_to),
         before_after=before_after(table, events),
-        quantity_coverage=float(table["value_with_quantity_usd"].sum()) / total if total else None,
+        quantity_coverage=float(shown["value_with_quantity_usd"].sum()) / total if total else None,
+        tonnes_note=tonnes_note(catalog, state),
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
+
+
+def tonnes_note(catalog: Catalog, state: State) -> str | None:
+    """Which chosen minerals show no tonnes or USD/kg, and why: their codes (of the chosen
+    stages) span several value-chain stages, whose gross tonnes are never added."""
+    baskets = catalog.baskets_in_data(state.minerals)
+    if state.stages:
+        baskets = baskets.filter(pl.col("stage").is_in(list(state.stages)))
+    spans = (
+        baskets.group_by("mineral")
+        .agg(pl.col("stage").n_unique().alias("stages"))
+        .filter(pl.col("stages") > 1)["mineral"]
+        .to_list()
+    )
+    if not spans:
+        return None
+    names = ", ".join(sorted(catalog.mineral_label(m) for m in spans))
+    return (
+        f"No tonnes or USD/kg for {names}: the codes span several value-chain stages (ore, "
+        "intermediate, refined, scrap), and a tonne of ore is not a tonne of metal, so "
+        "their gross weights are never added. Choose one *Value-chain stage* in the "
+        "sidebar to see tonnes."
+    )
+
+
+def provisional_line(
+    db: Database, catalog: Catalog, state: State, table: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years past the last reconciled one (views.latest.nowcast_for, per
+    mineral), starting from the chart's own last reconciled point; never added to it."""
+    from critmin.views.latest import nowcast_for, provisional_frame
+
+    empty = pl.DataFrame()
+    now = nowcast_for(db, catalog, state.country, state.minerals) if state.minerals else None
+    if now is None or table.is_empty():
+        return empty, None
+    years = ", ".join(str(y) for y in now.years)
+    if state.year_to < now.last_year:
+        return empty, f"Provisional years ({years}) lie past the chosen years."
+    if state.measure != "value" or state.view != "absolute":
+        return empty, (
+            f"Provisional years ({years}) are drawn for the value, absolute view (Latest months "
+            "page: the method and its backtest)."
+        )
+    annual = table.filter(pl.col("series").is_in(list(state.minerals))).select(
+        "year", pl.col("label").alias("Mineral"), "value_musd"
+    )
+    frame = provisional_frame(catalog, now, annual).rename({"Mineral": "label"})
+    basis = pl.col("basis")
+    reconciled = basis.str.starts_with("reconciled")
+    return frame.with_columns(
+        pl.when(reconciled).then(pl.lit("reconciled")).otherwise(basis).alias("basis")
+    ), None
 
 
 def _empty() -> pl.DataFrame:

@@ -1,10 +1,11 @@
 """Overview: a country's critical-mineral exports at a glance: headline figures, exports
-by mineral over time, the value chain (ore, intermediate, refined), share of world
-exports and rank per mineral, top destinations, and USGS production and reserves."""
+by mineral over time, the value chain (ore, intermediate, refined; waste and scrap
+apart), share of world exports and rank per mineral, top destinations, and USGS
+production and reserves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -17,6 +18,8 @@ from critmin.views.common import musd, thousands
 TOP_MINERALS = 10  # bands of the stacked chart; the rest are "Other minerals"
 OTHER = "Other minerals"
 PROCESSED = ("intermediate", "refined")
+# The primary value chain; waste and scrap is secondary material, left out of the share.
+PRIMARY = ("ore", *PROCESSED)
 UNSTAGED = "Codes chosen directly"
 
 
@@ -45,10 +48,14 @@ class View:
     headline: Headline | None  # None: no exports in the window
     by_mineral: pl.DataFrame  # year, mineral, value_musd (stackable: each flow once)
     stages: pl.DataFrame  # year, stage (label), value_musd, share
-    processed: pl.DataFrame  # year, processed_share (intermediate + refined)
+    processed: pl.DataFrame  # year, processed_share (intermediate + refined, of ore + both)
     world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank among exporters
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
+    # Past the last reconciled year: the total of every mineral (each flow once) from
+    # the last reconciled year on, provisional after it (year, value_musd, basis).
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
@@ -67,6 +74,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
+    provisional, provisional_note = provisional_total(db, catalog, state, totals, partners)
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
@@ -77,7 +85,52 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         world=world_share(catalog, world, state.country),
         destinations=destinations(catalog, partners),
         production=production_table(production),
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
+
+
+def provisional_total(
+    db: Database, catalog: Catalog, state: State, totals: pl.DataFrame, partners: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years of every mineral together (views.latest.nowcast_for, each
+    declaration once), from the chart's own last reconciled total; the partners of that
+    year come from this page's own query when its last year is the last reconciled one."""
+    from critmin.views.latest import ALL, nowcast_for
+
+    last = catalog.years[1]
+    latest = catalog.latest_month()
+    if totals.is_empty() or latest is None or latest // 100 <= last:
+        return pl.DataFrame(), None
+    if state.year_to < last:
+        years = ", ".join(str(y) for y in range(last + 1, latest // 100 + 1))
+        return pl.DataFrame(), f"Provisional years ({years}) lie past the chosen years."
+    reconciled = (
+        partners.select(pl.lit(ALL).alias("series"), "partner", "value_usd")
+        if state.year_to == last and catalog.default_side() == "reconciled"
+        else None
+    )
+    now = nowcast_for(
+        db,
+        catalog,
+        state.country,
+        tuple(catalog.mineral_labels),
+        combined=True,
+        reconciled=reconciled,
+    )
+    if now is None:
+        return pl.DataFrame(), None
+    start = totals.filter(pl.col("year") == last).select(
+        pl.lit(last, pl.Int32).alias("year"),
+        (pl.col("value_usd").sum() / 1e6).alias("value_musd"),
+        pl.lit("reconciled").alias("basis"),
+    )
+    rest = now.by_series.select(
+        pl.col("year").cast(pl.Int32),
+        (pl.col("annualised_usd") / 1e6).alias("value_musd"),
+        pl.lit("provisional: partners' declarations, annualised").alias("basis"),
+    )
+    return pl.concat([start, rest]), None
 
 
 def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -140,7 +193,7 @@ def by_stage(stages: pl.DataFrame) -> pl.DataFrame:
     labelled = stages.with_columns(
         pl.col("stage").replace_strict(STAGE_LABELS, default=pl.lit(UNSTAGED)).alias("stage"),
         pl.col("stage")
-        .replace_strict({"ore": 0, "intermediate": 1, "refined": 2}, default=3)
+        .replace_strict({"ore": 0, "intermediate": 1, "refined": 2, "scrap": 3}, default=4)
         .alias("order"),
     )
     return (
@@ -151,17 +204,18 @@ def by_stage(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
-    """Per year, the share of the exports' value that is processed (intermediate plus
-    refined products) rather than ore and concentrates."""
+    """Per year, the share of the primary chain's export value that is processed
+    (intermediate plus refined products) rather than ore and concentrates. Waste and
+    scrap is not a step of that chain (a country exporting scrap has not moved up from
+    ore), so it is in neither part of the share."""
+    value = pl.col("value_usd")
     return (
         stages.group_by("year")
         .agg(
-            pl.col("value_usd")
-            .filter(pl.col("stage").is_in(list(PROCESSED)))
-            .sum()
-            .alias("processed"),
-            pl.col("value_usd").sum().alias("total"),
+            value.filter(pl.col("stage").is_in(list(PROCESSED))).sum().alias("processed"),
+            value.filter(pl.col("stage").is_in(list(PRIMARY))).sum().alias("total"),
         )
+        .filter(pl.col("total") > 0)
         .with_columns((pl.col("processed") / pl.col("total")).alias("processed_share"))
         .sort("year")
     )
