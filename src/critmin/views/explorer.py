@@ -79,6 +79,7 @@ MAX_ROW_DIMENSIONS = 3
 MAX_PIVOT_COLUMNS = 30
 CHART_SERIES = 10
 CHART_BARS = 30
+EXCEL_CELL = 32_767
 # The grouped result's measure columns, as the table and the downloads hold them.
 MEASURE_COLUMNS = {
     "value": "value_usd_m",
@@ -660,26 +661,17 @@ def about_sheet(view: View, link: str = "") -> pl.DataFrame:
         rows.append(("Link", link))
     rows += [("Data", line) for line in view.card.data]
     rows += [("Note", note) for note in view.notes]
-    rows.append(("SQL", view.card.sql))
+    # A spreadsheet cell holds at most 32,767 characters.
+    sql = view.card.sql
+    rows.append(
+        (
+            "SQL",
+            sql if len(sql) <= EXCEL_CELL else sql[: EXCEL_CELL - 40] + "\n-- (cut: see the app)",
+        )
+    )
     for r in view.sources.iter_rows(named=True):
         detail = "; ".join(
             f"{k}: {r[k]}" for k in ("release", "version", "licence", "citation", "url") if r[k]
         )
         rows.append((f"Source: {r['source']}", detail))
     return pl.DataFrame(rows, schema={"item": pl.String, "detail": pl.String}, orient="row")
-
-
-__all__ = [
-    "ACROSS",
-    "CHARTS",
-    "DIMENSION_LABELS",
-    "MEASURES",
-    "ORDERS",
-    "PRODUCTS",
-    "SORTS",
-    "State",
-    "View",
-    "build",
-    "facet",
-    "facet_asks",
-]
