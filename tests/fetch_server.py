@@ -823,14 +823,16 @@ def ecb_api(*, rate: float = 1.08, published_until: str = "9999-12") -> Api:
         start, end = query["startPeriod"], query["endPeriod"]
         lines = [
             "KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,"
-            "OBS_STATUS,TITLE"
+            "OBS_STATUS,OBS_CONF,COLLECTION,DECIMALS,SOURCE_AGENCY,TITLE,TITLE_COMPL,UNIT,"
+            "UNIT_MULT"
         ]
         year, month = int(start[:4]), int(start[5:7])
         while f"{year}-{month:02d}" <= min(end, published_until):
             value = rate + month / 1000
             lines.append(
-                f"EXR.M.USD.EUR.SP00.A,M,USD,EUR,SP00,A,{year}-{month:02d},{value:.4f},A,"
-                '"US dollar/Euro"'
+                f"EXR.M.USD.EUR.SP00.A,M,USD,EUR,SP00,A,{year}-{month:02d},{value:.4f},A,F,A,4,"
+                '4F0,US dollar/Euro,"ECB reference exchange rate, US dollar/Euro, 2:15 pm '
+                '(C.E.T.)",USD,0'
             )
             year, month = year + month // 12, month % 12 + 1
         return 200, {"Content-Type": "text/csv"}, ("\n".join(lines) + "\n").encode()

@@ -385,6 +385,22 @@ def test_census_one_call_per_month_chapter_and_national_lines(
     assert set(rows["partner"]) == {"KAZ", "CHN", "DEU"}  # the total and the EU group skipped
 
 
+def test_census_calls_are_paced_and_a_429_waited_for(
+    server: FileServer, demo_copy: Path, clock: FakeClock
+) -> None:
+    server.fault(
+        CENSUS_IMPORTS,
+        Status(429, (("Retry-After", "4"),), b"Too Many Requests"),
+    )
+    args = ("--months", "2025-05:2025-06", "--minerals", "gallium", "--pace", "2")
+    assert fetch(demo_copy, "census", *args) == 0
+    assert len(api_hits(server, CENSUS_IMPORTS)) == 5  # four calls, the first asked twice
+    # Retry-After honoured; then one call every 2 s (the 4 s wait already spaced the second).
+    assert clock.sleeps == [4.0, 2.0, 2.0]
+    budget = json.loads((demo_copy / "cache" / "census" / "budget.json").read_text())
+    assert budget["calls"] == 4
+
+
 def test_census_204_is_an_empty_month_kept_and_asked_again_later(
     server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
