@@ -15,17 +15,6 @@ from pathlib import Path
 from bench.headless import streamlit_command
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = [
-    "overview",
-    "growth",
-    "partners",
-    "suppliers",
-    "diversification",
-    "mirror",
-    "map",
-    "explorer",
-    "about",
-]
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ import pytest
 from browser import REPO, serve_app, wait_for_render
 
 from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from critmin.ui.registry import NAMES, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +38,12 @@ def browser_page(demo_warehouse_dir):
         browser.close()
 
 
-@pytest.mark.parametrize("name", list(SHARED_LINKS))
-def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
+@pytest.mark.parametrize("entry", PAGES, ids=NAMES)
+def test_page_opens_from_a_shared_link_without_errors(browser_page, entry):
     url, page = browser_page
-    query = SHARED_LINKS[name]
-    path = "" if name == "overview" else name  # the default page lives at "/"
-    page.goto(f"{url}/{path}" + (f"?{query}" if query else ""))
+    name = entry.name
+    query = SHARED_LINKS.get(name, "")
+    page.goto(f"{url}/{entry.url_path}" + (f"?{query}" if query else ""))
     wait_for_render(page)
     errors = page.locator(
         '[data-testid="stException"], [data-testid="stAlertContentError"], '

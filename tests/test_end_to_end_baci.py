@@ -13,11 +13,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from browser import PAGES, serve_app, wait_for_render
+from browser import serve_app, wait_for_render
 
 from bench.headless import CHROMIUM, CHROMIUM_ARGS
 from critmin.cli import main
 from critmin.ui import format as fmt
+from critmin.ui.registry import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -108,9 +109,9 @@ def open_page(browser, path: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_every_page_opens_on_the_loaded_release(browser) -> None:  # type: ignore[no-untyped-def]
-    for name in PAGES:
-        text = open_page(browser, "" if name == "overview" else name)
-        assert text.strip(), name
+    for page in PAGES:
+        text = open_page(browser, page.url_path)
+        assert text.strip(), page.name
 
 
 def test_overview_figures_are_the_release_rows(browser) -> None:  # type: ignore[no-untyped-def]

@@ -3,13 +3,13 @@ warehouse untouched, and the real BACI-format files in ../shared/data."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import SHARED_DATA as SHARED
 
 from bench.baci_synth import generate_baci_csv
 from critmin.cli import main
@@ -17,9 +17,6 @@ from critmin.ingest.baci import file_sort_order
 from critmin.warehouse import Warehouse, tree_sha256
 
 FIXTURES = Path(__file__).parent / "data" / "baci"
-SHARED = Path(
-    os.environ.get("CRITMIN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 needs_shared = pytest.mark.skipif(
     not (SHARED / "trade").is_dir(), reason=f"real public files not found at {SHARED}"
 )
