@@ -5,9 +5,9 @@ artifacts/screenshots/ for a person to look at."""
 from pathlib import Path
 
 import pytest
-from browser import REPO, serve_app, wait_for_render
+from browser import wait_for_render
 
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, REPO, serve
 from critmin.ui.registry import NAMES, PAGES
 
 pytestmark = pytest.mark.browser
@@ -31,10 +31,10 @@ def browser_page(demo_warehouse_dir):
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with serve_app(demo_warehouse_dir) as url, sync_playwright() as playwright:
+    with serve(demo_warehouse_dir) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield url, page
+        yield server.url, page
         browser.close()
 
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from conftest import SHARED_DATA as SHARED
 
-from bench.baci_synth import generate_baci_csv
+from bench.synth import generate_baci_csv
 from critmin.cli import main
 from critmin.ingest.baci import file_sort_order
 from critmin.warehouse import Warehouse, tree_sha256
@@ -260,6 +260,7 @@ def test_empty_data_dir_gets_reference_tables(tmp_path: Path) -> None:
     assert set(warehouse.parts("trade_flows")) == {"baci"}
 
 
+@pytest.mark.slow
 def test_synthetic_generator_is_deterministic_and_loads(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     a = generate_baci_csv(tmp_path / "a" / "BACI_HS17_Y2017_V202501.csv", 3_000, 2017, seed=7)
