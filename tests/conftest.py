@@ -67,3 +67,20 @@ def app_env(demo_warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the app at the session's demo warehouse."""
     monkeypatch.setenv("CRITMIN_DATA_DIR", str(demo_warehouse_dir))
     return demo_warehouse_dir
+
+
+@pytest.fixture
+def sql_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL text run from now on, through the path every query takes
+    (db.Database.query -> GuardedCursor.execute)."""
+    from critmin.sql_guard import GuardedCursor
+
+    ran: list[str] = []
+    original = GuardedCursor.execute
+
+    def recording(self: GuardedCursor, query: str, params: object = None) -> object:
+        ran.append(query)
+        return original(self, query, params)
+
+    monkeypatch.setattr(GuardedCursor, "execute", recording)
+    return ran

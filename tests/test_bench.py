@@ -5,6 +5,7 @@ the figures are the benchmark's to print."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -109,6 +110,19 @@ def test_the_report_judges_each_target_on_its_worst_figure() -> None:
     ]
     assert rows["the app's memory, every page visited <= 1536 MB"][1] == "met"
     assert not any(r.startswith("a page p95 in a new process") for r in rows)  # not measured
+
+
+def test_the_browser_phase_and_the_page_views_stand_alone() -> None:
+    """Each step of the benchmark can run, and change, without the other."""
+    for module, other in (("browser", "runner"), ("runner", "browser")):
+        tree = ast.parse((Path(runner.__file__).parent / f"{module}.py").read_text())
+        imported = {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in [getattr(node, "module", None) or "", *(a.name for a in node.names)]
+        }
+        assert not {other, f"bench.{other}"} & imported, (module, imported)
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ from conftest import run_page
 
 from critmin.db import SQL_DIR, order_variants, query_variants
 from critmin.settings import load_settings
-from critmin.sql_guard import GuardedCursor
 from critmin.ui.registry import NAMES
 
 KEYS = [
@@ -81,19 +80,13 @@ STATIC_ORDERS = {text for p in SQL_DIR.glob("*.sql") for text in order_variants(
 
 
 @pytest.fixture
-def ran_sql(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Record every SQL text the pages run (caches cleared so the queries run)."""
+def ran_sql(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, sql_texts: list[str]
+) -> Iterator[list[str]]:
+    """Every SQL text the pages run (caches cleared so the queries run)."""
     monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
     st.cache_data.clear()
-    ran: list[str] = []
-    original = GuardedCursor.execute  # the path every query takes (db.Database.query)
-
-    def recording(self: GuardedCursor, query: str, params: object = None) -> object:
-        ran.append(query)
-        return original(self, query, params)
-
-    monkeypatch.setattr(GuardedCursor, "execute", recording)
-    yield ran
+    yield sql_texts
     st.cache_data.clear()
 
 
