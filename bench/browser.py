@@ -61,6 +61,8 @@ class Phase:
     url: str
     page: Any
     repeat: int
+    data_dir: Path  # for a measurement that starts a server of its own
+    browser: Any  # for one that opens a new context (a new visitor)
     received: list[tuple[float, int, str]] = field(default_factory=list)
     sent: list[float] = field(default_factory=list)
     drawn: dict[tuple[int, ...], str] = field(default_factory=dict)
@@ -189,9 +191,8 @@ def measure_browser(data_dir: Path, repeat: int = 5) -> dict[str, Any]:
         sampler = RssSampler(server.process.pid)
         sampler.start()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        phase = Phase(
-            server.url, browser.new_page(viewport={"width": 1440, "height": 1000}), repeat
-        )
+        tab = browser.new_page(viewport={"width": 1440, "height": 1000})
+        phase = Phase(server.url, tab, repeat, data_dir, browser)
         for measure in MEASUREMENTS:
             try:
                 samples.update(measure(phase))

@@ -44,6 +44,7 @@ from critmin.settings import load_settings
 from critmin.ui.registry import PAGES
 from critmin.warehouse import Warehouse
 
+TABLES = ("trade_flows", *DERIVED_TABLES)
 SHARED = dict(
     codes=(), stages=(), commodities=(), statuses=(), importers=(), compare=("CHN", "RUS", "USA"),
     measure="value", view="absolute", scale="10000", by="group", sort="value_usd", order="desc",
@@ -100,7 +101,7 @@ def state_for(page: Page, scenario: str, catalog: Catalog) -> Any:
     fields = dataclasses.fields(page.module.State)
     for f in fields:
         if f.name not in values and f.default is f.default_factory is dataclasses.MISSING:
-            raise UnknownField(f"views.{page.name}.State.{f.name}: no default, no value here")
+            raise UnknownField(f"views.{page.name}.State.{f.name} has no default: add it to SHARED")
     return page.module.State(**{f.name: values[f.name] for f in fields if f.name in values})
 
 
@@ -120,9 +121,6 @@ def recording(db: Database) -> Iterator[list[tuple[str, int]]]:
         yield asked
     finally:
         del db.query  # the class's method again
-
-
-TABLES = ("trade_flows", *DERIVED_TABLES)
 
 
 def open_database(root: Path) -> Database:
