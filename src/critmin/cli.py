@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from critmin import reference_tables
 from critmin.fetch import all as fetch_all
 from critmin.fetch import baci as fetch_baci
+from critmin.fetch import comtrade as fetch_comtrade
 from critmin.fetch import deposits as fetch_deposits
 from critmin.fetch import usgs_mcs as fetch_usgs_mcs
 from critmin.ingest import baci as ingest_baci
 from critmin.ingest import comtrade as ingest_comtrade
-from critmin.ingest import comtrade_fetch
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
 from critmin.settings import load_settings
@@ -93,7 +94,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "tables": rows,
                     "provenance": [p.__dict__ for p in warehouse.provenance()],
                     "problems": problems,
-                    "stale": stale,
+                    "stale": stale + reference_tables.outdated_in(warehouse),
                 },
                 indent=2,
             )
@@ -105,6 +106,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"PROBLEM: {problem}")
         for line in stale:
             print(f"NOTE: {line}; `critmin reindex` rewrites it (pages are slower until then)")
+        for line in reference_tables.outdated_in(warehouse):
+            print(
+                f"NOTE: {line}; `critmin reindex` brings this critmin's baskets, texts and events"
+            )
     return 1 if problems else 0
 
 
@@ -113,6 +118,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     warehouse = Warehouse(_data_dir(args))
     warehouse.manifest()  # a clear error if there is no warehouse
+    rewritten = reference_tables.refresh(warehouse)
+    if rewritten:
+        print("Reference tables rewritten from this critmin's bundled files:")
+        for line in rewritten:
+            print(f"  {line}")
     done = derive.reindex(warehouse, progress=lambda line: print(f"  {line}", flush=True))
     if done:
         print("Derived tables rewritten:")
@@ -152,7 +162,7 @@ INGEST_SOURCES: tuple[Source, ...] = (
     ),
 )
 FETCH_SOURCES: tuple[Source, ...] = (
-    Source("comtrade", comtrade_fetch, "UN Comtrade API (key optional)"),
+    Source("comtrade", fetch_comtrade, "UN Comtrade API (key optional)"),
     Source("baci", fetch_baci, "download the latest CEPII BACI release from CEPII and load it"),
     Source(
         "usgs-mcs",
@@ -163,7 +173,7 @@ FETCH_SOURCES: tuple[Source, ...] = (
     Source(
         "all",
         fetch_all,
-        "download every source, load them into a staging copy and swap it in (make real)",
+        "download every source and load them together, or not at all (make real); --check first",
     ),
 )
 

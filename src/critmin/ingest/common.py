@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import polars as pl
 from tqdm import tqdm
 
-from critmin import reference
-from critmin.reference_tables import write_reference_tables
+from critmin import reference, reference_tables
 from critmin.warehouse import Transaction, Warehouse
 
 T = TypeVar("T")
@@ -93,9 +92,11 @@ def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
 
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
     """Give a fresh warehouse the reference tables the app needs (countries, baskets,
-    products, events, curated sites); an existing warehouse keeps its own."""
-    if not warehouse.exists() or not warehouse.parts("countries"):
-        write_reference_tables(tx)
+    products, events, curated sites), and rewrite them where they came from other
+    versions of the bundled reference files (an upgrade of critmin); current ones are
+    kept, as are those an earlier step of the same batch (`critmin fetch all`) wrote."""
+    if not tx.final_parts("countries") or reference_tables.outdated_in_transaction(tx):
+        reference_tables.write_reference_tables(tx)
 
 
 def require_file(path: Path, what: str) -> Path:
