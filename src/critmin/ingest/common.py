@@ -91,12 +91,11 @@ def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
 
 
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
-    """Give a fresh warehouse the reference tables the app needs (countries, baskets,
-    products, events, curated sites), and rewrite them where they came from other
+    """Give a warehouse the reference tables the app needs (countries, baskets, products,
+    events, national lines, curated sites) where they are missing or came from other
     versions of the bundled reference files (an upgrade of critmin); current ones are
     kept, as are those an earlier step of the same batch (`critmin fetch all`) wrote."""
-    if not tx.final_parts("countries") or reference_tables.outdated_in_transaction(tx):
-        reference_tables.write_reference_tables(tx)
+    reference_tables.ensure_current(tx)
 
 
 def require_file(path: Path, what: str) -> Path:

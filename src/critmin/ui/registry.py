@@ -34,6 +34,7 @@ PAGES: tuple[Page, ...] = (
     Page("partners", "Partners", ":material/handshake:"),
     Page("suppliers", "Suppliers", ":material/public:"),
     Page("diversification", "Diversification", ":material/swap_horiz:"),
+    Page("latest", "Latest months", ":material/calendar_month:"),
     Page("mirror", "Reported vs mirror", ":material/compare_arrows:"),
     Page("map", "Map", ":material/map:"),
     Page("explorer", "Data explorer", ":material/table_view:"),
