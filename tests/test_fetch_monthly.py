@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 from fetch_server import (
+    CENSUS_EXPORTS,
     CENSUS_IMPORTS,
     COMEXT_DATA,
     COMTRADE_MONTHLY_PATHS,
@@ -383,6 +384,18 @@ def test_census_one_call_per_month_chapter_and_national_lines(
         float(kz["value_usd"] // 50),
     )
     assert set(rows["partner"]) == {"KAZ", "CHN", "DEU"}  # the total and the EU group skipped
+
+
+def test_census_exports_when_asked(server: FileServer, demo_copy: Path) -> None:
+    args = ("--months", "2025-06", "--minerals", "gallium", "--exports")
+    assert fetch(demo_copy, "census", *args) == 0
+    (asked,) = [query(h) for h in api_hits(server, CENSUS_EXPORTS)]
+    assert asked["get"] == "CTY_CODE,CTY_NAME,E_COMMODITY,ALL_VAL_MO,QTY_1_MO,UNIT_QY1"
+    assert (asked["COMM_LVL"], asked["E_COMMODITY"]) == ("HS6", "81*")
+    rows = part(demo_copy, "census")
+    out = one(rows, partner="CHN", national_code="811292", flow="export")
+    assert out["side"] == "exporter_reported" and out["reporter"] == "USA"
+    assert set(rows["flow"]) == {"import", "export"}
 
 
 def test_census_calls_are_paced_and_a_429_waited_for(
