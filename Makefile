@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint demo bench clean
+.PHONY: run test test-fast lint demo bench clean
 
 $(BIN)/critmin: pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ run: $(BIN)/critmin
 	$(BIN)/critmin demo --if-missing
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## Download every source's latest public release (about 1.3 GB: docs/fetching.md) and load it
-## into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
+## Download every source's latest public release (about 1.3 GB: docs/fetching.md), and the
+## monthly declarations (optional: a source that cannot be reached is left out and named), and
+## load them into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
 ## `make real RELEASE=V202601 HS=HS22` chooses the BACI release and edition; ARGS passes more
 ## options (`make real ARGS=--check` asks every source first and downloads nothing).
 .PHONY: real
@@ -33,6 +34,11 @@ test: $(BIN)/critmin
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile --timeout 600
+
+## While working: every test but those marked slow, browser or load (pyproject.toml),
+## in under two minutes on two cores.
+test-fast: $(BIN)/critmin
+	$(BIN)/pytest -n 2 --timeout 600 -m "not slow and not browser and not load"
 
 lint: $(BIN)/critmin
 	$(BIN)/ruff format .
