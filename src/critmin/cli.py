@@ -24,6 +24,7 @@ from critmin.ingest import comtrade as ingest_comtrade
 from critmin.ingest import comtrade_fetch
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
+from critmin.ingest.common import excerpt
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
 
@@ -233,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("critmin: interrupted; the warehouse is unchanged.", file=sys.stderr)
         return 130
     except (UserError, WarehouseError, ValueError, OSError) as error:
-        print(f"critmin: {error}", file=sys.stderr)
+        # One line, and a short one: a message may quote a file's content.
+        print(f"critmin: {excerpt(str(error).replace(chr(10), ' '), 600)}", file=sys.stderr)
         return 1
 
 
