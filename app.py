@@ -10,7 +10,10 @@ import pyarrow  # noqa: F401
 import pydeck  # noqa: F401
 import streamlit as st
 
+from critmin.ui import guard
 from critmin.ui.access import require_access
+
+guard.install()  # once per process: what a visitor's browser may ask of the server
 
 
 def pages() -> list[st.Page]:

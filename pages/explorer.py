@@ -56,27 +56,9 @@ st.caption(
     f"{view.rows.height:,} rows, each flow once (its series names every chosen basket that "
     "holds its code) · value in USD, quantity in kg, unit value in USD/kg."
 )
-a, b, c = st.columns(3)
-# Files are built only when a button is clicked, and clicking does not rerun the page.
-a.download_button(
-    "Download CSV",
-    lambda: downloads.to_csv(view.rows),
-    "critmin_flows.csv",
-    "text/csv",
-    on_click="ignore",
-)
-b.download_button(
-    "Download Excel",
-    lambda: downloads.to_excel(view.rows),
-    "critmin_flows.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-)
-c.download_button(
-    "Download Parquet",
-    lambda: downloads.to_parquet(view.rows),
-    "critmin_flows.parquet",
-    "application/vnd.apache.parquet",
-    on_click="ignore",
+# Files are built only when a button is clicked, off the page, and clicking does not
+# rerun it.
+downloads.offer(
+    explorer.build, state, lambda shown: shown.rows, name="critmin_flows", rows=view.rows.height
 )
 st.caption(f"Downloads hold exactly the rows shown (at most {cap:,}, the app's row cap).")
