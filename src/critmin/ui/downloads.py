@@ -116,14 +116,14 @@ class Worker:
                 status = self._read(process, 1, deadline)
                 (size,) = struct.unpack("!Q", self._read(process, 8, deadline))
                 body = self._read(process, size, deadline)
-            except (OSError, EOFError, ValueError) as error:
-                self._stop()
-                raise DownloadRefused("This file could not be prepared; try again.") from error
-            except TimeoutError as error:
+            except TimeoutError as error:  # before OSError, of which it is one
                 self._stop()
                 raise DownloadRefused(
                     "This file took too long to prepare; narrow the filters and try again."
                 ) from error
+            except (OSError, EOFError, ValueError) as error:
+                self._stop()
+                raise DownloadRefused("This file could not be prepared; try again.") from error
         finally:
             self._lock.release()
         if status != b"\0":
