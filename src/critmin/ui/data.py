@@ -17,7 +17,10 @@ CRITMIN_MEMORY_LIMIT.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -120,6 +123,41 @@ def cached_view(data_dir: str, version: str, build: Callable[..., V], state: Any
     (a download's rows, at its click)."""
     result: V = _view(data_dir, version, f"{build.__module__}.{build.__qualname__}", state, build)
     return result
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+TRIM_EVERY_S = 15.0
+_trimming = threading.Event()
+
+
+def return_freed_memory() -> None:
+    """Make the C allocator give freed memory back to the system (once per process).
+
+    glibc serves blocks over its mmap threshold (128 kB) from fresh mappings and unmaps
+    them when freed, but after the first such free it raises the threshold, up to 32 MB,
+    and keeps later blocks of a few MB (a view's frames, a page's messages, a pickled
+    cache entry) in its heaps for reuse; and the heaps of the server's many threads keep
+    their free pages. Memory taken by a wave of visitors was never given back. The
+    thresholds are fixed, and a thread hands free pages back every TRIM_EVERY_S
+    (`malloc_trim`, a few milliseconds). Elsewhere than glibc (macOS, musl) this does
+    nothing."""
+    if _trimming.is_set():
+        return
+    _trimming.set()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(M_TRIM_THRESHOLD, 128 * 1024)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+
+    def keep_trimming() -> None:
+        while True:
+            time.sleep(TRIM_EVERY_S)
+            trim(0)
+
+    threading.Thread(target=keep_trimming, name="critmin-malloc-trim", daemon=True).start()
 
 
 def _approx_bytes(value: Any) -> int:
