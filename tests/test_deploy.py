@@ -162,3 +162,20 @@ def test_secrets_stay_out_of_git() -> None:
         ["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=REPO, check=False
     )
     assert ignored.returncode == 0
+
+
+def test_the_hashed_lock_pins_what_requirements_lock_pins() -> None:
+    """The image installs requirements.hashes.lock: the same packages and versions as
+    requirements.lock, each with a SHA-256, and the Dockerfile requires the hashes."""
+
+    def pins(text: str) -> dict[str, str]:
+        found = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", text, re.M)
+        return {name.lower(): version for name, version in found}
+
+    plain = pins((REPO / "requirements.lock").read_text(encoding="utf-8"))
+    hashed_text = (REPO / "requirements.hashes.lock").read_text(encoding="utf-8")
+    assert pins(hashed_text) == plain and plain
+    assert len(re.findall(r"^\s+--hash=sha256:[0-9a-f]{64}$", hashed_text, re.M)) == len(plain)
+    docker = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes" in docker and "requirements.hashes.lock" in docker
+    assert re.search(r"^FROM python:3\.11\.\d+-slim-\w+$", docker, re.M)
