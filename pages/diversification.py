@@ -64,8 +64,9 @@ figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value
 left, right = st.columns(2)
 tables.show(view.suppliers, left, column_config=NUMBERS)
 left.caption(
-    "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count only "
-    "the flows that report one."
+    view.tonnes_note
+    or "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count "
+    "only the flows that report one."
 )
 charts.show(
     charts.lines(

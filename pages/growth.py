@@ -47,21 +47,28 @@ if state.measure == "unit_value" and view.outliers.height:
         )
     )
 chart = view.chart
-charts.show(
-    charts.lines(
-        chart.frame,
-        chart.y,
-        "label",
-        f"{view.name}: exports, {growth.MEASURES[state.measure]}",
-        chart.y_title,
-        chart.format,
-        events=view.events,
-        year_span=(state.year_from, state.year_to),
+no_tonnes = state.measure != "value" and chart.frame[chart.y].null_count() == chart.frame.height
+if no_tonnes:
+    # No series has tonnes (all span value-chain stages): say why instead of an empty axis.
+    notes.empty(view.tonnes_note or "No quantities are reported for these flows.")
+else:
+    charts.show(
+        charts.lines(
+            chart.frame,
+            chart.y,
+            "label",
+            f"{view.name}: exports, {growth.MEASURES[state.measure]}",
+            chart.y_title,
+            chart.format,
+            events=view.events,
+            year_span=(state.year_from, state.year_to),
+        )
     )
-)
 legend = charts.event_legend(view.events, state.year_from, state.year_to)
-if legend:
+if legend and not no_tonnes:
     st.caption("Dashed lines mark policy events:\n" + legend)
+if state.measure in ("quantity", "unit_value") and view.tonnes_note and not no_tonnes:
+    st.caption(view.tonnes_note)
 if (
     state.measure == "quantity"
     and view.quantity_coverage is not None

@@ -28,8 +28,9 @@ MINERAL_LISTS = {
 }
 STAGE_LABELS = {
     "ore": "Ores and concentrates",
-    "intermediate": "Intermediates (ferroalloys, oxides, sponge, unrefined metal)",
+    "intermediate": "Intermediates (ferroalloys, oxides, mattes, unrefined metal)",
     "refined": "Refined metals and chemicals",
+    "scrap": "Waste and scrap",
 }
 # Importer groups offered beside single countries (members from the countries table).
 IMPORTER_GROUPS = {"EU27": "European Union (27)"}
@@ -141,10 +142,14 @@ def load_catalog(db: Database) -> Catalog:
         if years.height
         else (FIRST_YEAR, latest_full_year())
     )
-    minerals = baskets.group_by("mineral").agg(pl.col("label").first(), pl.col("lists").first())
+    # A mineral is on a list when the list names any of its codes' goods (lists are per
+    # row: the EU names titanium metal, not ilmenite).
+    minerals = baskets.group_by("mineral").agg(
+        pl.col("label").first(), pl.col("lists").explode().drop_nulls().unique()
+    )
     labels = dict(sorted(minerals.select("mineral", "label").iter_rows(), key=lambda kv: kv[1]))
     lists = {
-        mineral: tuple(listed or ())
+        mineral: tuple(name for name in MINERAL_LISTS if name in (listed or ()))
         for mineral, listed in minerals.select("mineral", "lists").iter_rows()
     }
     present = set(years["hs_edition"].to_list())

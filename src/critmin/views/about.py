@@ -1,7 +1,7 @@
 """About the data: what is loaded (table, part, source, release, years, rows), every
-loaded file's provenance (licence, citation, size, checksum), the notes on the
-warehouse as opened, the basket definitions and the policy events with their
-sources."""
+loaded file's provenance (release, version and corrections page, licence, citation, size,
+checksum), the notes on the warehouse as opened, the basket definitions, the minerals trade
+data cannot show and why, and the policy events with their sources."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ import polars as pl
 
 from critmin.catalog import Catalog
 from critmin.db import Database
+from critmin.reference import load_minerals_not_showable
 
 PROVENANCE_COLUMNS = (
     "table",
     "source",
     "release",
+    "version",
+    "version_date",
+    "corrections_url",
     "file_name",
     "licence",
     "citation",
@@ -38,6 +42,7 @@ class View:
     coverage: pl.DataFrame
     provenance: pl.DataFrame
     baskets: pl.DataFrame
+    not_showable: pl.DataFrame  # Mineral, Lists, Why no series
     events: pl.DataFrame
 
 
@@ -60,6 +65,11 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             "shared_basket",
             "note",
             "citation",
+        ),
+        not_showable=load_minerals_not_showable().select(
+            pl.col("label").alias("Mineral"),
+            pl.col("lists").list.join(", ").alias("Lists"),
+            pl.col("reason").alias("Why no series"),
         ),
         events=catalog.events().select(
             "date",
