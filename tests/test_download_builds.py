@@ -242,3 +242,39 @@ def test_the_map_and_its_download_hold_the_same_capped_sites(demo_warehouse_dir:
     assert_frame_equal(download, every.head(cap))
     whole = sites_map.build(open_database(settings), catalog, state)
     assert not whole.truncated and whole.sites.height == every.height
+
+
+def test_the_map_page_says_when_it_caps_the_sites(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import critmin.settings
+    from critmin.settings import load_settings
+
+    def capped() -> Settings:
+        return replace(load_settings(), row_cap=100)
+
+    monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
+    monkeypatch.setattr(critmin.settings, "load_settings", capped)
+    monkeypatch.setattr("critmin.ui.data.load_settings", capped)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(
+            str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=90
+        )
+        at.query_params["sites_in"] = ""
+        at.switch_page("pages/map.py")
+        at.run()
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = " ".join(str(w.value) for w in at.warning)
+    assert (
+        "More than 100 sites match: the map, the counts and the download hold the first 100"
+        in warnings
+    )
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the 100 sites (CSV)"]

@@ -234,8 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("critmin: interrupted; the warehouse is unchanged.", file=sys.stderr)
         return 130
     except (UserError, WarehouseError, ValueError, OSError) as error:
-        # One line, and a short one: a message may quote a file's content.
-        print(f"critmin: {excerpt(str(error).replace(chr(10), ' '), 600)}", file=sys.stderr)
+        # One line, and a bounded one: a message may quote a file's content.
+        print(f"critmin: {excerpt(str(error).replace(chr(10), ' '), 2000)}", file=sys.stderr)
         return 1
 
 
