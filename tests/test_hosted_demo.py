@@ -227,7 +227,7 @@ def test_the_streamlit_hooks_the_guard_relies_on_are_in_place() -> None:
 
 
 VIEWS = 200  # distinct heavy views, each in its own session, in two waves
-AT_ONCE = 4
+AT_ONCE = 2
 # What the allocator and the interpreter keep beyond the caches' bounds once a wave of
 # visitors is gone (measured: 180-330 MB on the demo warehouse; without
 # `data.return_freed_memory` it was 500-800 MB and grew with each wave).
