@@ -128,6 +128,7 @@ TRADE_QUERIES = {
     "suppliers_market",
     "mirror_flows",
     "flows_explorer",
+    "exports_by_series_partner",
 }
 
 

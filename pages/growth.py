@@ -25,6 +25,7 @@ view = data.view(growth.build, state)
 st.title(f"Export growth: {view.name}")
 st.caption(notes.codes_used(catalog, state.minerals) + " · " + notes.side_caption(state.side))
 notes.data_banner(catalog)
+notes.exactness(catalog, state.minerals)
 if not state.minerals and not state.codes:
     notes.empty("Choose at least one mineral or HS6 code in the sidebar.")
     st.stop()
@@ -53,17 +54,25 @@ if no_tonnes:
     notes.empty(view.tonnes_note or "No quantities are reported for these flows.")
 else:
     charts.show(
-        charts.lines(
-            chart.frame,
+        charts.with_provisional(
+            charts.lines(
+                chart.frame,
+                chart.y,
+                "label",
+                f"{view.name}: exports, {growth.MEASURES[state.measure]}",
+                chart.y_title,
+                chart.format,
+                events=view.events,
+                year_span=(state.year_from, state.year_to),
+            ),
+            view.provisional,
             chart.y,
             "label",
-            f"{view.name}: exports, {growth.MEASURES[state.measure]}",
             chart.y_title,
             chart.format,
-            events=view.events,
-            year_span=(state.year_from, state.year_to),
         )
     )
+notes.provisional(view.provisional, view.provisional_note)
 legend = charts.event_legend(view.events, state.year_from, state.year_to)
 if legend and not no_tonnes:
     st.caption("Dashed lines mark policy events:\n" + legend)

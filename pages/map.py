@@ -28,6 +28,7 @@ cap = load_settings().row_cap
 
 st.title(f"Map: sites in Central Asia and {view.name}'s exports")
 notes.data_banner(catalog)
+notes.exactness(catalog, state.minerals)
 if view.truncated:
     st.warning(
         f"More than {cap:,} sites match: the map, the counts and the download hold the first "

@@ -49,6 +49,19 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
 INGEST_COMMANDS: dict[str, list[str]] = {
     "ingest baci": ["ingest", "baci", str(DATA / "baci"), "--replace"],
     "ingest comtrade": ["ingest", "comtrade", str(RECORDED_COMTRADE)],
+    "ingest comtrade-monthly": [
+        "ingest",
+        "comtrade-monthly",
+        str(DATA / "comtrade_monthly" / "kaz_exports_2025m01.json"),
+    ],
+    "ingest comext": [
+        "ingest",
+        "comext",
+        str(DATA / "comext" / "full_202501.dat"),
+        "--eur-usd",
+        str(DATA / "comext" / "ecb_exr_usd_eur.csv"),
+    ],
+    "ingest census": ["ingest", "census", str(DATA / "census" / "imports_hs6_2025-06.json")],
     "ingest usgs-mcs": ["ingest", "usgs-mcs", str(DATA / "usgs_mcs" / "mcs2026_sample.csv")],
     "ingest deposits": [
         "ingest",
@@ -69,6 +82,14 @@ FETCH_COMMANDS: dict[str, list[str]] = {
     "fetch comtrade": ["fetch", "comtrade", "--reporter", "KAZ", "--years", "2022"],
 }
 RETRIES = ["--retries", "1", "--backoff", "0"]
+
+
+def test_every_command_that_writes_has_its_cases() -> None:
+    """A new ingest or fetch command is added here too (the tests below then cover it)."""
+    from critmin.cli import FETCH_SOURCES, INGEST_SOURCES
+
+    assert {f"ingest {s.name}" for s in INGEST_SOURCES} <= set(INGEST_COMMANDS)
+    assert {f"fetch {s.name}" for s in FETCH_SOURCES} == set(FETCH_COMMANDS)
 
 
 def every_file(root: Path) -> dict[str, str]:

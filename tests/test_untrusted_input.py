@@ -310,6 +310,8 @@ def test_a_first_line_is_not_echoed_beyond_an_excerpt(
             DATA / "deposits" / "mrds_sample.csv",
         ),
         (["ingest", "deposits", "{link}"], DATA / "deposits" / "jasansky"),
+        (["ingest", "comtrade-monthly", "{link}"], DATA / "comtrade_monthly"),
+        (["ingest", "census", "{link}"], DATA / "census" / "imports_hs6_2025-06.json"),
     ],
 )
 def test_a_symbolic_link_is_refused(

@@ -13,7 +13,7 @@ expressions, so labels are joined natively, never by a Python function per row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -54,6 +54,12 @@ class Catalog:
     production_table: pl.DataFrame  # every USGS figure (empty when it cannot be read)
     events_problem: str | None = None  # why the events cannot be read
     production_problem: str | None = None  # why the production figures cannot be read
+    # What monthly_flows holds (queries.monthly_summary: source, side, classification,
+    # first_ym, last_ym, reporters, rows, vintage) and whether it is the demo's
+    # synthetic months.
+    monthly: pl.DataFrame = field(default_factory=pl.DataFrame)
+    monthly_synthetic: bool = False
+    national_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # the table as is
 
     def events(self) -> pl.DataFrame:
         """The policy events; a page that needs them stops with the reason when the
@@ -71,6 +77,12 @@ class Catalog:
         return self.production_table.filter(pl.col("country").is_in(list(countries)))
 
     # --- choices -----------------------------------------------------------------
+
+    def latest_month(self) -> int | None:
+        """The newest month (year * 100 + month) of any monthly declaration loaded."""
+        if self.monthly.is_empty():
+            return None
+        return int(self.monthly["last_ym"].max())  # type: ignore[arg-type]
 
     def default_side(self) -> str:
         """The side headline figures use: reconciled if loaded, else the exporter's own."""
@@ -133,6 +145,14 @@ def load_catalog(db: Database) -> Catalog:
     except TableUnavailable as error:  # Growth and About say so; other pages keep working
         events, events_problem = pl.DataFrame(), str(error)
     production, production_problem = _production(db)
+    try:
+        monthly = queries.monthly_summary(db).frame
+    except TableUnavailable:  # the Latest months page says so; the rest keeps working
+        monthly = pl.DataFrame()
+    try:
+        lines = queries.national_lines(db).frame
+    except TableUnavailable:  # grades then come from the HS6 baskets alone
+        lines = pl.DataFrame()
     groups: dict[str, list[str]] = {}
     for iso3, members in countries.select("iso3", "groups").iter_rows():
         for group in members or []:
@@ -170,6 +190,9 @@ def load_catalog(db: Database) -> Catalog:
         production_table=production,
         events_problem=events_problem,
         production_problem=production_problem,
+        monthly=monthly,
+        monthly_synthetic="demo" in db.warehouse.parts("monthly_flows"),
+        national_lines=lines,
     )
 
 

@@ -11,6 +11,7 @@ from critmin import metrics, queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.filters import TradeFilter
+from critmin.views.exact import purchases as exact_purchases
 
 TOP_EXPORTERS = 12
 LEADERS = 8  # exporters with their own band in the shares over time
@@ -26,6 +27,7 @@ class State:
     peers: tuple[str, ...]
     importer: str
     side: str
+    product: str = "basket"  # or "exact": the importer's exact national lines (views.exact)
 
     def trade_filter(self) -> TradeFilter:
         return TradeFilter((self.mineral,), (), self.year_from, self.year_to, sides=(self.side,))
@@ -38,6 +40,7 @@ class Importer:
     hhi: float | None  # 0-10,000
     highlight_share: float | None
     table: pl.DataFrame  # Rank, Supplier, Imports (USD), Share %
+    note: str | None = None  # what the exact product is read from, or why not
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     f = state.trade_filter()
     market = queries.suppliers_market(db, f, catalog.members(state.importer))
     world, purchases = market.world, market.purchases
+    note = None
+    if state.product == "exact":
+        exact, note = exact_purchases(
+            db, catalog, state.importer, state.mineral, state.year_from, state.year_to
+        )
+        if exact is not None:
+            purchases = exact.purchases
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["year"]), "value_usd", ["year"]
     )
@@ -89,7 +99,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             catalog.country("exporter", "Exporter"),
             (pl.col("share") * 100).alias("share_pct"),
         ),
-        importer=importer_view(catalog, purchases, state),
+        importer=importer_view(catalog, purchases, state, note),
         empty=world.is_empty(),
     )
 
@@ -115,7 +125,9 @@ def leaders_over_time(catalog: Catalog, ranked: pl.DataFrame, latest: pl.DataFra
     )
 
 
-def importer_view(catalog: Catalog, purchases: pl.DataFrame, state: State) -> Importer:
+def importer_view(
+    catalog: Catalog, purchases: pl.DataFrame, state: State, note: str | None = None
+) -> Importer:
     bought = purchases.group_by("year", "supplier").agg(pl.col("value_usd").sum())
     hhi = metrics.hhi_by(bought, "value_usd", ["year"]).filter(pl.col("year") == state.year_to)
     shares = metrics.with_rank(
@@ -135,4 +147,5 @@ def importer_view(catalog: Catalog, purchases: pl.DataFrame, state: State) -> Im
             pl.col("value_usd").alias("Imports (USD)"),
             (pl.col("share") * 100).round(2).alias("Share %"),
         ),
+        note=note,
     )
