@@ -229,9 +229,9 @@ def test_the_streamlit_hooks_the_guard_relies_on_are_in_place() -> None:
 VIEWS = 200  # distinct heavy views, each in its own session, in two waves
 AT_ONCE = 2
 # What the allocator and the interpreter keep beyond the caches' bounds once a wave of
-# visitors is gone (measured: 180-330 MB on the demo warehouse; without
-# `data.return_freed_memory` it was 500-800 MB and grew with each wave).
-OVERHEAD_BYTES = 384 << 20
+# visitors is gone (measured: 180-410 MB on the demo warehouse, beside other tests;
+# without `data.return_freed_memory` it was 500-800 MB and grew with each wave).
+OVERHEAD_BYTES = 512 << 20
 
 
 def distinct_views() -> Iterator[dict[str, str]]:
@@ -274,7 +274,7 @@ def test_memory_stays_under_its_ceiling_and_comes_back(server: Server) -> None:
         await sampling
         # Streamlit drops closed sessions after server.disconnectedSessionTTL (30 s,
         # .streamlit/config.toml).
-        await asyncio.sleep(40)
+        await asyncio.sleep(50)
         return rss(process)
 
     async def scenario() -> tuple[int, int, int, int]:
