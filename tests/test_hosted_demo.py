@@ -29,11 +29,11 @@ import openpyxl
 import polars as pl
 import psutil
 import pytest
+from bench.streamlit_client import http_get
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from test_stress import Server, serve
 from visitor import Answer, Visitor
 
-from bench.streamlit_client import http_get
 from critmin.ui import data, downloads, guard
 from critmin.ui.file_formats import EXCEL_MAX_ROWS
 
