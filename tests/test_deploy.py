@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import free_port
+
+from bench.headless import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

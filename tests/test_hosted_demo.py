@@ -29,11 +29,11 @@ import openpyxl
 import polars as pl
 import psutil
 import pytest
-from bench.streamlit_client import http_get
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from test_stress import Server, serve
+from streamlit_wire import http_get
 from visitor import Answer, Visitor
 
+from bench.headless import Server, serve
 from critmin.ui import data, downloads, guard
 from critmin.ui.file_formats import EXCEL_MAX_ROWS
 
@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     root = tmp_path_factory.mktemp("hosted")
     build_demo(root / "warehouse", last_year=2024)
-    with serve(REPO, root / "warehouse", root / "server.log") as running:
+    with serve(root / "warehouse", REPO, root / "server.log") as running:
         yield running
 
 
@@ -192,6 +192,7 @@ def test_a_visitor_cannot_clear_the_shared_caches(server: Server) -> None:
             await stranger.open("/about")  # the message was handled before this run
             await user.rerun()
             after = await metrics(server.url)
+            assert server.log is not None
             return before, after, server.log.read_text(encoding="utf-8", errors="replace")
 
     before, after, log = asyncio.run(scenario())

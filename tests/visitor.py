@@ -1,5 +1,5 @@
 """A browser tab that also clicks download buttons and sends any message it likes: the
-`bench.streamlit_client.Session` of the load tests plus what a careless or hostile
+`streamlit_wire.Session` (a websocket client) plus what a careless or hostile
 visitor's client can do over Streamlit's websocket (streamlit 1.67's protocol):
 
 - `download(label)`: what the frontend does when a download button made with a callable
@@ -18,8 +18,7 @@ from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-from bench.streamlit_client import RunResult, Session, http_get
+from streamlit_wire import RunResult, Session, http_get
 
 _request_ids = itertools.count(1)
 
