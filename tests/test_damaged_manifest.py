@@ -81,6 +81,11 @@ FETCH_COMMANDS: dict[str, list[str]] = {
     "fetch all": ["fetch", "all"],
     "fetch comtrade": ["fetch", "comtrade", "--reporter", "KAZ", "--years", "2022"],
 }
+# The monthly fetchers, against the same local server answering as they publish.
+MONTHLY_FETCH_COMMANDS: dict[str, list[str]] = {
+    "fetch comext": ["fetch", "comext", "--months", "2025-01:2025-03", "--minerals", "gallium"],
+    "fetch census": ["fetch", "census", "--months", "2025-05:2025-06", "--minerals", "gallium"],
+}
 RETRIES = ["--retries", "1", "--backoff", "0"]
 
 
@@ -89,7 +94,9 @@ def test_every_command_that_writes_has_its_cases() -> None:
     from critmin.cli import FETCH_SOURCES, INGEST_SOURCES
 
     assert {f"ingest {s.name}" for s in INGEST_SOURCES} <= set(INGEST_COMMANDS)
-    assert {f"fetch {s.name}" for s in FETCH_SOURCES} == set(FETCH_COMMANDS)
+    assert {f"fetch {s.name}" for s in FETCH_SOURCES} == set(FETCH_COMMANDS) | set(
+        MONTHLY_FETCH_COMMANDS
+    )
 
 
 def every_file(root: Path) -> dict[str, str]:
@@ -198,3 +205,26 @@ def test_manifest_file_checksum_helper_is_exact(demo_copy: Path) -> None:
     victim.write_bytes(bytes(data))
     after = every_file(demo_copy)
     assert after != before and after[str(victim.relative_to(demo_copy))] == file_sha256(victim)
+
+
+@pytest.mark.parametrize("how", list(DAMAGE))
+@pytest.mark.parametrize("command", list(MONTHLY_FETCH_COMMANDS))
+def test_monthly_fetch_commands_keep_every_file(
+    command: str,
+    how: str,
+    demo_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fetch_server import MONTHLY_ENVS, FakeClock, publish_monthly, running
+
+    FakeClock().install(monkeypatch)  # no real waits between paced calls
+    state = FileServer()
+    for stream in running(state):
+        publish_monthly(stream)
+        for env in MONTHLY_ENVS:
+            monkeypatch.setenv(env, stream.url)
+        damage(demo_copy, how)
+        before = every_file(demo_copy)
+        code = main(["--data-dir", str(demo_copy), *MONTHLY_FETCH_COMMANDS[command], *RETRIES])
+        assert_refused_and_untouched(code, before, demo_copy, capsys.readouterr().err)
