@@ -66,7 +66,19 @@ class Visitor(Session):
 
     async def download(self, label: str, timeout: float = 180.0) -> Answer:
         """Click the download button `label` of the last run, as the frontend does.
-        Several clicks may be awaited at once (do not open a page meanwhile)."""
+        Several clicks may be awaited at once (do not open a page meanwhile).
+
+        Streamlit 1.67 keeps a file made at a click unreferenced, and another session's
+        run that ends in between may remove it before the browser fetches it (HTTP 404):
+        the user clicks again, and so does this (the file is cached, the second click is
+        served at once)."""
+        for _ in range(3):
+            answer = await self._click(label, timeout)
+            if answer is not None:
+                return answer
+        raise AssertionError(f"{label}: the file was removed before it could be fetched, 3 times")
+
+    async def _click(self, label: str, timeout: float) -> Answer | None:
         if self._ws is None:
             raise RuntimeError("not connected: open a page first")
         msg = BackMsg()
@@ -90,6 +102,8 @@ class Visitor(Session):
                 timeout=timeout,
                 headers=self._cookie_header(),
             )
+            if got.status == 404:
+                return None
             assert got.status == 200, (got.status, url)
             return Answer(got.body, "", time.monotonic() - started)
 
