@@ -104,12 +104,14 @@ for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), 
         charts.show(bars, column)
 if view.c5_exports:
     tables.show(view.redirect, column_config=NUMBERS)
-st.download_button(
-    "Download the scenario (CSV)",
-    lambda: downloads.to_csv(view.download),
-    f"critmin_diversification_{state.importer}_{state.mineral}_{year}.csv",
-    "text/csv",
-    on_click="ignore",
+downloads.offer(
+    div.build,
+    state,
+    lambda shown: shown.download,
+    name=f"critmin_diversification_{state.importer}_{state.mineral}_{year}",
+    rows=view.download.height,
+    formats=("csv",),
+    what="the scenario",
 )
 
 st.subheader("Production, reserves and import reliance (USGS)")

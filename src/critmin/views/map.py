@@ -41,20 +41,24 @@ class State:
 @dataclass(frozen=True)
 class View:
     name: str
-    sites: pl.DataFrame  # every matching site: site_points' columns (the map, the counts)
+    # The matching sites, site_points' columns (the map, the counts): at most the row
+    # cap, the first by country and name (`truncated` says when more match).
+    sites: pl.DataFrame
     table: pl.DataFrame  # the first TABLE_ROWS of them with SITE_COLUMNS
     sites_filter: DepositFilter  # what the download asks for (`all_sites`)
     arcs: pl.DataFrame  # from_lon, from_lat, to_lon, to_lat, value_usd, partner
     partner_values: dict[str, float]  # ISO3 -> value received
     exports_usd: float
     partners: int
+    truncated: bool = False  # more sites match than the row cap: map and download say so
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     # The map and the counts need a few columns of every site; the long text (source
     # references) only the table's first rows and the download, which asks at a click.
     sites_filter = DepositFilter(state.sites_in, state.commodities, state.statuses)
-    sites = queries.site_points(db, sites_filter).frame
+    points = queries.site_points(db, sites_filter)
+    sites = points.frame
     table = queries.deposits(db, sites_filter, limit=TABLE_ROWS).frame.select(SITE_COLUMNS)
     f = TradeFilter(
         state.minerals,
@@ -79,12 +83,20 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         partner_values=dict(by_partner.iter_rows()),
         exports_usd=float(by_partner["value_usd"].sum()),
         partners=by_partner.height,
+        truncated=points.truncated,
     )
 
 
 def all_sites(db: Database, f: DepositFilter) -> pl.DataFrame:
-    """Every site `f` matches with SITE_COLUMNS (the download), in the table's order."""
+    """The sites `f` matches with SITE_COLUMNS, in the table's order and under the same
+    row cap as the map's: exactly the sites the map draws."""
     return queries.deposits(db, f).frame.select(SITE_COLUMNS)
+
+
+def sites_download(db: Database, catalog: Catalog, state: State) -> pl.DataFrame:
+    """The Map's download (a view function, built at the click): `all_sites` of the
+    page's filters."""
+    return all_sites(db, DepositFilter(state.sites_in, state.commodities, state.statuses))
 
 
 def arcs(
