@@ -57,6 +57,23 @@ USGS_MISSING_TOKENS = {
     "-": "zero or negligible",
     "": "blank",
 }
+# What the value flag of a USGS figure means (production.value_flag, as `critmin ingest
+# usgs-mcs` writes it): a missing-value token above, an MCS token that stands for the
+# whole value ("E", "s"), or a mark on a number (a bound, an estimate, a range's midpoint).
+USGS_VALUE_TOKENS = {"E": "net exporter", "s": "less than half a unit"}
+USGS_FLAG_MEANINGS = {
+    **{token: meaning for token, meaning in USGS_MISSING_TOKENS.items() if token},
+    **USGS_VALUE_TOKENS,
+    "e": "estimated",
+    ">": "more than",
+    "<": "less than",
+    "range": "midpoint of a range",
+}
+# The warehouse parts the USGS figures land in, named once: the ingests write them and the
+# embedded default writes the same parts, so a later real load replaces it cleanly.
+PRODUCTION_TABLE = "production"
+USGS_MCS_SOURCE = "usgs_mcs"  # source and part of the MCS figures
+DEPOSITS_TABLE = "deposits"
 
 # Deposit status vocabulary shown on the map.
 DEPOSIT_STATUSES = (

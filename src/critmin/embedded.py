@@ -31,8 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from critmin.ingest import deposits as deposit_ingest
-from critmin.ingest import usgs_mcs
+from critmin.domain import DEPOSITS_TABLE, PRODUCTION_TABLE, USGS_MCS_SOURCE
 from critmin.schema import SchemaError, validate_frame
 from critmin.settings import PROJECT_ROOT
 from critmin.warehouse import Provenance, Transaction, WarehouseError, file_sha256
@@ -68,8 +67,8 @@ class EmbeddedPart:
 
 # The part and source names of the real ingests, so a later real load replaces these.
 PARTS = (
-    EmbeddedPart(usgs_mcs.TABLE, usgs_mcs.PART, usgs_mcs.SOURCE, "production.parquet"),
-    EmbeddedPart(deposit_ingest.TABLE, "minmod", "minmod", "deposits.parquet"),
+    EmbeddedPart(PRODUCTION_TABLE, USGS_MCS_SOURCE, USGS_MCS_SOURCE, "production.parquet"),
+    EmbeddedPart(DEPOSITS_TABLE, "minmod", "minmod", "deposits.parquet"),
 )
 
 

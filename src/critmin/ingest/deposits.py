@@ -42,14 +42,14 @@ import polars as pl
 import shapely
 
 from critmin import derive, reference, sources
-from critmin.domain import DEPOSIT_STATUSES
+from critmin.domain import DEPOSIT_STATUSES, DEPOSITS_TABLE
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
 from critmin.warehouse import Provenance, Warehouse
 
 log = logging.getLogger(__name__)
 
-TABLE = "deposits"
+TABLE = DEPOSITS_TABLE
 FORMATS = ("minmod", "mrds", "jasansky", "generic")
 REQUIRED: dict[str, tuple[str, ...]] = {
     "minmod": (

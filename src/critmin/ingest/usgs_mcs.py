@@ -37,16 +37,21 @@ from pathlib import Path
 import polars as pl
 
 from critmin import derive, sources
-from critmin.domain import USGS_MISSING_TOKENS
+from critmin.domain import (
+    PRODUCTION_TABLE,
+    USGS_MCS_SOURCE,
+    USGS_MISSING_TOKENS,
+    USGS_VALUE_TOKENS,
+)
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
 from critmin.warehouse import Provenance, Warehouse
 
 log = logging.getLogger(__name__)
 
-SOURCE = "usgs_mcs"
-PART = "usgs_mcs"
-TABLE = "production"
+SOURCE = USGS_MCS_SOURCE
+PART = USGS_MCS_SOURCE
+TABLE = PRODUCTION_TABLE
 CURATED_PART = "curated"
 REQUIRED_COLUMNS = (
     "MCS chapter",
@@ -65,8 +70,6 @@ REQUIRED_COLUMNS = (
 SOURCE_FILE = "usgs_mcs"
 UNKNOWN_VERSION = "unknown: not a version of the file critmin knows (see the corrections page)"
 
-# MCS value tokens besides the shared missing-value ones (domain.USGS_MISSING_TOKENS).
-EXTRA_TOKENS = {"E": "net exporter (net import reliance)", "s": "less than 1/2 unit"}
 # Tonnage units converted to their base unit so figures compare.
 UNIT_SCALE: dict[str, tuple[float, str]] = {
     "thousand metric tons": (1_000.0, "metric tons"),
@@ -99,7 +102,7 @@ def parse_value(text: str | None) -> tuple[float | None, str | None]:
     raw = (text or "").strip()
     if raw in USGS_MISSING_TOKENS:
         return None, raw or "blank"
-    if raw in EXTRA_TOKENS:
+    if raw in USGS_VALUE_TOKENS:
         return None, raw
     if _PLAIN.match(raw):
         return _number(raw), None
