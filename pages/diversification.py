@@ -115,14 +115,14 @@ downloads.offer(
 )
 
 st.subheader("Production, reserves and import reliance (USGS)")
-for r in view.reliance:
+for r in view.usgs.reliance:
     figure(st, f"US net import reliance, {r.year}", r.shown, r.measure, help=r.statistic)
-if view.reliance_note:
-    st.caption(view.reliance_note)
-if view.production.height:
-    tables.show(view.production, column_config=NUMBERS)
-    st.caption(" ".join(view.usgs_notes))
-if view.production_note:
-    notes.empty(view.production_note)
+if view.usgs.reliance_note:
+    st.caption(view.usgs.reliance_note)
+if view.usgs.production.height:
+    tables.show(view.usgs.production, column_config=NUMBERS)
+    st.caption(" ".join(view.usgs.notes))
+if view.usgs.production_note:
+    notes.empty(view.usgs.production_note)
 st.markdown("**Assumptions**\n" + "\n".join(f"- {line}" for line in view.assumptions))
 notes.basket_notes(catalog, [state.mineral])

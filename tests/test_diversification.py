@@ -21,6 +21,7 @@ from critmin.settings import Settings
 from critmin.ui import downloads
 from critmin.ui import format as fmt
 from critmin.views import diversification as div
+from critmin.views import usgs
 from critmin.warehouse import Warehouse
 
 RELIANCE_STAT = "Net import reliance as a percentage of apparent consumption"
@@ -169,7 +170,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, Catalog]:
 @pytest.fixture
 def usgs_map(monkeypatch: pytest.MonkeyPatch) -> None:
     """The view reads this small mapping instead of the curated mineral_usgs.csv."""
-    monkeypatch.setattr(div, "load_mineral_usgs", lambda: MINERAL_USGS)
+    monkeypatch.setattr(usgs, "load_mineral_usgs", lambda: MINERAL_USGS)
 
 
 def build(tiny, importer="USA", year=2024, pct=50, source="both", mineral="chromium") -> div.View:
@@ -407,7 +408,7 @@ def test_state_rejects_unknown_choices():
 
 def test_production_and_reserves_carry_what_they_measure(tiny, usgs_map):
     view = build(tiny)
-    table = view.production.select("Country", "Statistic", "Year", "Value", "Flag", "Measure")
+    table = view.usgs.production.select("Country", "Statistic", "Year", "Value", "Flag", "Measure")
     assert table.rows() == [
         (
             "Kazakhstan",
@@ -419,27 +420,27 @@ def test_production_and_reserves_carry_what_they_measure(tiny, usgs_map):
         ),
         ("Kazakhstan", "Reserves: Ore", 2024, 230_000_000.0, "", "gross weight of chromite ore"),
     ]
-    assert view.usgs_notes == ("Ferrochrome is alloy weight, not ore.",)
-    assert view.production_note == (
+    assert view.usgs.notes == ("Ferrochrome is alloy weight, not ore.",)
+    assert view.usgs.production_note == (
         "Not listed by USGS for chromium: Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan."
     )
 
 
 def test_production_of_the_chosen_year_else_the_latest(tiny, usgs_map):
     view = build(tiny, year=2023)
-    assert view.production.select("Statistic", "Year").rows() == [
+    assert view.usgs.production.select("Statistic", "Year").rows() == [
         ("Mine production", 2023),
         ("Reserves: Ore", 2024),
     ]
-    assert [(r.year, r.shown) for r in view.reliance] == [(2023, "76%")]
+    assert [(r.year, r.shown) for r in view.usgs.reliance] == [(2023, "76%")]
 
 
 def test_us_net_import_reliance_with_its_year(tiny, usgs_map):
-    (reliance,) = build(tiny).reliance
+    (reliance,) = build(tiny).usgs.reliance
     assert (reliance.year, reliance.value, reliance.shown) == (2024, 77.0, "77%")
     assert reliance.measure == "percent of US apparent consumption, chromium content"
     eu = build(tiny, importer="EU27")
-    assert eu.reliance == () and "United States only" in (eu.reliance_note or "")
+    assert eu.usgs.reliance == () and "United States only" in (eu.usgs.reliance_note or "")
 
 
 @pytest.mark.parametrize(
@@ -453,23 +454,25 @@ def test_us_net_import_reliance_with_its_year(tiny, usgs_map):
     ],
 )
 def test_reliance_flags_in_words(value, flag, shown):
-    assert div.reliance_text(value, flag) == shown
+    assert usgs.reliance_text(value, flag) == shown
 
 
 def test_a_mineral_usgs_does_not_cover_is_said(tiny, monkeypatch):
-    monkeypatch.setattr(div, "load_mineral_usgs", lambda: MINERAL_USGS.clear())
+    monkeypatch.setattr(usgs, "load_mineral_usgs", lambda: MINERAL_USGS.clear())
     view = build(tiny)
-    assert view.production.is_empty()
-    assert "no production or reserves figure matched to chromium" in (view.production_note or "")
-    assert view.reliance == ()
+    assert view.usgs.production.is_empty()
+    assert "no production or reserves figure matched to chromium" in (
+        view.usgs.production_note or ""
+    )
+    assert view.usgs.reliance == ()
 
 
 def test_c5_countries_usgs_does_not_list_are_said(tiny, monkeypatch):
     gallium_like = MINERAL_USGS.with_columns(
         pl.lit("Gallium").alias("mcs_commodity"), pl.lit("Only China is listed.").alias("note")
     )
-    monkeypatch.setattr(div, "load_mineral_usgs", lambda: gallium_like)
-    note = build(tiny).production_note or ""
+    monkeypatch.setattr(usgs, "load_mineral_usgs", lambda: gallium_like)
+    note = build(tiny).usgs.production_note or ""
     assert note.startswith("USGS lists none of the Central Asian countries for chromium")
     assert "Only China is listed." in note
 
@@ -478,19 +481,19 @@ def test_a_missing_mapping_file_is_a_sentence_not_a_crash(tiny, monkeypatch):
     def missing() -> pl.DataFrame:
         raise FileNotFoundError("mineral_usgs.csv")
 
-    monkeypatch.setattr(div, "load_mineral_usgs", missing)
+    monkeypatch.setattr(usgs, "load_mineral_usgs", missing)
     view = build(tiny)
-    assert view.production.is_empty() and view.reliance == ()
-    assert "not available yet" in (view.production_note or "")
+    assert view.usgs.production.is_empty() and view.usgs.reliance == ()
+    assert "not available yet" in (view.usgs.production_note or "")
     assert view.gap_usd == pytest.approx(700.0)  # the trade figures are unaffected
 
 
 def test_the_curated_mapping_names_statistics_the_production_table_uses(tiny):
     """With the project's own mineral_usgs.csv, chromium finds the tiny table's rows."""
     view = build(tiny)
-    assert set(view.production["Statistic"]) <= {"Mine production", "Reserves: Ore"}
-    assert view.production.height >= 1
-    assert all(view.production["Measure"].str.len_chars() > 0)
+    assert set(view.usgs.production["Statistic"]) <= {"Mine production", "Reserves: Ore"}
+    assert view.usgs.production.height >= 1
+    assert all(view.usgs.production["Measure"].str.len_chars() > 0)
 
 
 # --- the page (AppTest on the demo warehouse) -------------------------------------------

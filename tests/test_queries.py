@@ -420,8 +420,8 @@ def test_unreadable_production_stops_only_the_tables_that_show_it(demo_copy):
         catalog,
         diversification.State("USA", "chromium", 2024, catalog.default_side(), 50, "CHN"),
     )
-    assert view.production.is_empty()
-    assert "production" in (view.production_note or "")
+    assert view.usgs.production.is_empty()
+    assert "production" in (view.usgs.production_note or "")
     assert view.suppliers.height > 0
 
 

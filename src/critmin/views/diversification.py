@@ -6,27 +6,24 @@ gives the importer's suppliers and their concentration (HHI, 0-10,000), the shar
 from China, Russia and the C5 over time, the gap a chosen share of Chinese and/or
 Russian supply leaves, what each C5 country exports to everyone else today (what
 could in principle be redirected), and beside it the C5 countries' USGS production
-and reserves (with what each figure measures) and, for the United States, the net
-import reliance of the mineral. Pure: no Streamlit.
+and reserves and, for the United States, the net import reliance of the mineral
+(`views.usgs`). Pure: no Streamlit.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import polars as pl
 
 from critmin import metrics, queries
 from critmin.catalog import STAGE_LABELS, Catalog
-from critmin.db import Database, TableUnavailable
-from critmin.domain import C5, SIDE_LABELS, STAGES, USGS_MISSING_TOKENS
+from critmin.db import Database
+from critmin.domain import C5, SIDE_LABELS, STAGES
 from critmin.filters import TradeFilter
-from critmin.reference import load_mineral_usgs
+from critmin.views import usgs
 from critmin.views.exact import PRODUCTS
 from critmin.views.exact import purchases as exact_purchases
-
-log = logging.getLogger(__name__)
 
 # Whose supply the scenario replaces.
 REPLACE_FROM = {"both": "China and Russia", "CHN": "China", "RUS": "Russia"}
@@ -34,18 +31,6 @@ REPLACED = {"both": ("CHN", "RUS"), "CHN": ("CHN",), "RUS": ("RUS",)}
 DEFAULT_PCT = 50  # of the supply from China and/or Russia to replace
 C5_LINE = "Central Asia (C5)"
 SHARE_LINES = {"China": ("CHN",), "Russia": ("RUS",)}
-# What a USGS value flag means (critmin ingest usgs-mcs writes them).
-FLAG_MEANINGS = {
-    **{token: meaning for token, meaning in USGS_MISSING_TOKENS.items() if token},
-    "e": "estimated",
-    ">": "more than",
-    "<": "less than",
-    "E": "net exporter",
-    "s": "less than half a unit",
-    "range": "midpoint of a range",
-}
-RELIANCE = "net import reliance"
-USA = "USA"
 
 
 @dataclass(frozen=True)
@@ -65,18 +50,6 @@ class State:
             raise ValueError(f"replace_from must be one of {sorted(REPLACE_FROM)}")
         if not 0 <= self.replace_pct <= 100:
             raise ValueError("replace_pct is a percentage, 0-100")
-
-
-@dataclass(frozen=True)
-class Reliance:
-    """One US net import reliance figure of the MCS release."""
-
-    statistic: str
-    measure: str
-    year: int
-    value: float | None  # percent
-    flag: str | None
-    shown: str  # "85%", ">95%", "net exporter"
 
 
 @dataclass(frozen=True)
@@ -109,11 +82,7 @@ class View:
     c5_exports: bool  # any C5 source exported the mineral in the year
     chart: pl.DataFrame  # Source, USD million, Tonnes: the gap and each C5 source
     download: pl.DataFrame  # the redirect table with the scenario's settings
-    production: pl.DataFrame  # Country, Statistic, Year, Value, Unit, Flag, Measure
-    usgs_notes: tuple[str, ...]  # what mineral_usgs.csv says about the figures shown
-    production_note: str | None  # why there is no production table, or what is missing
-    reliance: tuple[Reliance, ...]
-    reliance_note: str | None
+    usgs: usgs.Figures  # the C5 sources' production and reserves, the US reliance
     assumptions: tuple[str, ...]
     product_note: str | None = None  # what the exact product is read from, or why not
 
@@ -198,7 +167,6 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     hhi = metrics.hhi_by(in_year, "value_usd", ["year"])
     replaced = REPLACE_FROM[state.replace_from]
     gap_label = f"Gap ({state.replace_pct}% of {' + '.join(REPLACED[state.replace_from])})"
-    production, production_note, reliance, reliance_note = usgs_figures(catalog, state, sources)
     return View(
         label=label,
         importer=name,
@@ -228,11 +196,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         c5_exports=float(redirect["To the world (USD)"].sum()) > 0,
         chart=gap_chart(redirect, gap_label, gap_usd, gap_kg),
         download=scenario_download(redirect, catalog, state, gap_usd, gap_kg),
-        production=production.drop("Note"),
-        usgs_notes=tuple(dict.fromkeys(n for n in production["Note"].to_list() if n)),
-        production_note=production_note,
-        reliance=reliance,
-        reliance_note=reliance_note,
+        usgs=usgs.figures(catalog, state.mineral, state.year, sources, state.importer),
         assumptions=assumptions(catalog, state, name, replaced, members, sources),
         product_note=product_note,
     )
@@ -424,142 +388,6 @@ def scenario_download(
         pl.lit(None if gap_kg is None else gap_kg / 1e3, dtype=pl.Float64).alias("Gap (t)"),
         pl.all(),
     )
-
-
-# --- USGS production, reserves and the US net import reliance --------------------------
-
-
-def usgs_figures(
-    catalog: Catalog, state: State, sources: tuple[str, ...]
-) -> tuple[pl.DataFrame, str | None, tuple[Reliance, ...], str | None]:
-    """The C5 sources' production and reserves of the mineral (MCS statistics of
-    mineral_usgs.csv, each with what it measures), the US net import reliance, and a
-    sentence for whatever is missing."""
-    label = catalog.mineral_label(state.mineral)
-    empty = pl.DataFrame(
-        schema={
-            "Country": pl.String,
-            "Statistic": pl.String,
-            "Year": pl.Int32,
-            "Value": pl.Float64,
-            "Unit": pl.String,
-            "Flag": pl.String,
-            "Measure": pl.String,
-            "Note": pl.String,
-        }
-    )
-    only_usa = (
-        None
-        if state.importer == USA
-        else ("USGS publishes net import reliance for the United States only.")
-    )
-    try:
-        usgs = load_mineral_usgs()
-    except (OSError, ReferenceError) as error:
-        log.warning("mineral_usgs.csv cannot be read: %s", error)
-        note = (
-            "Which USGS figures match each mineral is not available yet "
-            f"(src/critmin/reference/mineral_usgs.csv: {error}), so production, reserves "
-            "and net import reliance are not shown."
-        )
-        return empty, note, (), only_usa or note
-    mapped = usgs.filter(pl.col("mineral") == state.mineral)
-    if mapped.is_empty():
-        note = (
-            f"The USGS Mineral Commodity Summaries have no production or reserves figure "
-            f"matched to {label.lower()}, so none is shown."
-        )
-        return empty, note, (), only_usa or f"MCS gives no US net import reliance for {label}."
-    try:
-        loaded = catalog.production((*sources, USA))
-    except TableUnavailable as error:
-        return empty, str(error), (), only_usa or str(error)
-    if loaded.is_empty():
-        note = (
-            "USGS production and reserves are not loaded: load them with "
-            "`critmin ingest usgs-mcs` (or `make real`)."
-        )
-        return empty, note, (), only_usa or note
-    matched = loaded.join(
-        mapped.select(pl.col("mcs_commodity").alias("commodity"), "statistic", "measure", "note"),
-        on=["commodity", "statistic"],
-    ).with_columns(pl.col("statistic").str.to_lowercase().str.contains(RELIANCE).alias("rel"))
-    chosen = _nearest_year(matched, state.year)
-    rows = chosen.filter(pl.col("country").is_in(list(sources)) & ~pl.col("rel"))
-    production = rows.sort(
-        pl.col("country").replace_strict({c: i for i, c in enumerate(C5)}, default=len(C5)),
-        "country",
-        "statistic",
-    ).select(
-        catalog.country("country", "Country"),
-        pl.col("statistic").alias("Statistic"),
-        pl.col("year").alias("Year"),
-        pl.col("value").alias("Value"),
-        pl.col("unit").alias("Unit"),
-        pl.col("value_flag")
-        .replace_strict(FLAG_MEANINGS, default=pl.col("value_flag"))
-        .fill_null("")
-        .alias("Flag"),
-        pl.col("measure").alias("Measure"),
-        pl.col("note").alias("Note"),
-    )
-    coverage = coverage_note(catalog, label, mapped, set(rows["country"].to_list()), sources)
-    reliance = (
-        ()
-        if only_usa
-        else tuple(
-            Reliance(statistic, measure, year, value, flag, reliance_text(value, flag))
-            for statistic, measure, year, value, flag in chosen.filter(
-                (pl.col("country") == USA) & pl.col("rel")
-            )
-            .sort("statistic")
-            .select("statistic", "measure", "year", "value", "value_flag")
-            .iter_rows()
-        )
-    )
-    reliance_note = only_usa or (
-        None if reliance else f"MCS gives no US net import reliance for {label.lower()}."
-    )
-    return production, coverage, reliance, reliance_note
-
-
-def coverage_note(
-    catalog: Catalog,
-    label: str,
-    mapped: pl.DataFrame,
-    listed: set[str],
-    sources: tuple[str, ...],
-) -> str | None:
-    """Which C5 countries USGS does not list for the mineral, in words (None: all)."""
-    missing = [catalog.country_name(c) for c in sources if c not in listed]
-    if listed and missing:
-        return f"Not listed by USGS for {label.lower()}: {', '.join(missing)}."
-    if listed:
-        return None
-    figures = mapped.filter(~pl.col("statistic").str.to_lowercase().str.contains(RELIANCE))
-    statistics = ", ".join(figures["statistic"].to_list()) or "no country figures"
-    notes = " ".join(n for n in mapped["note"].to_list() if n)
-    return f"USGS lists none of the Central Asian countries for {label.lower()} ({statistics})." + (
-        f" {notes}" if notes else ""
-    )
-
-
-def _nearest_year(matched: pl.DataFrame, year: int) -> pl.DataFrame:
-    """Per country and statistic, the figure of the chosen year, else the latest."""
-    return (
-        matched.sort([pl.col("year") == year, pl.col("year")], descending=[True, True])
-        .group_by("country", "statistic", maintain_order=True)
-        .first()
-    )
-
-
-def reliance_text(value: float | None, flag: str | None) -> str:
-    """'85%', '>95%', 'net exporter', 'withheld'."""
-    if value is None:
-        return FLAG_MEANINGS.get(flag or "", flag or "not available")
-    bound = flag if flag in (">", "<") else ""
-    estimated = " (estimated)" if flag == "e" else ""
-    return f"{bound}{value:,.0f}%{estimated}"
 
 
 # --- the assumptions, in words ---------------------------------------------------------
