@@ -26,8 +26,8 @@ def pages() -> list[st.Page]:
     ]
 
 
-# Built once per session: st.Page resolves and checks its file (a twentieth of a loaded
-# server's time when built at every rerun). Not shared between sessions: the page
+# Built once per session: st.Page resolves and checks its file, a cost at every rerun
+# otherwise (see docs/performance.md §13). Not shared between sessions: the page
 # st.navigation picks is marked callable on the object for that one run.
 if "critmin:pages" not in st.session_state:
     st.session_state["critmin:pages"] = pages()

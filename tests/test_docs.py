@@ -71,3 +71,17 @@ def test_the_sources_table_follows_the_source_files():
         "README's sources table differs from src/critmin/*/sources/*.toml: paste the output "
         "of `python -m critmin.sources`"
     )
+
+
+def test_every_measurement_the_code_cites_is_in_the_performance_notes():
+    """Figures live in docs/performance.md's numbered entries; the code cites them as
+    `docs/performance.md §N`, and every cited entry exists."""
+    notes = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    entries = set(re.findall(r"^- \*\*§(\d+) ", notes, flags=re.MULTILINE))
+    cited: dict[str, set[str]] = {}
+    for path in [REPO / "app.py", *REPO.glob("src/**/*.py"), *REPO.glob("tests/*.py")]:
+        text = path.read_text(encoding="utf-8").replace("\n", " ")
+        for number in re.findall(r"docs/performance\.md\s+(?:#\s+)?§(\d+)", text):
+            cited.setdefault(number, set()).add(path.name)
+    assert cited, "the code cites no numbered entry"
+    assert {n: files for n, files in cited.items() if n not in entries} == {}

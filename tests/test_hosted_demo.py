@@ -233,8 +233,7 @@ def test_the_streamlit_hooks_the_guard_relies_on_are_in_place() -> None:
 VIEWS = 200  # distinct heavy views, each in its own session, in two waves
 AT_ONCE = 2
 # What the allocator and the interpreter keep beyond the caches' bounds once a wave of
-# visitors is gone (measured: 180-410 MB on the demo warehouse, beside other tests;
-# without `data.return_freed_memory` it was 500-800 MB and grew with each wave).
+# visitors is gone, with room to spare (see docs/performance.md §14).
 OVERHEAD_BYTES = 512 << 20
 
 

@@ -55,9 +55,9 @@ SQL_DIR = Path(str(resources.files("critmin") / "queries" / "sql"))
 
 # Results come through the DB-API path (`execute(...).to_arrow_table()`), not a relation
 # (`sql(...).pl()`): DuckDB 2.0 binds a relation's statement once to describe it and again
-# to run it, 0.7-1.4 ms of a 4-9 ms page query. It warns that this path copies the rows
-# once more; a page's result is at most the row cap, and the copy measured cheaper than
-# the bind it saves even for the 33,661 sites (docs/performance.md).
+# to run it. It warns that this path copies the rows once more; a page's result is at
+# most the row cap, and the copy costs less than the bind it saves (see
+# docs/performance.md §1).
 warnings.filterwarnings(
     "ignore", message="Arrow output on a DB-API result makes an extra copy", category=UserWarning
 )
@@ -119,14 +119,14 @@ def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
     An empty list means "any" for a filter, so its condition is simply left out; and
     a block that reads a big table for an optional filter (codes chosen directly
-    read trade_flows) costs its binding even when the filter selects nothing:
-    7 ms of a 15 ms query at 100 million rows (docs/performance.md)."""
+    read trade_flows) costs its binding even when the filter selects nothing (see
+    docs/performance.md §2)."""
     text, unused = _specialised(sql, frozenset(name for name, value in params.items() if value))
     return text, {k: v for k, v in params.items() if k not in unused}
 
 
 # The text depends only on the query and which of its parameters are given: a few
-# variants per query, kept rather than re-matched at every query (0.1 ms each).
+# variants per query, kept rather than re-matched at every query (docs/performance.md §2).
 @lru_cache(maxsize=1024)
 def _specialised(sql: str, given: frozenset[str]) -> tuple[str, frozenset[str]]:
     dropped: set[str] = set()
@@ -244,9 +244,9 @@ class Database:
             },
         )
         # Keep parsed Parquet footers between queries: each query re-binds the views,
-        # and re-reading every file's footer made small queries 4x slower
-        # (docs/performance.md). GLOBAL, or the cursors the queries run on do not see
-        # it; not accepted in `config` (parquet loads later).
+        # and re-reading every file's footer slowed small queries several times over
+        # (see docs/performance.md §3). GLOBAL, or the cursors the queries run on do not
+        # see it; not accepted in `config` (parquet loads later).
         con.execute("SET GLOBAL parquet_metadata_cache = true")
         files: list[str] = []
         stale = derive.stale(self.warehouse)
@@ -349,8 +349,8 @@ class Database:
             # an int. User values are bound below.
             sql = f"SELECT * FROM ({sql}){order} LIMIT {int(cap) + 1}"  # noqa: S608
         # Otherwise the row cap is kept by reading at most cap + 1 rows: a LIMIT around
-        # a statement without ORDER BY made DuckDB gather its rows once more (the Map's
-        # 33,661 sites: 18 ms against 10, docs/performance.md).
+        # a statement without ORDER BY made DuckDB gather its rows once more (see
+        # docs/performance.md §4).
         cursor = self._take_cursor()
         try:
             frame = run_with_timeout(
@@ -395,7 +395,7 @@ class Database:
     def _take_cursor(self) -> GuardedCursor:
         """An idle cursor, or a new one. A cursor serves one query at a time, in one
         thread; it is kept for the next query because a new DuckDB cursor re-binds
-        the views' files on its first query (50 ms at 30 files, docs/performance.md)."""
+        the views' files on its first query (see docs/performance.md §5)."""
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -433,11 +433,10 @@ class _Holder:
     its own once the database is open, then points their views there
     (`settings.small_tables_in_memory`).
 
-    Every table but trade_flows is small (the derived ones under 4% of the trade rows)
-    and the pages read them at every query: from memory a query skips opening and
-    decoding their files, most of a small query's time (docs/performance.md). The copy
-    takes 1.4-1.9 s at 100M trade rows; done at open it made a new server's first page
-    wait for it. Until the views switch, queries read the same rows from the files.
+    Every table but trade_flows is small and the pages read them at every query: from
+    memory a query skips opening and decoding their files, most of a small query's
+    time. The copy takes seconds on a large warehouse; done at open it made a new
+    server's first page wait for it (see docs/performance.md §6). Until the views switch, queries read the same rows from the files.
     A stale warehouse's fallback views are left as views."""
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection, tables: list[str]):

@@ -368,7 +368,7 @@ def load_mineral_usgs(path: Path | None = None) -> pl.DataFrame:
     import reliance, with what each figure measures (so trade is compared like with like).
 
     Kept once read: the Diversification page asks for it at each new view, and checking
-    it against the baskets took 40% of that view's time. The frame is shared: not to be
+    it against the baskets took much of that view's time (see docs/performance.md §8). The frame is shared: not to be
     changed in place."""
     path = path or REFERENCE_DIR / "mineral_usgs.csv"
     raw = pl.read_csv(path, infer_schema=False)

@@ -13,9 +13,9 @@ Environment:
   tables the pages read (`mineral_flows`, `trade_summary`), the reference tables
   (baskets, countries, products, events) and the USGS tables (production, deposits).
   A query then skips opening and decoding their Parquet files, which is most of a
-  small query's time; until the copy is done (about 2 s at 100 million trade rows)
-  queries read the files. It costs their size in memory (tens of MB at 100 million
-  trade rows, see docs/performance.md). `0` reads the files instead.
+  small query's time; until the copy is done (seconds on a large warehouse) queries
+  read the files. It costs their size in memory (see docs/performance.md §6). `0`
+  reads the files instead.
 - `CRITMIN_SQL_BOX` (default `0`): `1` adds a read-only SQL box to the Data explorer
   for people who write SQL, over the app's views (single SELECT statements, no table
   functions or files, under the query timeout and the row cap). Off by default, and

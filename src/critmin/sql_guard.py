@@ -184,11 +184,11 @@ class _Watch:
 class _Watchdog:
     """One thread for the deadlines of every running query in the process.
 
-    A thread per query cost 0.17 ms to start and join, and under load more: starting a
-    thread waits until the new one holds the GIL, behind every script thread of the
-    server. Here a query adds its deadline under a lock and removes it when it ends;
+    A thread per query was costly under load: starting a thread waits until the new one
+    holds the GIL, behind every script thread of the server (see docs/performance.md §7).
+    Here a query adds its deadline under a lock and removes it when it ends;
     the thread sleeps until the nearest deadline, then interrupts the late queries'
-    cursors and again every 5 ms until each has stopped, so an interrupt that lands
+    cursors and again every REPEAT_S until each has stopped, so an interrupt that lands
     between two phases of a query is not lost."""
 
     REPEAT_S = 0.005

@@ -2,8 +2,8 @@
 helper takes a polars frame and returns a `Chart`; pages only choose which and `show`
 it. The specs are plain dictionaries, not Altair objects: Altair validates every
 chart against the Vega-Lite schema each time a page runs, under a lock Streamlit
-holds for all sessions, and that was a fifth of a rerun's server time on the shared
-demo (docs/performance.md). The helpers are small and tested for the specs they
+holds for all sessions, which cost much of a rerun's server time on the shared demo
+(see docs/performance.md §9). The helpers are small and tested for the specs they
 write, so the schema check buys nothing at run time."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ standard input and answers on its standard output, one at a time.
   against formula injection: a site or product name from a source file cannot run in a
   user's spreadsheet. Numbers are left as they are.
 - Excel writes every text cell as a string (never a formula) and holds at most
-  EXCEL_MAX_ROWS rows: a workbook costs about a quarter of a millisecond per row.
+  EXCEL_MAX_ROWS rows: a workbook's cost grows with its rows (see docs/performance.md §12).
 - List columns (a flow's series) are joined with ";" in CSV and Excel.
 """
 

@@ -372,8 +372,8 @@ def for_view(view: sites_map.View, state: sites_map.State) -> CompactDeck:
 
 def site_layers(points: list[dict[str, Any]], per_point_radius: bool) -> list[pdk.Layer]:
     """The sites as one ScatterplotLayer per colour (and radius, for single sites), so
-    that no point carries its colour and radius: a third less JSON per rerun. Layer ids
-    are "sites-<n>"."""
+    that no point carries its colour and radius: less JSON per rerun (see
+    docs/performance.md §11). Layer ids are "sites-<n>"."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for point in points:
         key = (tuple(point["c"]), None if per_point_radius else point["r"])

@@ -25,7 +25,6 @@ def show(frame: pl.DataFrame, where: Any = st, **options: Any) -> None:
     """A table of a polars frame, without its row numbers, as wide as its column.
 
     The frame goes to Streamlit as an Arrow table: given a polars frame, Streamlit
-    would first convert it to pandas and back to Arrow, a tenth of a page's server
-    time on the shared demo (docs/performance.md)."""
+    would first convert it to pandas and back to Arrow (see docs/performance.md §10)."""
     options = {"hide_index": True, "width": "stretch", **options}
     where.dataframe(frame.to_arrow(compat_level=pl.CompatLevel.oldest()), **options)
