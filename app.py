@@ -15,6 +15,7 @@ from critmin.ui.access import require_access
 from critmin.ui.registry import PAGES
 
 guard.install()  # once per process: what a visitor's browser may ask of the server
+data.build_missing_demo()  # once per process, off the session: a fresh clone's demo data
 data.return_freed_memory()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -51,20 +52,59 @@ def _open(data_dir: str, version: str) -> Database:
     return open_database(load_settings())
 
 
-def _ensure_warehouse() -> Warehouse:
-    settings = load_settings()
-    warehouse = Warehouse(settings.data_dir)
-    if not warehouse.exists() and settings.data_dir_is_default and not settings.data_dir.exists():
-        from critmin.demo import build_demo
+# The embedded demo warehouse is built by `make run` (`critmin demo --if-missing`) before
+# the server starts. A server started on a fresh clone with `streamlit run app.py` builds
+# it once, in a thread of its own outside any visitor's session (`build_missing_demo`,
+# called by app.py once per process); pages wait for that build, never run it.
+DEMO_WAIT_S = 120.0
+_demo_lock = threading.Lock()
+_demo_build: threading.Thread | None = None
+_demo_error: list[str] = []
 
-        with st.spinner("Building the embedded demo warehouse (first start, a few seconds)..."):
-            build_demo(settings.data_dir)
-    return warehouse
+
+def build_missing_demo() -> threading.Thread | None:
+    """Start building the embedded demo warehouse when the default one does not exist
+    (as `critmin demo --if-missing`), once per process; the build's thread, or None when
+    there is nothing to build. A warehouse chosen with CRITMIN_DATA_DIR is never built."""
+    global _demo_build
+    with _demo_lock:
+        if _demo_build is not None:
+            return _demo_build
+        settings = load_settings()
+        if not settings.data_dir_is_default or settings.data_dir.exists():
+            return None
+
+        def build() -> None:
+            from critmin.demo import build_demo
+
+            try:
+                build_demo(settings.data_dir)
+            except Exception as error:  # said on every page, with the command that builds it
+                _demo_error.append(f"{type(error).__name__}: {error}")
+                logging.getLogger(__name__).exception("the embedded demo could not be built")
+
+        _demo_build = threading.Thread(target=build, name="critmin-demo-build", daemon=True)
+        _demo_build.start()
+        return _demo_build
+
+
+def _await_demo() -> None:
+    """Wait for a demo build under way (first start only), then say if it failed."""
+    building = _demo_build
+    if building is not None and building.is_alive():
+        with st.spinner("Building the embedded demo data (first start only, a few seconds)..."):
+            building.join(DEMO_WAIT_S)
+    if _demo_error:
+        raise WarehouseError(
+            f"The embedded demo warehouse could not be built ({_demo_error[0]}). "
+            "Build it with `make run` or `.venv/bin/critmin demo`."
+        )
 
 
 def warehouse_version() -> tuple[str, str]:
     """(data dir, manifest timestamp): the cache key of everything read from it."""
-    warehouse = _ensure_warehouse()
+    _await_demo()
+    warehouse = Warehouse(load_settings().data_dir)
     try:
         seen = warehouse.manifest_path.stat()
     except OSError:
