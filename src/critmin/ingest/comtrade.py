@@ -321,9 +321,25 @@ def harmonise(
 
     With `frequency="M"` the monthly rows (freqCode M, period YYYYMM) are kept instead
     of the annual ones, and the result has a `month` column beside `year`
-    (`critmin.ingest.comtrade_monthly` writes them to monthly_flows)."""
+    (`critmin.ingest.comtrade_monthly` writes them to monthly_flows). Each step below
+    takes the rows left by the one before and says in the summary what it dropped."""
     summary.rows_in += raw.height
     monthly = frequency == "M"
+    frame = periods(raw, summary, monthly=monthly)
+    frame = totals_of_the_flows_kept(frame, summary)
+    frame = six_digit_codes(frame, summary)
+    frame = with_hs_editions(frame, summary, hs_edition)
+    frame = with_countries(frame, summary)
+    if not all_products:
+        frame = in_the_baskets(frame, summary)
+    frame = checked_values(frame, summary)
+    frame = declared_once(frame, summary)
+    return by_side(frame, summary, monthly=monthly)
+
+
+def periods(raw: pl.DataFrame, summary: Summary, *, monthly: bool) -> pl.DataFrame:
+    """`year` (and, monthly, `month`) from `period`; the rows of the other frequency
+    skipped. A period that is no year (or no month) stops the load."""
     frame = raw.with_columns(
         pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False).alias("year"),
         (
@@ -339,27 +355,32 @@ def harmonise(
         raise IngestError(
             f"{bad['file'][0]} row {bad['row'][0]}: period {excerpt(bad['period'][0])!r} is not a year"
         )
-    if monthly:
-        frame = _skip(
-            frame,
-            pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "M"),
-            summary,
-            "annual rows skipped (load them with `critmin ingest comtrade`)",
-        )
-        bad = frame.filter(~pl.col("month").is_between(1, 12).fill_null(False))
-        if bad.height:
-            raise IngestError(
-                f"{bad['file'][0]} row {bad['row'][0]}, period: {bad['period'][0]!r} is not "
-                "a month (YYYYMM, month 01-12)"
-            )
-    else:
-        frame = _skip(
+    if not monthly:
+        return _skip(
             frame,
             pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "A"),
             summary,
             "monthly rows skipped (only annual data are loaded; monthly ones with "
             "`critmin ingest comtrade-monthly`)",
         )
+    frame = _skip(
+        frame,
+        pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "M"),
+        summary,
+        "annual rows skipped (load them with `critmin ingest comtrade`)",
+    )
+    bad = frame.filter(~pl.col("month").is_between(1, 12).fill_null(False))
+    if bad.height:
+        raise IngestError(
+            f"{bad['file'][0]} row {bad['row'][0]}, period: {bad['period'][0]!r} is not "
+            "a month (YYYYMM, month 01-12)"
+        )
+    return frame
+
+
+def totals_of_the_flows_kept(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """Exports, imports and their re- flows only, and only the totals: rows broken down
+    by a second partner, a customs procedure or a transport mode are skipped."""
     flow_codes = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
     frame = _skip(
         frame,
@@ -367,7 +388,7 @@ def harmonise(
         summary,
         f"rows of other flows than {', '.join(flow_codes)} skipped",
     )
-    frame = _skip(
+    return _skip(
         frame,
         (pl.col("partner2Code").is_not_null() & (pl.col("partner2Code") != "0"))
         | (pl.col("customsCode").is_not_null() & (pl.col("customsCode") != "C00"))
@@ -375,7 +396,11 @@ def harmonise(
         summary,
         "breakdown rows (second partner, customs or transport mode) skipped; totals kept",
     )
-    # Six-digit codes only.
+
+
+def six_digit_codes(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """Six-digit codes only: aggregates (TOTAL, HS2, HS4) skipped and counted; a code
+    that lost its leading zero or is no HS code stops the load."""
     level = pl.coalesce(
         pl.col("aggrLevel").cast(pl.Int32, strict=False), pl.col("cmdCode").str.len_chars()
     )
@@ -401,8 +426,15 @@ def harmonise(
             f"{bad_code['file'][0]} row {bad_code['row'][0]}, cmdCode: "
             f"{excerpt(bad_code['cmdCode'][0])!r} is not a six-digit HS code"
         )
+    return frame
 
-    # HS edition.
+
+def with_hs_editions(
+    frame: pl.DataFrame, summary: Summary, hs_edition: str | None = None
+) -> pl.DataFrame:
+    """`hs_edition` from `classificationCode` (rows of other classifications rejected);
+    a file without one needs `hs_edition`: an edition, or `by-year` for the edition in
+    force each year."""
     if frame["classificationCode"].null_count() == frame.height and frame.height:
         if not hs_edition:
             raise IngestError(
@@ -410,40 +442,38 @@ def harmonise(
                 "--hs-edition (e.g. HS17, or by-year for the edition in force "
                 "each year)"
             )
-        if hs_edition == BY_YEAR:
-            summary.notes.append(
-                "hs_edition set to the edition in force in each year (--hs-edition by-year)"
-            )
-            years = frame["year"].unique().drop_nulls().to_list()
-            frame = frame.with_columns(
-                pl.col("year")
-                .replace_strict(
-                    years,
-                    [_edition_for_year(y) for y in years],
-                    default=None,
-                    return_dtype=pl.String,
-                )
-                .alias("hs_edition")
-            )
-        else:
-            frame = frame.with_columns(pl.lit(hs_edition).alias("hs_edition"))
-    else:
-        frame = frame.with_columns(
-            pl.col("classificationCode")
+        if hs_edition != BY_YEAR:
+            return frame.with_columns(pl.lit(hs_edition).alias("hs_edition"))
+        summary.notes.append(
+            "hs_edition set to the edition in force in each year (--hs-edition by-year)"
+        )
+        years = frame["year"].unique().drop_nulls().to_list()
+        return frame.with_columns(
+            pl.col("year")
             .replace_strict(
-                list(CLASSIFICATION_EDITIONS),
-                list(CLASSIFICATION_EDITIONS.values()),
-                default=None,
-                return_dtype=pl.String,
+                years, [_edition_for_year(y) for y in years], default=None, return_dtype=pl.String
             )
             .alias("hs_edition")
         )
-        unknown = frame.filter(pl.col("hs_edition").is_null())
-        for code, count in unknown.group_by("classificationCode").len().sort("len").iter_rows():
-            summary.reject(f"classificationCode {code} is not an HS edition", int(count))
-        frame = frame.filter(pl.col("hs_edition").is_not_null())
+    frame = frame.with_columns(
+        pl.col("classificationCode")
+        .replace_strict(
+            list(CLASSIFICATION_EDITIONS),
+            list(CLASSIFICATION_EDITIONS.values()),
+            default=None,
+            return_dtype=pl.String,
+        )
+        .alias("hs_edition")
+    )
+    unknown = frame.filter(pl.col("hs_edition").is_null())
+    for code, count in unknown.group_by("classificationCode").len().sort("len").iter_rows():
+        summary.reject(f"classificationCode {code} is not an HS edition", int(count))
+    return frame.filter(pl.col("hs_edition").is_not_null())
 
-    # Countries.
+
+def with_countries(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """`reporter` and `partner` as ISO3 codes; rows with partner World skipped, rows
+    of aggregates or codes without ISO3 rejected, named with their count."""
     mapping = iso3_by_numeric()
 
     def iso3(column: str) -> pl.Expr:
@@ -476,21 +506,27 @@ def harmonise(
                 f"{role} code {code}{label} is an aggregate or has no ISO3 code", int(count)
             )
         frame = frame.filter(pl.col(role).is_not_null())
+    return frame
 
-    # Mineral baskets.
-    if not all_products:
-        baskets = reference.load_mineral_baskets().select("hs_edition", "hs6").unique()
-        before = frame.height
-        frame = frame.join(
-            baskets, left_on=["hs_edition", "cmdCode"], right_on=["hs_edition", "hs6"], how="semi"
+
+def in_the_baskets(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """The rows of the mineral baskets' codes, in their edition."""
+    baskets = reference.load_mineral_baskets().select("hs_edition", "hs6").unique()
+    before = frame.height
+    frame = frame.join(
+        baskets, left_on=["hs_edition", "cmdCode"], right_on=["hs_edition", "hs6"], how="semi"
+    )
+    if before - frame.height:
+        summary.notes.append(
+            f"{before - frame.height:,} rows outside the mineral baskets "
+            "skipped (use --all-products to keep them)"
         )
-        if before - frame.height:
-            summary.notes.append(
-                f"{before - frame.height:,} rows outside the mineral baskets "
-                "skipped (use --all-products to keep them)"
-            )
+    return frame
 
-    # Values.
+
+def checked_values(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """Rows without a value rejected; a negative value or weight stops the load; a zero
+    weight beside a positive value read as not reported; estimated weights counted."""
     frame = _skip(
         frame, pl.col("primaryValue").is_null(), summary, "rows without primaryValue", rejected=True
     )
@@ -514,11 +550,14 @@ def harmonise(
             f"{estimated:,} net weights are estimated by UN Comtrade "
             "(isNetWgtEstimated); unit values from them are less reliable"
         )
-    frame = frame.with_columns(
+    return frame.with_columns(
         pl.when(zero_weight).then(None).otherwise(pl.col("netWgt")).alias("netWgt")
     )
 
-    # The same declaration in two files: once if identical, an error if not.
+
+def declared_once(frame: pl.DataFrame, summary: Summary) -> pl.DataFrame:
+    """The same declaration in two files counts once if identical; two different values
+    for one declaration stop the load."""
     key = ["year", "month", "reporterCode", "partnerCode", "flowCode", "cmdCode", "hs_edition"]
     copies = frame.group_by(key).agg(
         pl.len().alias("n"),
@@ -537,12 +576,18 @@ def harmonise(
             f"{first['year']}{_month_suffix(first['month'])}; load one of them"
         )
     repeated = int(copies.filter(pl.col("n") > 1).select((pl.col("n") - 1).sum()).item() or 0)
-    if repeated:
-        summary.notes.append(
-            f"{repeated:,} rows found twice (same declaration in several files) counted once"
-        )
-        frame = frame.unique(key, keep="first", maintain_order=True)
+    if not repeated:
+        return frame
+    summary.notes.append(
+        f"{repeated:,} rows found twice (same declaration in several files) counted once"
+    )
+    return frame.unique(key, keep="first", maintain_order=True)
 
+
+def by_side(frame: pl.DataFrame, summary: Summary, *, monthly: bool) -> pl.DataFrame:
+    """trade_flows rows: exports (and re-exports) as the exporter's declaration, imports
+    (and re-imports) as the importer's, summed per pair, period, code and side; a
+    quantity only where every summed row has one."""
     exports = pl.col("flowCode").is_in(list(COMTRADE_EXPORT_FLOWS))
     sided = frame.select(
         "year",
@@ -574,6 +619,7 @@ def harmonise(
             f"{summed:,} re-export/re-import rows summed with the exports/imports "
             f"of the same pair, {'month' if monthly else 'year'} and code"
         )
+    period = ["year", *(["month"] if monthly else [])]
     return (
         flows.drop("_rows")
         .with_columns(
@@ -584,8 +630,7 @@ def harmonise(
             pl.lit(RELEASE).alias("release"),
         )
         .select(
-            "year",
-            *(["month"] if monthly else []),
+            *period,
             "hs_edition",
             "hs6",
             "exporter",
@@ -596,7 +641,7 @@ def harmonise(
             "side",
             "release",
         )
-        .sort("year", *(["month"] if monthly else []), "exporter", "hs6", "importer", "side")
+        .sort(*period, "exporter", "hs6", "importer", "side")
     )
 
 
