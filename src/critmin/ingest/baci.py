@@ -64,7 +64,7 @@ from critmin.ingest.trade_parts import TABLE, check_parquet_files, drop_demo_flo
 from critmin.schema import TABLES, check_release_label
 from critmin.settings import load_settings
 from critmin.sqltext import literal
-from critmin.warehouse import ROW_GROUP_SIZE, Provenance, Warehouse
+from critmin.warehouse import ROW_GROUP_SIZE, Part, Provenance, Transaction, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -570,8 +570,23 @@ def load_flow_file(
 ) -> YearResult:
     """Check one yearly CSV and write its kept rows as out_dir/year=YYYY/data.parquet.
 
-    Expects tables `cmap(code, iso3, name)` and `keep(hs6)` in the connection.
+    Expects tables `cmap(code, iso3, name, rank)` and `keep(hs6)` in the connection.
     """
+    rows = read_flow_csv(con, path, label)
+    check_flow_rows(con, label, name_year)
+    in_scope = scope_flows(con, label, rows, all_products, summary)
+    reject_unknown_countries(con, summary)
+    years = [int(r[0]) for r in con.execute("SELECT DISTINCT t FROM scoped ORDER BY 1").fetchall()]
+    kept = sum(write_year(con, label, year, out_dir, edition, release) for year in years)
+    con.execute("DROP VIEW scoped")
+    con.execute("DROP TABLE raw")
+    log.debug("%s: %d rows, %d in scope, %d kept", label, rows, in_scope, kept)
+    return YearResult(years=years, rows_in=rows, rows_kept=kept)
+
+
+def read_flow_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> int:
+    """Read one yearly CSV, its header and start checked, into the temp table `raw`
+    with BACI's column types; its rows (none stops the load)."""
     check_header(path, label)
     check_utf8_start(path, label)
     columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in CSV_TYPES.items()) + "}"
@@ -587,8 +602,12 @@ def load_flow_file(
     rows = _scalar(con, "SELECT count(*) FROM raw")
     if rows == 0:
         raise IngestError(f"{label}: the file has a header but no data rows")
+    return rows
 
-    # Value checks, in the order a reader fixes them; each names its first line.
+
+def flow_problems(name_year: int | None) -> list[tuple[str, str, str]]:
+    """The value checks of a flow file as (column, SQL condition, message), in the order
+    a reader fixes them."""
     problems = [
         (
             "k",
@@ -608,6 +627,13 @@ def load_flow_file(
         problems.append(
             ("t", f"t <> {int(name_year)}", f"differs from the year {name_year} in the file name")
         )
+    return problems
+
+
+def check_flow_rows(con: duckdb.DuckDBPyConnection, label: str, name_year: int | None) -> None:
+    """Stop at the first problem of `raw`, naming its line and column: a bad value
+    (flow_problems) or a flow given twice."""
+    problems = flow_problems(name_year)
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _ in problems)
     # One scan: the problems, and how many (t, i, j, k) keys repeat (k is six digits here
     # unless the k check fails, which is reported first).
@@ -642,6 +668,12 @@ def load_flow_file(
             f"k={k} appears {count} times; a BACI file has one row per flow"
         )
 
+
+def scope_flows(
+    con: duckdb.DuckDBPyConnection, label: str, rows: int, all_products: bool, summary: Summary
+) -> int:
+    """The view `scoped`: the rows of `raw` in the mineral baskets (`keep`), or all of
+    them; how many."""
     scope = "" if all_products else "WHERE k IN (SELECT hs6 FROM keep)"
     con.execute(f"CREATE OR REPLACE TEMP VIEW scoped AS SELECT * FROM raw {scope}")  # noqa: S608
     in_scope = _scalar(con, "SELECT count(*) FROM scoped")
@@ -650,6 +682,12 @@ def load_flow_file(
             f"{label}: {rows - in_scope:,} rows outside the mineral baskets "
             "skipped (use --all-products to keep them)"
         )
+    return in_scope
+
+
+def reject_unknown_countries(con: duckdb.DuckDBPyConnection, summary: Summary) -> None:
+    """Count as rejected, per code, the `scoped` rows whose exporter or importer has no
+    ISO3 code in `cmap` (the exporter's code named first)."""
     unknown = con.execute(
         "SELECT code, any_value(name), count(*) FROM ("
         "  SELECT CASE WHEN e.iso3 IS NULL THEN s.i ELSE s.j END AS code,"
@@ -662,42 +700,42 @@ def load_flow_file(
         what = f"{name}, no ISO3 code" if name else "not in the country dictionary"
         summary.reject(f"country code {code} ({what})", int(count))
 
-    years = [int(r[0]) for r in con.execute("SELECT DISTINCT t FROM scoped ORDER BY 1").fetchall()]
-    kept = 0
-    for year in years:
-        target = out_dir / f"year={year}"
-        if target.exists():
-            raise IngestError(
-                f"{label}: year {year} was already read from another file of "
-                "this input; give each year once"
-            )
-        # Sorting on integer ranks (iso3 order, code order) is faster than on strings and
-        # gives the same order; a sorted table then COPY lets DuckDB write in parallel.
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE sorted AS "  # noqa: S608 - fixed expressions
-            "SELECT s.k AS hs6, e.iso3 AS exporter, m.iso3 AS importer, "
-            "round(s.v * 1000, 3) AS value_usd, "
-            f"round({Q_VALUE} * 1000, 3) AS quantity_kg "
-            "FROM scoped s JOIN cmap e ON s.i = e.code JOIN cmap m ON s.j = m.code "
-            f"WHERE e.iso3 IS NOT NULL AND m.iso3 IS NOT NULL AND s.t = {year} "
-            f"ORDER BY {sort_key()}, value_usd, quantity_kg"
+
+def write_year(
+    con: duckdb.DuckDBPyConnection, label: str, year: int, out_dir: Path, edition: str, release: str
+) -> int:
+    """Write one year of `scoped` (countries known) as out_dir/year=YYYY/data.parquet,
+    in the files' sort order and trade_flows' columns; the rows written."""
+    target = out_dir / f"year={year}"
+    if target.exists():
+        raise IngestError(
+            f"{label}: year {year} was already read from another file of "
+            "this input; give each year once"
         )
-        count = _scalar(con, "SELECT count(*) FROM sorted")
-        if count:
-            target.mkdir(parents=True)
-            destination = literal(str(target / "data.parquet"))
-            con.execute(
-                f"COPY (SELECT {literal(edition)} AS hs_edition, hs6, exporter, importer, "  # noqa: S608
-                f"value_usd, quantity_kg, {literal(SOURCE)} AS source, "
-                f"'reconciled' AS side, {literal(release)} AS release FROM sorted) "
-                f"TO {destination} (FORMAT parquet, COMPRESSION zstd, "
-                f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
-            )
-            kept += count
-        con.execute("DROP TABLE sorted")
-    con.execute("DROP VIEW scoped")
-    con.execute("DROP TABLE raw")
-    return YearResult(years=years, rows_in=rows, rows_kept=kept)
+    # Sorting on integer ranks (iso3 order, code order) is faster than on strings and
+    # gives the same order; a sorted table then COPY lets DuckDB write in parallel.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sorted AS "  # noqa: S608 - fixed expressions
+        "SELECT s.k AS hs6, e.iso3 AS exporter, m.iso3 AS importer, "
+        "round(s.v * 1000, 3) AS value_usd, "
+        f"round({Q_VALUE} * 1000, 3) AS quantity_kg "
+        "FROM scoped s JOIN cmap e ON s.i = e.code JOIN cmap m ON s.j = m.code "
+        f"WHERE e.iso3 IS NOT NULL AND m.iso3 IS NOT NULL AND s.t = {int(year)} "
+        f"ORDER BY {sort_key()}, value_usd, quantity_kg"
+    )
+    count = _scalar(con, "SELECT count(*) FROM sorted")
+    if count:
+        target.mkdir(parents=True)
+        destination = literal(str(target / "data.parquet"))
+        con.execute(
+            f"COPY (SELECT {literal(edition)} AS hs_edition, hs6, exporter, importer, "  # noqa: S608
+            f"value_usd, quantity_kg, {literal(SOURCE)} AS source, "
+            f"'reconciled' AS side, {literal(release)} AS release FROM sorted) "
+            f"TO {destination} (FORMAT parquet, COMPRESSION zstd, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+        )
+    con.execute("DROP TABLE sorted")
+    return count
 
 
 # Integer stand-ins that sort like the string columns: the iso3 rank (dense, in iso3
@@ -766,6 +804,43 @@ def load_baci(
             f"{len(found.skipped)} zip member(s) that are no part of a release skipped "
             f"(macOS or Windows additions: {listed(found.skipped, 3)})"
         )
+    existing = loaded_release(warehouse, found, path, replace)
+    with (
+        tempfile.TemporaryDirectory(prefix="critmin-baci-") as tmp,
+        warehouse.transaction(derived=derive.refresh) as tx,
+    ):
+        scratch = Path(tmp)
+        ensure_reference_tables(tx, warehouse)
+        out_dir = tx.new_part_dir(TABLE, PART)
+        con = _connect(scratch)
+        try:
+            dictionary_tables(con, found, scratch, summary)
+            new_years = load_flow_files(con, found, scratch, out_dir, all_products, summary)
+        finally:
+            con.close()
+        if summary.rows_kept == 0:
+            scope = "" if all_products else " of the mineral baskets (use --all-products)"
+            raise IngestError(f"{path}: no rows{scope} to load; the warehouse is unchanged")
+        if existing and not replace:
+            keep_years_not_reloaded(warehouse, existing, out_dir, new_years, summary)
+        elif existing:
+            summary.notes.append(f"replaced BACI {existing.release} (--replace)")
+        check_parquet_files(sorted(out_dir.rglob("*.parquet")), f"{TABLE}/{PART}")
+        part = tx.set_part(TABLE, PART, out_dir, source=SOURCE, release=found.release)
+        summary.notes.append(f"trade_flows/{PART}: {part.rows:,} rows, years {_span(part.years)}")
+        write_products(tx, warehouse, found, scratch, replace, summary)
+        if note := drop_demo_flows(tx, warehouse):
+            summary.notes.append(note)
+        add_provenance(tx, found)
+    summary.notes += [f"derived {line}" for line in tx.derived]
+    return summary
+
+
+def loaded_release(
+    warehouse: Warehouse, found: BaciInput, path: Path, replace: bool
+) -> Part | None:
+    """The BACI part already loaded, if any; another release or edition is refused
+    unless it is to be replaced (releases are never mixed)."""
     existing = warehouse.parts(TABLE).get(PART) if warehouse.exists() else None
     if existing and not replace:
         held = part_editions(warehouse, PART)
@@ -775,95 +850,113 @@ def load_baci(
                 f"({', '.join(held) or '?'}), this is {found.release} ({found.edition}); "
                 "releases are never mixed — add --replace to replace it"
             )
+    return existing
+
+
+def dictionary_tables(
+    con: duckdb.DuckDBPyConnection, found: BaciInput, scratch: Path, summary: Summary
+) -> None:
+    """The tables load_flow_file reads: `cmap` (BACI country code -> ISO3, name and the
+    ISO3's sort rank) and `keep` (the basket codes of the release's edition)."""
+    if found.countries is not None:
+        with found.countries.on_disk(scratch) as dictionary:
+            cmap = country_map(dictionary, found.countries.label, summary)
+    else:
+        cmap = country_map(None, "", summary)
+    cmap = cmap.with_columns(pl.col("iso3").rank("dense").cast(pl.Int32).alias("rank"))
     keep = reference.load_mineral_baskets().filter(pl.col("hs_edition") == found.edition)
-    with (
-        tempfile.TemporaryDirectory(prefix="critmin-baci-") as tmp,
-        warehouse.transaction(derived=derive.refresh) as tx,
-    ):
-        scratch = Path(tmp)
-        ensure_reference_tables(tx, warehouse)
-        con = _connect(scratch)
-        if found.countries is not None:
-            with found.countries.on_disk(scratch) as dictionary:
-                cmap = country_map(dictionary, found.countries.label, summary)
-        else:
-            cmap = country_map(None, "", summary)
-        cmap = cmap.with_columns(pl.col("iso3").rank("dense").cast(pl.Int32).alias("rank"))
-        con.register("cmap_frame", cmap)
-        con.execute("CREATE TEMP TABLE cmap AS SELECT * FROM cmap_frame")
-        con.register("keep_frame", keep.select("hs6").unique())
-        con.execute("CREATE TEMP TABLE keep AS SELECT * FROM keep_frame")
+    con.register("cmap_frame", cmap)
+    con.execute("CREATE TEMP TABLE cmap AS SELECT * FROM cmap_frame")
+    con.register("keep_frame", keep.select("hs6").unique())
+    con.execute("CREATE TEMP TABLE keep AS SELECT * FROM keep_frame")
 
-        out_dir = tx.new_part_dir(TABLE, PART)
-        new_years: set[int] = set()
-        for member in progress(found.flows, desc="BACI", unit="file"):
-            with member.on_disk(scratch) as csv_path:
-                result = load_flow_file(
-                    con,
-                    csv_path,
-                    member.label,
-                    edition=found.edition,
-                    release=found.release,
-                    name_year=found.name_years.get(member.label),
-                    all_products=all_products,
-                    out_dir=out_dir,
-                    summary=summary,
-                )
-            summary.rows_in += result.rows_in
-            summary.rows_kept += result.rows_kept
-            new_years.update(result.years)
-        con.close()
-        if summary.rows_kept == 0:
-            scope = "" if all_products else " of the mineral baskets (use --all-products)"
-            raise IngestError(f"{path}: no rows{scope} to load; the warehouse is unchanged")
-        if existing and not replace:
-            kept_years = []
-            for rel in existing.files:
-                year = _year_of(rel)
-                if year is None or year in new_years:
-                    continue
-                target = out_dir / f"year={year}" / Path(rel).name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(warehouse.root / rel, target)  # Parquet files are never modified
-                except OSError:
-                    shutil.copy2(warehouse.root / rel, target)
-                kept_years.append(year)
-            if kept_years:
-                summary.notes.append(
-                    f"kept the years already loaded from {existing.release}: {_span(kept_years)}"
-                )
-        elif existing:
-            summary.notes.append(f"replaced BACI {existing.release} (--replace)")
-        check_parquet_files(sorted(out_dir.rglob("*.parquet")), f"{TABLE}/{PART}")
-        part = tx.set_part(TABLE, PART, out_dir, source=SOURCE, release=found.release)
-        summary.notes.append(f"trade_flows/{PART}: {part.rows:,} rows, years {_span(part.years)}")
 
-        if found.products is not None:
-            with found.products.on_disk(scratch) as dictionary:
-                products = products_frame(dictionary, found.products.label, found.edition, summary)
-            tx.write_frame("products", PART, products, source=SOURCE, release=found.release)
-            summary.notes.append(
-                f"products/{PART}: {products.height:,} {found.edition} descriptions"
+def load_flow_files(
+    con: duckdb.DuckDBPyConnection,
+    found: BaciInput,
+    scratch: Path,
+    out_dir: Path,
+    all_products: bool,
+    summary: Summary,
+) -> set[int]:
+    """Every yearly file of the input through load_flow_file, counted in the summary;
+    the years written."""
+    new_years: set[int] = set()
+    for member in progress(found.flows, desc="BACI", unit="file"):
+        with member.on_disk(scratch) as csv_path:
+            result = load_flow_file(
+                con,
+                csv_path,
+                member.label,
+                edition=found.edition,
+                release=found.release,
+                name_year=found.name_years.get(member.label),
+                all_products=all_products,
+                out_dir=out_dir,
+                summary=summary,
             )
-        elif replace and warehouse.exists() and PART in warehouse.parts("products"):
-            tx.drop_part("products", PART)  # descriptions of the replaced release
-            summary.notes.append(f"products/{PART}: removed with the replaced release")
-        if note := drop_demo_flows(tx, warehouse):
-            summary.notes.append(note)
-        for file in found.files:
-            tx.add_provenance(
-                Provenance.for_file(
-                    file,
-                    source=SOURCE,
-                    release=f"{found.release} ({found.edition})",
-                    version=found.release,  # a BACI release is its version (V202401b corrected V202401)
-                    table=TABLE,
-                    **sources.source(SOURCE_FILE).record_fields(),
-                )
+        summary.rows_in += result.rows_in
+        summary.rows_kept += result.rows_kept
+        new_years.update(result.years)
+    return new_years
+
+
+def keep_years_not_reloaded(
+    warehouse: Warehouse, existing: Part, out_dir: Path, new_years: set[int], summary: Summary
+) -> None:
+    """Link the loaded part's files of the years this input does not hold into the new
+    part (Parquet files are never modified), so loading some years keeps the others."""
+    kept_years = []
+    for rel in existing.files:
+        year = _year_of(rel)
+        if year is None or year in new_years:
+            continue
+        target = out_dir / f"year={year}" / Path(rel).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(warehouse.root / rel, target)
+        except OSError:
+            shutil.copy2(warehouse.root / rel, target)
+        kept_years.append(year)
+    if kept_years:
+        summary.notes.append(
+            f"kept the years already loaded from {existing.release}: {_span(kept_years)}"
+        )
+
+
+def write_products(
+    tx: Transaction,
+    warehouse: Warehouse,
+    found: BaciInput,
+    scratch: Path,
+    replace: bool,
+    summary: Summary,
+) -> None:
+    """The release's product descriptions, when it has them; those of a replaced
+    release are removed with it."""
+    if found.products is not None:
+        with found.products.on_disk(scratch) as dictionary:
+            products = products_frame(dictionary, found.products.label, found.edition, summary)
+        tx.write_frame("products", PART, products, source=SOURCE, release=found.release)
+        summary.notes.append(f"products/{PART}: {products.height:,} {found.edition} descriptions")
+    elif replace and warehouse.exists() and PART in warehouse.parts("products"):
+        tx.drop_part("products", PART)
+        summary.notes.append(f"products/{PART}: removed with the replaced release")
+
+
+def add_provenance(tx: Transaction, found: BaciInput) -> None:
+    """One provenance record per file of the input (sources/baci.toml's fields)."""
+    for file in found.files:
+        tx.add_provenance(
+            Provenance.for_file(
+                file,
+                source=SOURCE,
+                release=f"{found.release} ({found.edition})",
+                version=found.release,  # a BACI release is its version (V202401b corrected V202401)
+                table=TABLE,
+                **sources.source(SOURCE_FILE).record_fields(),
             )
-    summary.notes += [f"derived {line}" for line in tx.derived]
-    return summary
+        )
 
 
 def _span(years: list[int]) -> str:
