@@ -12,10 +12,12 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from critmin.ui.registry import PAGES
+from critmin.warehouse import Warehouse, file_sha256
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -78,6 +80,28 @@ def demo_copy(demo_warehouse_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "warehouse"
     shutil.copytree(demo_warehouse_dir, target)
     return target
+
+
+@pytest.fixture
+def data_dir(demo_copy: Path) -> Path:
+    """The warehouse a command under test writes to: a private copy of the demo."""
+    return demo_copy
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every warehouse file (not the download cache or the lock) and its checksum: what
+    a command that fails must leave exactly as it was."""
+    return {
+        str(p.relative_to(root)): file_sha256(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in ("cache", ".lock")
+    }
+
+
+def part_frame(data_dir: Path, table: str, part: str) -> pl.DataFrame:
+    """The rows of one part of a warehouse table, with its hive columns (year=...)."""
+    files = [data_dir / f for f in Warehouse(data_dir).parts(table)[part].files]
+    return pl.read_parquet(files, hive_partitioning=True)
 
 
 @pytest.fixture

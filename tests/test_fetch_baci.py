@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import part_frame, snapshot
 from fetch_server import (
     BACI_PRODUCTS,
     EDITIONS,
@@ -41,7 +42,7 @@ from critmin import __version__
 from critmin.cli import main
 from critmin.fetch import baci as fetch_baci
 from critmin.fetch.baci import Page
-from critmin.warehouse import Warehouse, file_sha256
+from critmin.warehouse import Warehouse
 
 CACHED_ZIP = Path("cache") / "baci" / "BACI_HS12_V202601.zip"
 OLD_RELEASES = {
@@ -73,18 +74,8 @@ def run(data_dir: Path, *args: str) -> int:
     )
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every warehouse file (not the download cache or the lock) and its checksum."""
-    return {
-        str(p.relative_to(root)): file_sha256(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in ("cache", ".lock")
-    }
-
-
 def flows(data_dir: Path) -> pl.DataFrame:
-    files = [data_dir / f for f in Warehouse(data_dir).parts("trade_flows")["baci"].files]
-    return pl.read_parquet(files, hive_partitioning=True)
+    return part_frame(data_dir, "trade_flows", "baci")
 
 
 # --- reading the pages ------------------------------------------------------------------

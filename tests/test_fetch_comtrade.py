@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import polars as pl
 import pytest
+from conftest import part_frame
 from fetch_server import FakeClock
 
 from critmin import __version__
@@ -28,7 +29,6 @@ from critmin.fetch.comtrade import (
     plan_requests,
 )
 from critmin.ingest.common import IngestError
-from critmin.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "data" / "comtrade"
 GALLIUM = ("811291", "811292", "811299")
@@ -159,8 +159,7 @@ def fetch(data_dir: Path, base_url: str, *extra: str, years: str = "2019") -> in
 
 
 def flows(data_dir: Path) -> pl.DataFrame:
-    files = Warehouse(data_dir).parts("trade_flows")["comtrade"].files
-    return pl.read_parquet([data_dir / f for f in files], hive_partitioning=True)
+    return part_frame(data_dir, "trade_flows", "comtrade")
 
 
 def test_preview_fetch_splits_per_code_and_loads(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import part_frame, snapshot
 from fetch_server import (
     MCS_ITEM,
     MCS_ITEM_JSON,
@@ -38,7 +39,7 @@ from critmin import __version__
 from critmin.cli import main
 from critmin.fetch import baci as fetch_baci
 from critmin.fetch import download
-from critmin.warehouse import Warehouse, file_sha256
+from critmin.warehouse import Warehouse
 
 ITEM = MCS_ITEM
 ITEM_JSON = MCS_ITEM_JSON
@@ -71,20 +72,6 @@ def run(data_dir: Path, *args: str) -> int:
     )
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every warehouse file (not the download cache or the lock) and its checksum."""
-    return {
-        str(p.relative_to(root)): file_sha256(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in ("cache", ".lock")
-    }
-
-
-def table(data_dir: Path, name: str, part: str) -> pl.DataFrame:
-    files = [data_dir / f for f in Warehouse(data_dir).parts(name)[part].files]
-    return pl.read_parquet(files, hive_partitioning=True)
-
-
 # --- USGS MCS ---------------------------------------------------------------------------
 
 
@@ -93,7 +80,7 @@ def test_fetch_usgs_mcs_from_sciencebase(
 ) -> None:
     assert run(demo_copy, "usgs-mcs") == 0
     assert "read as cp1252" in capsys.readouterr().out
-    production = table(demo_copy, "production", "usgs_mcs")
+    production = part_frame(demo_copy, "production", "usgs_mcs")
     kaz = production.filter(
         (pl.col("country") == "KAZ") & (pl.col("commodity") == "Zinc") & (pl.col("year") == 2024)
     )
@@ -198,7 +185,7 @@ def test_unknown_mcs_year_says_how_to_continue(
 
 def test_fetch_deposits_loads_mrds(server: FileServer, demo_copy: Path) -> None:
     assert run(demo_copy, "deposits") == 0
-    sites = table(demo_copy, "deposits", "mrds")
+    sites = part_frame(demo_copy, "deposits", "mrds")
     assert sites.height == len(MRDS_SITES)
     swapped = sites.filter(pl.col("name") == "Sary-Oi")
     assert swapped["location_check"].to_list() == ["swapped lat/lon"]
@@ -210,7 +197,7 @@ def test_mrds_in_cp1252_is_converted(server: FileServer, demo_copy: Path) -> Non
     sites = [("20000201", "K\u00f6k-Tal", "43.2", "76.9", "Kazakhstan", "Gold", "", "Prospect")]
     server.serve(MRDS, mrds_zip(mrds_csv(sites).decode("utf-8").encode("cp1252")))
     assert run(demo_copy, "deposits") == 0
-    assert table(demo_copy, "deposits", "mrds")["name"].to_list() == ["K\u00f6k-Tal"]
+    assert part_frame(demo_copy, "deposits", "mrds")["name"].to_list() == ["K\u00f6k-Tal"]
 
 
 # --- fetch all --------------------------------------------------------------------------
@@ -398,6 +385,6 @@ def test_fetch_all_with_comtrade_loads_the_focus_countrys_declarations(
     calls = [h for h in server.hits if h.path.startswith("/data/v1/get/C/A/HS")]
     assert len(calls) == 1 and "reporterCode=398" in calls[0].path
     assert "period=2022" in calls[0].path and calls[0].headers["Ocp-Apim-Subscription-Key"]
-    comtrade = table(demo_copy, "trade_flows", "comtrade")
+    comtrade = part_frame(demo_copy, "trade_flows", "comtrade")
     assert set(comtrade["year"]) == {2022} and "KAZ" in set(comtrade["exporter"])
     assert (demo_copy / "cache" / "comtrade").is_dir()

@@ -10,11 +10,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import SHARED_DATA as SHARED
+from conftest import part_frame, snapshot
 
 from bench.synth import generate_baci_csv
 from critmin.cli import main
 from critmin.ingest.baci import file_sort_order
-from critmin.warehouse import Warehouse, tree_sha256
+from critmin.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "data" / "baci"
 needs_shared = pytest.mark.skipif(
@@ -23,23 +24,12 @@ needs_shared = pytest.mark.skipif(
 HEADER = "t,i,j,k,v,q\n"
 
 
-@pytest.fixture
-def data_dir(demo_copy: Path) -> Path:
-    """A private copy of the session's demo warehouse (conftest.py)."""
-    return demo_copy
-
-
-def snapshot(root: Path) -> tuple[str, str]:
-    return (root / "manifest.json").read_text(encoding="utf-8"), tree_sha256(root)
-
-
 def ingest(data_dir: Path, *args: str | Path) -> int:
     return main(["--data-dir", str(data_dir), "ingest", "baci", *map(str, args)])
 
 
 def flows(data_dir: Path) -> pl.DataFrame:
-    files = Warehouse(data_dir).parts("trade_flows")["baci"].files
-    return pl.read_parquet([data_dir / f for f in files], hive_partitioning=True)
+    return part_frame(data_dir, "trade_flows", "baci")
 
 
 def release_zip(tmp_path: Path, name: str = "BACI_HS17_V202501.zip") -> Path:

@@ -13,20 +13,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import snapshot
 
 from critmin.cli import main
 from critmin.ingest import comext, monthly
-from critmin.warehouse import Warehouse, tree_sha256
+from critmin.warehouse import Warehouse
 
 DATA = Path(__file__).parent / "data"
 COMTRADE = DATA / "comtrade_monthly"
 COMEXT = DATA / "comext"
 CENSUS = DATA / "census"
-
-
-@pytest.fixture
-def data_dir(demo_copy: Path) -> Path:
-    return demo_copy
 
 
 def run(data_dir: Path, source: str, *args: str | Path) -> int:
@@ -42,10 +38,6 @@ def one(frame: pl.DataFrame, **where: object) -> dict:
     rows = frame.filter(*[pl.col(k) == v for k, v in where.items()])
     assert rows.height == 1, rows
     return rows.row(0, named=True)
-
-
-def snapshot(root: Path) -> tuple[str, str]:
-    return (root / "manifest.json").read_text(encoding="utf-8"), tree_sha256(root)
 
 
 # --- UN Comtrade monthly ---------------------------------------------------------------

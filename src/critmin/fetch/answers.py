@@ -21,6 +21,7 @@ it is asked again, and a daily call budget.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import logging
@@ -221,3 +222,31 @@ def national_codes(classification: str, minerals: list[str] | None, year: int) -
     if minerals is not None:
         lines = lines.filter(pl.col("mineral").is_in(minerals))
     return sorted(set(lines["code"].to_list()))
+
+
+def add_months_arguments(parser: argparse.ArgumentParser) -> None:
+    """--months and --minerals, as the monthly sources' commands take them."""
+    parser.add_argument(
+        "--months",
+        default=None,
+        help=f"2024-01:2026-12, 2025-03 or a comma list (default {default_months()})",
+    )
+    parser.add_argument(
+        "--minerals", default="all", help="'all' (default) or basket names such as gallium"
+    )
+
+
+def add_answers_arguments(parser: argparse.ArgumentParser, file_help: str) -> None:
+    """--refresh-days, --file (answers already on disk, described by `file_help`) and
+    --fetch-only, as the monthly sources' commands take them."""
+    parser.add_argument(
+        "--refresh-days",
+        type=float,
+        default=DEFAULT_REFRESH_DAYS,
+        help="ask again for kept answers holding months of this year or the last once older "
+        f"than this (default {DEFAULT_REFRESH_DAYS:g})",
+    )
+    parser.add_argument("--file", help=file_help)
+    parser.add_argument(
+        "--fetch-only", action="store_true", help="download into the cache without loading"
+    )

@@ -88,16 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--file",
         help="a BACI zip already downloaded (BACI_<HS>_V<release>.zip): loaded without the network",
     )
-    parser.add_argument(
-        "--all-products",
-        action="store_true",
-        help="keep every HS6 code (default: only the mineral baskets)",
-    )
-    parser.add_argument(
-        "--replace",
-        action="store_true",
-        help="replace a loaded BACI part of another release or HS edition",
-    )
+    ingest_baci.add_load_arguments(parser)
     download.add_download_arguments(parser, base_env=BASE_URL_ENV, default_base=DEFAULT_BASE_URL)
 
 

@@ -62,14 +62,7 @@ REFUSAL_HINT = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--months",
-        default=None,
-        help=f"2024-01:2026-12, 2025-03 or a comma list (default {answers.default_months()})",
-    )
-    parser.add_argument(
-        "--minerals", default="all", help="'all' (default) or basket names such as gallium"
-    )
+    answers.add_months_arguments(parser)
     parser.add_argument(
         "--exports", action="store_true", help="also US exports (Schedule B; twice the calls)"
     )
@@ -80,18 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"daily call budget kept in the cache folder (default {KEYLESS_DAILY_CALLS} "
         f"without ${KEY_ENV}, the API's limit for an address)",
     )
-    parser.add_argument(
-        "--refresh-days",
-        type=float,
-        default=answers.DEFAULT_REFRESH_DAYS,
-        help="ask again for kept answers of months of this year or the last once older than "
-        f"this (default {answers.DEFAULT_REFRESH_DAYS:g})",
-    )
-    parser.add_argument(
-        "--file", help="Census API answers (JSON, a file or a folder) on disk: no call made"
-    )
-    parser.add_argument(
-        "--fetch-only", action="store_true", help="download into the cache without loading"
+    answers.add_answers_arguments(
+        parser, "Census API answers (JSON, a file or a folder) on disk: no call made"
     )
     download.add_download_arguments(parser, base_env=BASE_URL_ENV, default_base=DEFAULT_BASE_URL)
 

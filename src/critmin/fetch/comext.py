@@ -69,32 +69,15 @@ REFUSAL_HINT = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--months",
-        default=None,
-        help=f"2024-01:2026-12, 2025-03 or a comma list (default {answers.default_months()})",
-    )
-    parser.add_argument(
-        "--minerals", default="all", help="'all' (default) or basket names such as gallium"
-    )
+    answers.add_months_arguments(parser)
     parser.add_argument(
         "--eur-usd",
         help="the ECB's monthly rates as CSV (EXR.M.USD.EUR.SP00.A) instead of asking the ECB",
     )
-    parser.add_argument(
-        "--refresh-days",
-        type=float,
-        default=answers.DEFAULT_REFRESH_DAYS,
-        help="ask again for kept answers holding months of this year or the last once older "
-        f"than this (default {answers.DEFAULT_REFRESH_DAYS:g})",
-    )
-    parser.add_argument(
-        "--file",
-        help="Comext SDMX-CSV answers or bulk .dat files (a file or a folder) already on "
-        "disk: loaded without the network (with --eur-usd for the rates)",
-    )
-    parser.add_argument(
-        "--fetch-only", action="store_true", help="download into the cache without loading"
+    answers.add_answers_arguments(
+        parser,
+        "Comext SDMX-CSV answers or bulk .dat files (a file or a folder) already on disk: "
+        "loaded without the network (with --eur-usd for the rates)",
     )
     download.add_download_arguments(parser, base_env=BASE_URL_ENV, default_base=DEFAULT_BASE_URL)
 

@@ -50,6 +50,7 @@ from critmin.ingest.common import (
     IngestError,
     Summary,
     check_table_file,
+    check_utf8,
     ensure_reference_tables,
     excerpt,
     human_bytes,
@@ -95,16 +96,7 @@ Q_BLANK = "(q IS NULL OR trim(q) IN ('', 'NA'))"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--all-products",
-        action="store_true",
-        help="keep every HS6 code (default: only the mineral baskets)",
-    )
-    parser.add_argument(
-        "--replace",
-        action="store_true",
-        help="replace a loaded BACI part of another release or HS edition",
-    )
+    add_load_arguments(parser)
     parser.add_argument(
         "--release",
         help="release label such as V202501, when the file "
@@ -114,6 +106,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hs-edition",
         choices=list(HS_EDITIONS),
         help="HS edition such as HS17, when the file names do not carry it",
+    )
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """--all-products and --replace, shared by `ingest baci` and `fetch baci`."""
+    parser.add_argument(
+        "--all-products",
+        action="store_true",
+        help="keep every HS6 code (default: only the mineral baskets)",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a loaded BACI part of another release or HS edition",
     )
 
 
@@ -506,20 +512,6 @@ def check_columns(first: bytes, label: str) -> None:
         )
 
 
-def check_utf8_start(path: Path, label: str, sample_bytes: int = 1 << 20) -> None:
-    with path.open("rb") as handle:
-        data = handle.read(sample_bytes)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start > len(data) - 4:
-            return  # a multi-byte character cut by the sample boundary
-        line = data[: error.start].count(b"\n") + 1
-        raise IngestError(
-            f"{label}: line {line} is not UTF-8 (byte {data[error.start]:#x})"
-        ) from error
-
-
 _DUCK_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _DUCK_CONVERT = re.compile(
     r'converting column "(\w+)"\. Could not convert string "(.*?)" to '
@@ -588,7 +580,7 @@ def read_flow_csv(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> int
     """Read one yearly CSV, its header and start checked, into the temp table `raw`
     with BACI's column types; its rows (none stops the load)."""
     check_header(path, label)
-    check_utf8_start(path, label)
+    check_utf8(path, label=label)
     columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in CSV_TYPES.items()) + "}"
     try:
         con.execute(

@@ -290,9 +290,11 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
-def check_utf8(path: Path, sample_bytes: int = 1 << 20) -> None:
-    """Raise IngestError naming the line if the start of a file is not UTF-8."""
-    data = path.open("rb").read(sample_bytes)
+def check_utf8(path: Path, sample_bytes: int = 1 << 20, label: str | None = None) -> None:
+    """Raise IngestError naming the line (and the file, as `label` or its path) if the
+    start of a file is not UTF-8."""
+    with path.open("rb") as handle:
+        data = handle.read(sample_bytes)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -300,7 +302,7 @@ def check_utf8(path: Path, sample_bytes: int = 1 << 20) -> None:
             return  # a multi-byte character cut by the sample boundary
         line = data[: error.start].count(b"\n") + 1
         raise IngestError(
-            f"{path}: line {line} is not UTF-8 (byte {data[error.start]:#x}); "
+            f"{label or path}: line {line} is not UTF-8 (byte {data[error.start]:#x}); "
             "save the file as UTF-8 or use the source's original download"
         ) from error
 
