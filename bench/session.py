@@ -3,20 +3,29 @@
     with Session("http://127.0.0.1:8501") as tab:
         run = tab.open("growth", "country=KGZ")  # run.seconds, run.texts("title"), ...
         run = tab.change(run.widget("growth:country"), "Kazakhstan (KAZ)")
+        csv, excel = tab.download("Download CSV", "Download Excel")  # clicked at once
 
 A `Session` opens `/_stcore/stream` as the frontend does (subprotocol `streamlit`, a
 same-origin `Origin`), asks for a page by URL path and query string (`BackMsg.rerun_script`)
 and reads `ForwardMsg`s until `script_finished` (after `st.rerun()`, the next one). A
 change sends that widget's state only: Streamlit keeps the others' from the previous run.
-What a run drew is kept by `delta_path`, as in the frontend: titles, alerts, exceptions
-and the widgets a user could change. No static files, no message cache; loopback only.
+What a run drew is kept by `delta_path`, as in the frontend: titles, captions, alerts,
+exceptions and the widgets a user could change; and the download buttons made with a
+callable, which `download` clicks as the frontend does (a `backend_operation_request` with
+the button's `deferred_file_id`, the answer: a URL or the message shown under the button,
+then a GET of the URL). `send` sends any BackMsg, as a hostile client could. No static
+files, no message cache; loopback only. Used by the capacity tool (Locust) and by the tests
+of concurrent and hostile visitors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +37,8 @@ from websocket import WebSocketException, create_connection
 
 LOOPBACK = ["127.0.0.1", "localhost", "::1"]
 ALERTS = {1: "error", 2: "warning", 3: "info", 4: "success"}  # Alert.Format
+CLICKS_PER_FILE = 3
+_request_ids = itertools.count(1)
 
 
 class NotLoopbackError(ValueError):
@@ -36,6 +47,32 @@ class NotLoopbackError(ValueError):
 
 class RunFailed(RuntimeError):
     """A script run that did not finish: timed out, or the server closed the socket."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a click on a download button gave."""
+
+    body: bytes | None  # the file, or None when refused
+    message: str  # the message shown under the button ("" when the file came)
+    seconds: float
+
+
+def _loopback(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+        raise NotLoopbackError(f"refusing {url!r}: only http://127.0.0.1 or localhost")
+    return url
+
+
+def http_get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    """GET a loopback URL, never through a proxy: (status, body)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(_loopback(url), timeout=timeout) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), bytes(error.read())
 
 
 @dataclass
@@ -78,7 +115,7 @@ class Run:
     drawn: dict[tuple[int, ...], tuple[str, str] | Widget] = field(default_factory=dict)
 
     def texts(self, kind: str) -> list[str]:
-        """The texts of one kind: title, error, warning, info, success, exception."""
+        """The texts of one kind: title, caption, error, warning, info, success, exception."""
         return [e[1] for e in self.drawn.values() if isinstance(e, tuple) and e[0] == kind]
 
     @property
@@ -101,6 +138,8 @@ def _drawn(element: Any) -> tuple[str, str] | Widget | None:
     proto: Any = getattr(element, kind) if kind else None
     if kind == "heading" and proto.tag == "h1":
         return "title", proto.body
+    if kind == "markdown" and proto.element_type == proto.Type.Value("CAPTION"):
+        return "caption", proto.body
     if kind in {"alert", "exception"}:
         text = proto.body if kind == "alert" else f"{proto.type}: {proto.message}"
         return ALERTS.get(proto.format, "alert") if kind == "alert" else kind, text
@@ -123,9 +162,7 @@ class Session:
     """One tab on a Streamlit app; `timeout` bounds each script run, in seconds."""
 
     def __init__(self, url: str, timeout: float = 60.0) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or parts.hostname not in LOOPBACK:
-            raise NotLoopbackError(f"refusing {url!r}: only http://127.0.0.1 or localhost")
+        parts = urlsplit(_loopback(url))
         self.origin, self.timeout = f"http://{parts.netloc}", timeout
         self.socket = create_connection(
             f"ws://{parts.netloc}/_stcore/stream",
@@ -134,7 +171,8 @@ class Session:
             timeout=timeout,
             http_no_proxy=LOOPBACK,  # never through a proxy of the environment
         )
-        self.page = self.query_string = ""
+        self.page = self.query_string = self.session_id = ""
+        self.buttons: dict[str, str] = {}  # download button label -> its deferred file id
 
     def __enter__(self) -> Session:
         return self
@@ -157,6 +195,69 @@ class Session:
     def change(self, widget: Widget, value: Any) -> Run:
         """Change one widget of the current page, as a user does."""
         return self._run(widget.state(value))
+
+    def rerun(self) -> Run:
+        """Run the current page again, as a rerun the user asks for."""
+        return self._run()
+
+    def send(self, message: BackMsg) -> None:
+        """Send any message, without waiting for an answer."""
+        self.socket.send_bytes(message.SerializeToString())
+
+    def download(self, *labels: str) -> list[Answer]:
+        """Click the download buttons `labels` of the last run at once, as a quick user
+        does, and fetch the files that come.
+
+        Streamlit 1.67 keeps a file made at a click unreferenced, and another session's
+        run that ends in between may remove it before the browser fetches it (HTTP 404):
+        the user clicks again, and so does this (the file is cached, the second click is
+        served at once)."""
+        answers: dict[str, Answer] = {}
+        for _ in range(CLICKS_PER_FILE):
+            pending = [label for label in labels if label not in answers]
+            if not pending:
+                break
+            answers |= {k: v for k, v in self._click(pending).items() if v is not None}
+        lost = [label for label in labels if label not in answers]
+        if lost:
+            raise RunFailed(f"{lost}: the file was removed before it could be fetched")
+        return [answers[label] for label in labels]
+
+    def _click(self, labels: list[str]) -> dict[str, Answer | None]:
+        started, asked = time.perf_counter(), {}
+        for label in labels:
+            message = BackMsg()
+            request = message.backend_operation_request
+            request.request_id = f"click-{next(_request_ids)}"
+            request.session_id = self.session_id
+            request.deferred_file.file_id = self.buttons[label]
+            asked[request.request_id] = label
+            self.send(message)
+        got: dict[str, Any] = {}
+        try:
+            while len(got) < len(asked):
+                if time.perf_counter() - started > self.timeout:
+                    raise TimeoutError
+                data = self.socket.recv()
+                answer = ForwardMsg.FromString(data if isinstance(data, bytes) else data.encode())
+                if answer.WhichOneof("type") == "backend_operation_response":
+                    response = answer.backend_operation_response
+                    if response.request_id in asked:
+                        got[asked[response.request_id]] = response
+        except (TimeoutError, OSError, WebSocketException) as error:
+            raise RunFailed(f"{labels}: no answer to the click ({error!r})") from error
+        clicked: dict[str, Answer | None] = {}
+        for label, response in got.items():
+            if response.error_msg:
+                clicked[label] = Answer(None, response.error_msg, time.perf_counter() - started)
+                continue
+            url = response.deferred_file.url
+            status, body = http_get(self.origin + url if url.startswith("/") else url, self.timeout)
+            if status not in (200, 404):
+                raise RunFailed(f"{label}: HTTP {status} for {url}")
+            seconds = time.perf_counter() - started
+            clicked[label] = Answer(body, "", seconds) if status == 200 else None
+        return clicked
 
     def _run(self, state: WidgetState | None = None) -> Run:
         message = BackMsg()
@@ -185,11 +286,17 @@ class Session:
         kind = message.WhichOneof("type")
         if kind == "new_session":  # a run starts: the page is drawn afresh
             run.drawn.clear()
+            self.buttons = {}
+            self.session_id = message.new_session.initialize.session_id or self.session_id
         elif kind == "delta" and message.delta.WhichOneof("type") in {"new_element", "add_block"}:
             path = tuple(message.metadata.delta_path)  # replaces all that was drawn below
             run.drawn = {p: e for p, e in run.drawn.items() if p[: len(path)] != path}
             if message.delta.HasField("new_element") and (e := _drawn(message.delta.new_element)):
                 run.drawn[path] = e
+            if message.delta.new_element.WhichOneof("type") == "download_button":
+                button = message.delta.new_element.download_button
+                if button.deferred_file_id:
+                    self.buttons[button.label] = button.deferred_file_id
         elif kind == "session_event" and message.session_event.HasField(
             "script_compilation_exception"
         ):

@@ -1,5 +1,6 @@
 """The hosted demo under careless and hostile visitors, on a real `streamlit run app.py`
-(the demo warehouse) driven over Streamlit's websocket (tests/visitor.py):
+(the demo warehouse) driven over Streamlit's websocket (`bench.session`, the capacity
+tool's client: each visitor a thread with its own tab):
 
 - many heavy downloads at once (Excel, CSV, Parquet of the explorer's largest views)
   while another session reads pages and a poller asks /_stcore/health: the health check
@@ -15,25 +16,28 @@ that is frozen, not fast from slow.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import itertools
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import openpyxl
 import polars as pl
 import psutil
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit_wire import http_get
-from visitor import Answer, Visitor
 
 from bench.headless import Server, serve
+from bench.session import Answer, Run, http_get
+from bench.session import Session as Visitor
 from critmin.ui import data, downloads, guard
 from critmin.ui.file_formats import EXCEL_MAX_ROWS
 
@@ -75,18 +79,17 @@ class Health:
     failures: list[str] = field(default_factory=list)
 
 
-async def poll_health(url: str, stop: asyncio.Event, health: Health) -> None:
+def poll_health(url: str, stop: threading.Event, health: Health) -> None:
     while not stop.is_set():
         started = time.monotonic()
         try:
-            answer = await http_get(f"{url}/_stcore/health", timeout=HEALTH_BOUND_S)
-            if answer.status != 200:
-                health.failures.append(f"status {answer.status}")
+            status, _ = http_get(f"{url}/_stcore/health", timeout=HEALTH_BOUND_S)
+            if status != 200:
+                health.failures.append(f"status {status}")
         except (OSError, TimeoutError) as error:
             health.failures.append(repr(error))
         health.times.append(time.monotonic() - started)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.25)
+        stop.wait(0.25)
 
 
 def metric(text: str, name: str, cache: str, extra: str = "") -> float:
@@ -95,27 +98,38 @@ def metric(text: str, name: str, cache: str, extra: str = "") -> float:
     return float(found.group(1)) if found else 0.0
 
 
-async def metrics(url: str) -> str:
-    return (await http_get(f"{url}/_stcore/metrics", timeout=30)).body.decode()
+def metrics(url: str) -> str:
+    return http_get(f"{url}/_stcore/metrics", timeout=30)[1].decode()
+
+
+def visit(visitor: Visitor, page: str, query: dict[str, str] | None = None) -> Run:
+    """Open a page; the run must finish with its title and no exception."""
+    run = visitor.open(page, urlencode(query or {}))
+    assert run.texts("title") and not run.texts("exception"), run.problems()
+    return run
+
+
+def together(*jobs: Callable[[], Any]) -> list[Any]:
+    """Run the jobs at once, each in its own thread (a visitor, a poller); their results."""
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return [f.result() for f in [pool.submit(job) for job in jobs]]
 
 
 # --- heavy downloads ----------------------------------------------------------------------
 
 
-async def heavy_clicker(url: str, year_from: int, answers: dict[int, dict[str, Answer]]) -> int:
+def heavy_clicker(url: str, year_from: int, answers: dict[int, dict[str, Answer]]) -> int:
     """Open a distinct large explorer view; click Excel and CSV at once, then fetch
     whatever was refused again until it comes. Returns the rows the page shows."""
-    async with Visitor(url, timeout=120) as visitor:
-        page = await visitor.open("/explorer", {**HEAVY, "year_from": str(year_from)})
+    with Visitor(url, timeout=120) as visitor:
+        page = visit(visitor, "explorer", {**HEAVY, "year_from": str(year_from)})
         shown = next(
             int(m.group(1).replace(",", ""))
-            for c in page.captions
+            for c in page.texts("caption")
             if (m := re.match(r"([\d,]+) rows", c))
         )
-        first = await asyncio.gather(
-            visitor.download("Download Excel"), visitor.download("Download CSV")
-        )
-        got = dict(zip(("Download Excel", "Download CSV"), first, strict=True))
+        first = visitor.download("Download Excel", "Download CSV")
+        got: dict[str, Answer] = dict(zip(("Download Excel", "Download CSV"), first, strict=True))
         answers[year_from] = {f"first {k}": v for k, v in got.items()}
         for label in ("Download Excel", "Download CSV", "Download Parquet"):
             answer = got.get(label)
@@ -124,39 +138,40 @@ async def heavy_clicker(url: str, year_from: int, answers: dict[int, dict[str, A
                 if answer is not None:
                     assert answer.message in (downloads.BUSY_SESSION, downloads.BUSY_SERVER)
                     assert time.monotonic() < deadline, "never served"
-                    await asyncio.sleep(1)
-                answer = await visitor.download(label)
+                    time.sleep(1)
+                (answer,) = visitor.download(label)
             answers[year_from][label] = answer
         return shown
 
 
-async def reader(url: str, stop: asyncio.Event, times: list[float]) -> None:
+def reader(url: str, stop: threading.Event, times: list[float]) -> None:
     """Another visitor going through pages while the files are built."""
-    pages = itertools.cycle(["/", "/growth", "/partners", "/map", "/about", "/explorer"])
-    async with Visitor(url, timeout=120) as visitor:
+    pages = itertools.cycle(["", "growth", "partners", "map", "about", "explorer"])
+    with Visitor(url, timeout=120) as visitor:
         while not stop.is_set():
-            result = await visitor.open(next(pages))
-            assert result.titles and not result.exceptions, result.summary()
-            times.append(result.wall_s)
+            times.append(visit(visitor, next(pages)).seconds)
 
 
 def test_heavy_downloads_do_not_hold_the_server(server: Server) -> None:
-    async def scenario() -> tuple[Health, list[float], dict[int, dict[str, Answer]], list[int]]:
-        health, times, answers = Health(), [], {}
-        stop = asyncio.Event()
-        polling = asyncio.create_task(poll_health(server.url, stop, health))
-        reading = asyncio.create_task(reader(server.url, stop, times))
+    health, times, answers = Health(), list[float](), dict[int, dict[str, Answer]]()
+    stop = threading.Event()
+
+    def clickers() -> list[int]:
         try:
-            shown = await asyncio.gather(
-                *(heavy_clicker(server.url, year, answers) for year in range(2012, 2016))
+            return together(
+                *(
+                    lambda y=year: heavy_clicker(server.url, y, answers)
+                    for year in range(2012, 2016)
+                )
             )
         finally:
             stop.set()
-            await polling
-            await reading
-        return health, times, answers, list(shown)
 
-    health, times, answers, shown = asyncio.run(scenario())
+    shown, _, _ = together(
+        clickers,
+        lambda: poll_health(server.url, stop, health),
+        lambda: reader(server.url, stop, times),
+    )
     assert not health.failures, health.failures[:5]
     assert len(health.times) > 20 and max(health.times) < HEALTH_BOUND_S
     assert times and max(times) < PAGE_BOUND_S, times
@@ -184,21 +199,18 @@ def test_heavy_downloads_do_not_hold_the_server(server: Server) -> None:
 
 
 def test_a_visitor_cannot_clear_the_shared_caches(server: Server) -> None:
-    async def scenario() -> tuple[str, str, str]:
-        async with Visitor(server.url) as user, Visitor(server.url) as stranger:
-            await user.open("/explorer", {**HEAVY, "year_from": "2020"})
-            before = await metrics(server.url)
-            await stranger.open("/about")
-            clear = BackMsg()
-            clear.clear_cache = True
-            await stranger.send(clear)
-            await stranger.open("/about")  # the message was handled before this run
-            await user.rerun()
-            after = await metrics(server.url)
-            assert server.log is not None
-            return before, after, server.log.read_text(encoding="utf-8", errors="replace")
-
-    before, after, log = asyncio.run(scenario())
+    with Visitor(server.url) as user, Visitor(server.url) as stranger:
+        visit(user, "explorer", {**HEAVY, "year_from": "2020"})
+        before = metrics(server.url)
+        visit(stranger, "about")
+        clear = BackMsg()
+        clear.clear_cache = True
+        stranger.send(clear)
+        visit(stranger, "about")  # the message was handled before this run
+        assert user.rerun().texts("title") == ["Data explorer"]
+        after = metrics(server.url)
+    assert server.log is not None
+    log = server.log.read_text(encoding="utf-8", errors="replace")
     view = "critmin.ui.data._view"
     assert (
         metric(after, "cache_memory_bytes", view) >= metric(before, "cache_memory_bytes", view) > 0
@@ -254,50 +266,53 @@ def distinct_views() -> Iterator[dict[str, str]]:
 def test_memory_stays_under_its_ceiling_and_comes_back(server: Server) -> None:
     process = psutil.Process(server.process.pid)
 
-    async def wave(views: Iterator[dict[str, str]], peak: list[int]) -> int:
+    def wave(views: Iterator[dict[str, str]], peak: list[int]) -> int:
         """Open the views, AT_ONCE sessions at a time, each closed after its page;
         the memory once the sessions are dropped."""
-        stop = asyncio.Event()
+        stop = threading.Event()
+        lock = threading.Lock()
 
-        async def sample() -> None:
+        def sample() -> None:
             while not stop.is_set():
                 peak[0] = max(peak[0], rss(process))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.2)
+                stop.wait(0.2)
 
-        async def visit() -> None:
-            for query in views:
-                async with Visitor(server.url, timeout=120) as visitor:
-                    result = await visitor.open("/explorer", query)
-                    assert result.titles == ["Data explorer"] and not result.exceptions
+        def visitor() -> None:
+            while True:
+                with lock:  # the views are shared by the visitors
+                    query = next(views, None)
+                if query is None:
+                    return
+                with Visitor(server.url, timeout=120) as tab:
+                    assert visit(tab, "explorer", query).texts("title") == ["Data explorer"]
 
-        sampling = asyncio.create_task(sample())
-        await asyncio.gather(*(visit() for _ in range(AT_ONCE)))
-        stop.set()
-        await sampling
+        def visitors() -> None:
+            try:
+                together(*[visitor] * AT_ONCE)
+            finally:
+                stop.set()
+
+        together(sample, visitors)
         # Streamlit drops closed sessions after server.disconnectedSessionTTL (30 s,
         # .streamlit/config.toml).
-        await asyncio.sleep(50)
+        time.sleep(50)
         return rss(process)
 
-    async def scenario() -> tuple[int, int, int, int]:
-        async with Visitor(server.url) as warm:  # the server as a first visitor leaves it
-            await warm.open("/explorer", HEAVY)
-        baseline = rss(process)
-        peak = [baseline]
-        views = iter(itertools.islice(distinct_views(), VIEWS))
-        first = await wave(itertools.islice(views, VIEWS // 2), peak)
-        second = await wave(views, peak)
-        return baseline, peak[0], first, second
-
-    baseline, peak, first, second = asyncio.run(scenario())
+    with Visitor(server.url) as warm:  # the server as a first visitor leaves it
+        visit(warm, "explorer", HEAVY)
+    baseline = rss(process)
+    peak = [baseline]
+    views = iter(itertools.islice(distinct_views(), VIEWS))
+    first = wave(itertools.islice(views, VIEWS // 2), peak)
+    second = wave(views, peak)
+    peak_bytes = peak[0]
     figures = (
-        f"baseline {baseline >> 20} MB, peak {peak >> 20} MB, after the first wave "
+        f"baseline {baseline >> 20} MB, peak {peak_bytes >> 20} MB, after the first wave "
         f"{first >> 20} MB, after the second {second >> 20} MB"
     )
-    assert peak < CEILING_BYTES - (512 << 20), figures  # room to spare in the container
+    assert peak_bytes < CEILING_BYTES - (512 << 20), figures  # room to spare in the container
     # Once the visitors are gone, the server holds its caches (bounded) and little more,
     # and a second wave of as many new views does not add to it.
     assert first < baseline + CACHES_BYTES + OVERHEAD_BYTES, figures
     assert second < baseline + CACHES_BYTES + OVERHEAD_BYTES, figures
-    assert second < peak, figures
+    assert second < peak_bytes, figures
