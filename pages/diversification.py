@@ -19,6 +19,7 @@ state = sidebar.render(
         fields.importer(catalog),
         fields.mineral_pick(catalog),
         fields.mineral(catalog),
+        fields.stages(),
         fields.year(catalog),
         fields.side(catalog),
         fields.percent("replace_pct", "Share of their supply to replace, %", div.DEFAULT_PCT),

@@ -16,10 +16,16 @@ state = sidebar.render(
     catalog,
     [
         fields.countries(
-            catalog, "exporters", "Exporters (reporter)", [FOCUS_COUNTRY], help="Empty = any"
+            catalog,
+            "exporters",
+            "Exporters (reporter)",
+            [FOCUS_COUNTRY],
+            help="Empty = any",
+            carry="country",
         ),
         fields.countries(catalog, "importers", "Importers (partner)", help="Empty = any"),
         fields.minerals(catalog, ["gallium"], label="Mineral baskets"),
+        fields.stages(),
         fields.codes(),
         *fields.years(catalog),
         fields.sides(catalog),

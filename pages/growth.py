@@ -78,7 +78,12 @@ tables.show(
     view.summary,
     column_config=tables.usd_columns(*[c for c in view.summary.columns if "(USD)" in c]),
 )
-st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
+if state.year_from == state.year_to:
+    st.caption(
+        f"One year chosen: widen the years in the sidebar to see growth from {state.year_to}."
+    )
+else:
+    st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
 
 if view.before_after.height:
     st.subheader("Before and after policy events")

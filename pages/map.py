@@ -16,6 +16,7 @@ state = sidebar.render(
     [
         fields.country(catalog, label="Exporter (flows)"),
         fields.minerals(catalog, label="Minerals (flows)"),
+        fields.stages(),
         fields.year(catalog, label="Year (flows)"),
         fields.countries(catalog, "sites_in", "Sites in", C5, max_items=20),
         fields.multichoice("commodities", "Commodities", catalog.deposit_commodities),

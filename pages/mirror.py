@@ -17,6 +17,7 @@ state = sidebar.render(
         fields.country(catalog, label="Exporter"),
         fields.mineral_pick(catalog),
         fields.minerals(catalog),
+        fields.stages(),
         fields.codes(),
         *fields.years(catalog),
     ],

@@ -17,6 +17,7 @@ state = sidebar.render(
     [
         fields.mineral_pick(catalog),
         fields.mineral(catalog),
+        fields.stages(),
         *fields.years(catalog),
         fields.country(catalog, name="highlight", label="Highlight"),
         fields.countries(catalog, "peers", "Peers to compare", [*C5[1:], "CHN", "RUS"], 8),

@@ -201,3 +201,16 @@ def test_choices_carry_to_the_next_page_opened_from_the_sidebar(app_env):
     at.switch_page("pages/mirror.py")
     at.run()
     assert at.title[0].value == "Reported vs mirror: Kyrgyzstan's exports"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_window_of_one_year_renders(page, app_env):
+    """Dragging the start of the years to the end (or a link with year_from = year_to)
+    shows that one year, with no growth figure invented and no crash."""
+    at = run_page(page, {"year_from": "2024", "year_to": "2024"})
+    assert_clean(at)
+    assert not [w for w in at.warning if "Link problem" in str(w.value)]
+    if page == "growth":
+        summary = next(t.value for t in at.dataframe if "Series" in t.value.columns)
+        assert [c for c in summary.columns if c.startswith("Exports")] == ["Exports 2024 (USD)"]
+        assert "CAGR %" not in summary.columns

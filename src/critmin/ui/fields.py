@@ -25,6 +25,8 @@ def _country_labels(names: Mapping[str, str]) -> dict[str, str]:
 def country(
     catalog: Catalog, name: str = "country", label: str = "Country", default: str = FOCUS_COUNTRY
 ) -> Field:
+    """The country a page is about (the exporter, or the one highlighted): one choice
+    carried to every page."""
     return Field(
         name,
         "str",
@@ -33,6 +35,7 @@ def country(
         label=label,
         widget="select",
         labels=_country_labels(catalog.country_names),
+        carry="country",
     )
 
 
@@ -43,6 +46,7 @@ def countries(
     default: Iterable[str] = (),
     max_items: int = 30,
     help: str | None = None,
+    carry: str | None = None,
 ) -> Field:
     return Field(
         name,
@@ -54,6 +58,7 @@ def countries(
         widget="multiselect",
         labels=_country_labels(catalog.country_names),
         help=help,
+        carry=carry,
     )
 
 
@@ -63,7 +68,14 @@ def importer(catalog: Catalog, default: str = "USA", label: str = "Importer") ->
     labels = {**{g: n for g, n in choices.items() if g not in catalog.country_names}}
     labels.update(_country_labels(catalog.country_names))
     return Field(
-        "importer", "str", default, choices=choices, label=label, widget="select", labels=labels
+        "importer",
+        "str",
+        default,
+        choices=choices,
+        label=label,
+        widget="select",
+        labels=labels,
+        carry="importer",
     )
 
 
@@ -80,6 +92,7 @@ def minerals(
         widget="minerals",
         labels=catalog.mineral_labels,
         help="Type to search. Codes shared with other goods are noted under the charts.",
+        carry="minerals",
     )
 
 
@@ -92,6 +105,7 @@ def mineral(catalog: Catalog, default: str = "manganese_sulfate", label: str = "
         label=label,
         widget="mineral",
         labels=catalog.mineral_labels,
+        carry="minerals",
     )
 
 
@@ -121,6 +135,7 @@ def stages() -> Field:
         widget="multiselect",
         labels=STAGE_LABELS,
         help="Keep only the codes of these stages (empty = every stage).",
+        carry="stages",
     )
 
 
@@ -147,6 +162,7 @@ def codes(default: Iterable[str] = ()) -> Field:
         label="Extra HS6 codes",
         widget="codes",
         help="Any six-digit HS code, e.g. 811292. Shown as its own series.",
+        carry="codes",
     )
 
 
@@ -155,15 +171,31 @@ def years(catalog: Catalog, default_from: int | None = None) -> tuple[Field, Fie
     start = max(first, default_from) if default_from else first
     return (
         Field(
-            "year_from", "int", start, minimum=first, maximum=last, label="Years", widget="years"
+            "year_from",
+            "int",
+            start,
+            minimum=first,
+            maximum=last,
+            label="Years",
+            widget="years",
+            carry="years",
         ),
-        Field("year_to", "int", last, minimum=first, maximum=last),
+        Field("year_to", "int", last, minimum=first, maximum=last, carry="years"),
     )
 
 
 def year(catalog: Catalog, label: str = "Year") -> Field:
     first, last = catalog.years
-    return Field("year", "int", last, minimum=first, maximum=last, label=label, widget="number")
+    return Field(
+        "year",
+        "int",
+        last,
+        minimum=first,
+        maximum=last,
+        label=label,
+        widget="number",
+        carry="years",
+    )
 
 
 def side(catalog: Catalog) -> Field:
@@ -177,6 +209,7 @@ def side(catalog: Catalog) -> Field:
         widget="select",
         labels=SIDE_LABELS,
         help="Reconciled flows (BACI) or one side's own declaration (UN Comtrade).",
+        carry="side",
     )
 
 
@@ -190,6 +223,7 @@ def sides(catalog: Catalog) -> Field:
         widget="multiselect",
         labels=SIDE_LABELS,
         help="Empty = all",
+        carry="side",
     )
 
 

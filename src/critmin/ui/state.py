@@ -56,6 +56,10 @@ class Field:
     # Fields that only steer a widget (the mineral picker's list) are kept in the URL
     # but are not part of the page's state.
     in_state: bool = True
+    # The choice this field shares with other pages ("minerals", "country", "years"...):
+    # fields carrying the same choice open with it, whether they hold one value or a
+    # list (ui/url.py). None: the field is the page's own.
+    carry: str | None = None
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices:

@@ -54,6 +54,7 @@ class State:
     side: str
     replace_pct: int
     replace_from: str
+    stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
 
     def __post_init__(self) -> None:
         if self.replace_from not in REPLACE_FROM:
@@ -138,7 +139,12 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     members = catalog.members(state.importer)
     sources = tuple(c for c in C5 if c not in members)
     f = TradeFilter(
-        (state.mineral,), (), min(catalog.years[0], state.year), state.year, sides=(state.side,)
+        (state.mineral,),
+        (),
+        min(catalog.years[0], state.year),
+        state.year,
+        sides=(state.side,),
+        stages=state.stages,
     )
     # What the importer bought, and what the C5 sources sold to everyone in the year:
     # one statement over the mineral's flows (suppliers_market, as on Suppliers).

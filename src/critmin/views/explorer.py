@@ -53,6 +53,7 @@ class State:
     sides: tuple[str, ...]
     sort: str
     order: str
+    stages: tuple[str, ...] = ()  # value-chain stages of the basket codes; () = all
 
     def trade_filter(self) -> TradeFilter:
         return TradeFilter(
@@ -63,6 +64,7 @@ class State:
             sides=self.sides,
             exporters=self.exporters,
             importers=self.importers,
+            stages=self.stages,
         )
 
 

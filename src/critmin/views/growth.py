@@ -133,6 +133,18 @@ def measure_chart(table: pl.DataFrame, state: State) -> Chart:
 
 
 def growth_summary(table: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
+    """Per series: exports in the first and the last year, CAGR between them and the
+    last year's change. A window of one year has one exports column and no growth
+    (there is nothing to compare it with inside the window)."""
+    if year_from == year_to:
+        return (
+            table.filter(pl.col("year") == year_to)
+            .select(
+                pl.col("label").alias("Series"),
+                pl.col("value_usd").alias(f"Exports {year_to} (USD)"),
+            )
+            .sort("Series")
+        )
     growth = metrics.window_cagr(table, "value_usd", year_from, year_to, by=["label"])
     latest = metrics.with_yoy(table, "value_usd", by=["label"]).filter(pl.col("year") == year_to)
     return (

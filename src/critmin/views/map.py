@@ -36,6 +36,7 @@ class State:
     statuses: tuple[str, ...]
     minerals: tuple[str, ...]
     year: int
+    stages: tuple[str, ...] = ()  # value-chain stages of the flows' codes; () = all
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         state.year,
         sides=(catalog.default_side(),),
         exporters=(state.country,),
+        stages=state.stages,
     )
     flows = queries.exports_by_partner(db, f).frame if f.has_products else None
     by_partner = (

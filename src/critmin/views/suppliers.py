@@ -26,9 +26,17 @@ class State:
     peers: tuple[str, ...]
     importer: str
     side: str
+    stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
 
     def trade_filter(self) -> TradeFilter:
-        return TradeFilter((self.mineral,), (), self.year_from, self.year_to, sides=(self.side,))
+        return TradeFilter(
+            (self.mineral,),
+            (),
+            self.year_from,
+            self.year_to,
+            sides=(self.side,),
+            stages=self.stages,
+        )
 
 
 @dataclass(frozen=True)

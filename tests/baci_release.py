@@ -1,0 +1,92 @@
+"""A real-shaped CEPII BACI release written by the project's own generator: a zip named
+like CEPII's (`BACI_HS17_V202601.zip`) holding one `BACI_HS17_Y<year>_V202601.csv` per
+year (t,i,j,k,v,q; v in thousand USD, q in tons; BACI's own country codes), the
+country dictionary in the current layout (country_code,country_name,country_iso2,
+country_iso3) and the product dictionary (code,description). The flows are
+`critmin.synthetic`'s (with Kazakhstan's story), converted by `bench.baci_synth.to_baci`;
+nothing here is real trade data. Load it with `critmin ingest baci`.
+
+Quantities: BACI's q is empty for a small share of flows and, in a recent release,
+for none in some years; `missing_q` sets the share per year (default: none but the
+last, provisional year).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from bench.baci_synth import baci_country_codes, to_baci
+from critmin import reference, synthetic
+
+
+def write_release(
+    directory: Path,
+    *,
+    years: Sequence[int] = tuple(range(2017, 2025)),
+    rows_per_year: int = 20_000,
+    release: str = "V202601",
+    edition: str = "HS17",
+    seed: int = 11,
+    countries: int = 120,
+    missing_q: Mapping[int, float] | None = None,
+    dictionaries: Path | None = None,
+) -> Path:
+    """Write the release zip in `directory`; return its path. `dictionaries` is a
+    folder with CEPII's country_codes.csv and product_codes.csv to ship instead of the
+    ones built from the reference tables."""
+    directory.mkdir(parents=True, exist_ok=True)
+    short = "HS" + edition[-2:]
+    missing = dict(missing_q) if missing_q is not None else {years[-1]: 0.02}
+    universe = synthetic.build_universe(
+        synthetic.Size(rows_per_year * len(years), countries=countries, products=400),
+        seed,
+        edition=edition,
+    )
+    path = directory / f"BACI_{short}_{release}.zip"
+    used: set[str] = set()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for year in years:
+            flows = synthetic.year_flows(universe, year, rows_per_year, seed, edition=edition)
+            flows = synthetic.kazakh_story(flows, universe, list(years), seed)
+            rng = np.random.default_rng([seed, year, 17])
+            blank = pl.Series(rng.random(flows.height) < missing.get(year, 0.0))
+            flows = flows.with_columns(
+                pl.when(blank).then(None).otherwise(pl.col("quantity_kg")).alias("quantity_kg")
+            )
+            baci = to_baci(flows)
+            used.update(baci["k"].to_list())
+            buffer = io.BytesIO()
+            baci.write_csv(buffer, float_precision=3, null_value="")
+            archive.writestr(f"BACI_{short}_Y{year}_{release}.csv", buffer.getvalue())
+        if dictionaries is not None:
+            archive.write(dictionaries / "country_codes.csv", f"country_codes_{release}.csv")
+            archive.write(
+                dictionaries / "product_codes.csv", f"product_codes_{short}_{release}.csv"
+            )
+        else:
+            archive.writestr(f"country_codes_{release}.csv", _country_codes())
+            archive.writestr(f"product_codes_{short}_{release}.csv", _product_codes(used))
+    return path
+
+
+def _country_codes() -> str:
+    names = dict(reference.countries_base().select("iso3", "name").iter_rows())
+    rows = ["country_code,country_name,country_iso2,country_iso3"]
+    for iso3, code in sorted(baci_country_codes().items(), key=lambda kv: kv[1]):
+        name = str(names.get(iso3, iso3)).replace('"', "'")
+        rows.append(f'{code},"{name}",,{iso3}')
+    return "\n".join(rows) + "\n"
+
+
+def _product_codes(codes: set[str]) -> str:
+    texts = reference.load_products(sorted(codes)).unique("hs6").sort("hs6")
+    rows = ["code,description"]
+    for code, text in texts.select("hs6", "description").iter_rows():
+        rows.append(f'{code},"{str(text).replace(chr(34), chr(39))}"')
+    return "\n".join(rows) + "\n"
