@@ -31,7 +31,10 @@ label, year = view.label.lower(), state.year
 NUMBERS = {
     **tables.usd_columns(*div.USD_COLUMNS),
     **{c: st.column_config.NumberColumn(c, format=f) for c, f in div.NUMBER_FORMATS.items()},
+    **tables.tonnes_columns(*(c for c in div.NUMBER_FORMATS if c.endswith("(t)"))),
 }
+# Tonnes of different value-chain stages (ore, ferroalloy, metal) are different goods.
+STAGES = catalog.stages_of([state.mineral], state.stages)
 
 
 def figure(column: Any, title: str, value: str, note: str | None = None, **kw: Any) -> None:
@@ -40,12 +43,13 @@ def figure(column: Any, title: str, value: str, note: str | None = None, **kw: A
 
 
 st.title(f"Diversification: {view.importer} — {label}")
-st.caption(notes.codes_used(catalog, [state.mineral]) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, [state.mineral], (), state.stages, state.side))
 notes.data_banner(catalog)
 if view.no_imports:
     notes.empty(
         f"No imports of {label} by {view.importer} from outside in {year} "
-        f"({notes.side_phrase(state.side)}). Try another year, importer or declaration."
+        f"({notes.side_phrase(state.side)}). Try another year or importer"
+        + (", or another declaration." if len(catalog.trade_sides) > 1 else ".")
     )
     notes.basket_notes(catalog, [state.mineral])
     st.stop()
@@ -62,10 +66,11 @@ figure(
 )
 figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
 figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
+notes.shared_codes(catalog, [state.mineral])
 left, right = st.columns(2)
 tables.show(view.suppliers, left, column_config=NUMBERS)
 left.caption(
-    "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count only "
+    "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
     "the flows that report one."
 )
 charts.show(
@@ -90,7 +95,21 @@ else:
     figure(
         y, "Central Asia could redirect", fmt.usd(view.redirect_usd), fmt.tonnes(view.redirect_kg)
     )
-    figure(z, "Share of the gap it could cover", fmt.percent(view.covers), view.covers_by)
+    if len(STAGES) > 1:
+        by_tonnes = "by tonnes: choose one value-chain stage"
+    elif view.covers_kg is None:
+        by_tonnes = "by tonnes: no quantities reported"
+    else:
+        by_tonnes = f"{fmt.percent(view.covers_kg)} by tonnes"
+    figure(
+        z,
+        "Share of the gap it could cover",
+        f"{fmt.percent(view.covers_usd)} by value",
+        by_tonnes,
+        help="By value: the redirectable exports' value over the gap's. By tonnes: the same "
+        "in tonnes, shown for one value-chain stage at a time (a tonne of ore is not a tonne "
+        "of ferroalloy).",
+    )
 if not view.c5_exports:
     notes.empty(f"No Central Asian country exported {label} in {year}: none could redirect.")
 for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), strict=True):

@@ -26,7 +26,7 @@ state = sidebar.render(
         fields.countries(catalog, "importers", "Importers (partner)", help="Empty = any"),
         fields.minerals(catalog, ["gallium"], label="Mineral baskets"),
         fields.stages(),
-        fields.codes(),
+        fields.codes(catalog),
         *fields.years(catalog),
         fields.sides(catalog),
         fields.choice("sort", "Sort by", explorer.SORTS, "value_usd", widget="select"),
@@ -55,12 +55,17 @@ tables.show(
     height=480,
     column_config={
         "value_usd": st.column_config.NumberColumn("value_usd", format="localized"),
-        "quantity_kg": st.column_config.NumberColumn("quantity_kg", format="localized"),
+        "quantity_t": st.column_config.NumberColumn(
+            "quantity_t", format="localized", help="Metric tonnes"
+        ),
+        "unit_value_usd_per_kg": st.column_config.NumberColumn(
+            "unit_value_usd_per_kg", format="localized", help="US dollars per kilogram"
+        ),
     },
 )
 st.caption(
     f"{view.rows.height:,} rows, each flow once (its series names every chosen basket that "
-    "holds its code) · value in USD, quantity in kg, unit value in USD/kg."
+    "holds its code) · value in USD, quantity in metric tonnes, unit value in USD/kg."
 )
 a, b, c = st.columns(3)
 # Files are built only when a button is clicked, and clicking does not rerun the page.

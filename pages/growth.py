@@ -23,8 +23,9 @@ state = sidebar.render(
 view = data.view(growth.build, state)
 
 st.title(f"Export growth: {view.name}")
-st.caption(notes.codes_used(catalog, state.minerals) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages, state.side))
 notes.data_banner(catalog)
+notes.shared_codes(catalog, state.minerals)
 if not state.minerals and not state.codes:
     notes.empty("Choose at least one mineral or HS6 code in the sidebar.")
     st.stop()
@@ -32,7 +33,7 @@ if view.table.is_empty():
     notes.empty(
         f"No exports of the chosen products from {view.name} ({state.country}) in "
         f"{state.year_from}–{state.year_to} in the loaded data ({notes.side_phrase(state.side)})."
-        " Try another declaration in the sidebar."
+        + notes.try_another_side(catalog)
     )
     st.stop()
 

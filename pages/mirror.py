@@ -18,7 +18,7 @@ state = sidebar.render(
         fields.mineral_pick(catalog),
         fields.minerals(catalog),
         fields.stages(),
-        fields.codes(),
+        fields.codes(catalog),
         *fields.years(catalog),
     ],
 )
@@ -26,8 +26,9 @@ view = data.view(mirror.build, state)
 USD = tables.usd_columns(*[mirror.usd_column(s) for s in SIDE_LABELS], mirror.GAP)
 
 st.title(f"Reported vs mirror: {view.name}'s exports")
-st.caption(notes.codes_used(catalog, state.minerals))
+st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages))
 notes.data_banner(catalog)
+notes.shared_codes(catalog, state.minerals)
 st.markdown(
     "A flow can be read from the exporter's declaration or from the importer's (the *mirror*). "
     "Imports are valued CIF and exports FOB, so importers typically record 5–20% more; "

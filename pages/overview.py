@@ -42,7 +42,21 @@ else:
         delta=f"{fmt.percent(h.top_share)} of {state.year_to}" if h.top_share else None,
         delta_color="off",
     )
-    d.metric("Minerals exported", f"{h.minerals_exported}")
+    d.metric(
+        f"Minerals exported {state.year_to}",
+        f"{h.minerals_exported}",
+        delta=f"{len(h.shared)} of them through shared codes" if h.shared else None,
+        delta_color="off",
+        delta_arrow="off",
+        help="Each HS code is counted once: a code that holds several minerals (811292: "
+        "gallium, germanium, indium, niobium, vanadium) counts as one, not as each of them.",
+    )
+    if h.shared:
+        st.caption(
+            "Counted once each, as one code holds them all: "
+            + "; ".join(h.shared)
+            + ". Which other goods each code holds: the table *Share of world exports* below."
+        )
     charts.show(
         charts.stacked_area(
             view.by_mineral,
@@ -97,8 +111,18 @@ else:
         else:
             tables.show(
                 view.world,
-                column_config=tables.usd_columns("Exports (USD)"),
+                column_config={
+                    **tables.usd_columns("Exports (USD)"),
+                    "Shared code": st.column_config.TextColumn(
+                        "Shared code", help="What else the mineral's codes hold", width="large"
+                    ),
+                },
             )
+            if view.world["Shared code"].is_not_null().any():
+                st.caption(
+                    "A row with a shared code counts every good in the code: minerals with "
+                    "the same codes are one row."
+                )
     with right:
         st.subheader(f"Top destinations, {state.year_to}")
         if view.destinations.is_empty():

@@ -147,16 +147,19 @@ def exports(catalog: Catalog) -> list[Field]:
         mineral_pick(catalog),
         minerals(catalog),
         stages(),
-        codes(),
+        codes(catalog),
         *years(catalog),
     ]
 
 
-def codes(default: Iterable[str] = ()) -> Field:
+def codes(catalog: Catalog, default: Iterable[str] = ()) -> Field:
+    """HS6 codes typed in: six digits, and a code of the HS editions loaded (any six
+    digits when no trade data are loaded)."""
     return Field(
         "codes",
         "list",
         list(default),
+        choices=catalog.code_texts or None,
         pattern=HS6_PATTERN,
         max_items=10,
         label="Extra HS6 codes",
@@ -241,11 +244,24 @@ def choice(
 
 
 def multichoice(
-    name: str, label: str, options: Iterable[str], help: str | None = "Empty = all"
+    name: str,
+    label: str,
+    options: Iterable[str],
+    help: str | None = "Empty = all",
+    labels: Mapping[str, str] | None = None,
 ) -> Field:
+    """Several of `options` (empty = all), shown by `labels` (in their order) if given."""
     values = list(options)
     return Field(
-        name, "list", [], choices=values, label=label, widget="multiselect", help=help, max_items=50
+        name,
+        "list",
+        [],
+        choices=values,
+        label=label,
+        widget="multiselect",
+        help=help,
+        max_items=50,
+        labels=labels,
     )
 
 

@@ -17,14 +17,15 @@ from critmin.filters import Sort, TradeFilter
 SORTS = {
     "year": "Year",
     "value_usd": "Value (USD)",
-    "quantity_kg": "Quantity (kg)",
+    "quantity_kg": "Quantity (tonnes)",
     "unit_value_usd_per_kg": "Unit value (USD/kg)",
     "exporter": "Exporter",
     "importer": "Importer",
     "hs6": "HS6 code",
 }
 ORDERS = {"desc": "Largest first", "asc": "Smallest first"}
-# The columns the table and the downloads hold, in this order.
+# The columns the table and the downloads hold, in this order: quantities in metric
+# tonnes (BACI's own unit), unit values in USD per kg.
 COLUMNS = (
     "year",
     "exporter",
@@ -32,7 +33,7 @@ COLUMNS = (
     "hs6",
     "series",
     "value_usd",
-    "quantity_kg",
+    "quantity_t",
     "unit_value_usd_per_kg",
     "side",
     "source",
@@ -81,7 +82,8 @@ def build(db: Database, catalog: Catalog, state: State, limit: int | None = None
     sort = Sort(state.sort, descending=state.order == "desc")
     if f.has_products:
         result = queries.flows_explorer(db, f, sort, limit)
-        rows, truncated, query = result.frame.select(COLUMNS), result.truncated, result.query
+        rows = result.frame.with_columns((pl.col("quantity_kg") / 1e3).alias("quantity_t"))
+        rows, truncated, query = rows.select(COLUMNS), result.truncated, result.query
     else:
         rows, truncated, query = pl.DataFrame(), False, "flows_explorer"
     return View(rows, truncated, query, in_words(catalog, state))
@@ -93,8 +95,9 @@ def in_words(catalog: Catalog, state: State) -> str:
 
     products = [catalog.mineral_label(m) for m in state.minerals] + [f"HS {c}" for c in state.codes]
     sides = ", ".join(SIDE_LABELS[s] for s in state.sides) if state.sides else "any side"
+    stages = f" (value-chain stage: {', '.join(state.stages)} only)" if state.stages else ""
     return (
-        f"flows of **{', '.join(products) or 'no product'}** exported by "
+        f"flows of **{', '.join(products) or 'no product'}**{stages} exported by "
         f"**{names(state.exporters, 'any country')}** to "
         f"**{names(state.importers, 'any country')}**, {state.year_from}–{state.year_to}, "
         f"declared as **{sides}**; sorted by {SORTS[state.sort].lower()}, "

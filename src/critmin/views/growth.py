@@ -51,7 +51,8 @@ class View:
     chart: Chart
     outliers: pl.DataFrame  # label, year, unit_value_usd_per_kg, unit_value_flag
     events: pl.DataFrame  # the events that concern the chosen minerals
-    summary: pl.DataFrame  # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %
+    # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %, Shared code
+    summary: pl.DataFrame
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
     quantity_coverage: float | None  # share of the value that has a quantity
 
@@ -72,7 +73,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             "label", "year", "unit_value_usd_per_kg", "unit_value_flag"
         ),
         events=events,
-        summary=growth_summary(table, state.year_from, state.year_to),
+        summary=with_shared_codes(catalog, growth_summary(table, state.year_from, state.year_to)),
         before_after=before_after(table, events),
         quantity_coverage=float(table["value_with_quantity_usd"].sum()) / total if total else None,
     )
@@ -157,6 +158,16 @@ def growth_summary(table: pl.DataFrame, year_from: int, year_to: int) -> pl.Data
             (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change {year_to - 1}→{year_to} %"),
         )
         .sort("Series")
+    )
+
+
+def with_shared_codes(catalog: Catalog, summary: pl.DataFrame) -> pl.DataFrame:
+    """A "Shared code" column: what else each series' codes hold (empty: nothing)."""
+    notes = {catalog.mineral_label(m): note for m, note in catalog.shared_notes.items()}
+    return summary.with_columns(
+        pl.col("Series")
+        .replace_strict(notes, default=None, return_dtype=pl.String)
+        .alias("Shared code")
     )
 
 

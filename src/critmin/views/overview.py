@@ -35,7 +35,8 @@ class Headline:
     first_year: int
     top_partner: str | None
     top_share: float | None
-    minerals_exported: int
+    minerals_exported: int  # each code counted once (see minerals_exported)
+    shared: tuple[str, ...]  # the groups of minerals counted once through a shared code
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class View:
     by_mineral: pl.DataFrame  # year, mineral, value_musd (stackable: each flow once)
     stages: pl.DataFrame  # year, stage (label), value_musd, share
     processed: pl.DataFrame  # year, processed_share (intermediate + refined)
-    world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank among exporters
+    world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank, Shared code
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
 
@@ -70,7 +71,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
-        headline=headline(totals, partners, world, state),
+        headline=headline(catalog, totals, partners, state),
         by_mineral=by_mineral(totals, state.year_to),
         stages=by_stage(stages),
         processed=processed_share(stages),
@@ -95,7 +96,7 @@ def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
 
 
 def headline(
-    totals: pl.DataFrame, partners: pl.DataFrame, world: pl.DataFrame, state: State
+    catalog: Catalog, totals: pl.DataFrame, partners: pl.DataFrame, state: State
 ) -> Headline | None:
     by_year = totals.group_by("year").agg(pl.col("value_usd").sum()).sort("year")
     if by_year.is_empty():
@@ -109,7 +110,8 @@ def headline(
         .sort("value_usd", descending=True)
     )
     total = float(top["value_usd"].sum()) if top.height else 0.0
-    mine = world.filter((pl.col("exporter") == state.country) & (pl.col("value_usd") > 0))
+    exported = totals.filter((pl.col("year") == state.year_to) & (pl.col("value_usd") > 0))
+    count, shared = minerals_exported(catalog, exported["series"].to_list())
     return Headline(
         latest_usd=latest,
         change=latest / previous - 1 if previous else None,
@@ -117,8 +119,49 @@ def headline(
         first_year=first_year,
         top_partner=str(top["partner"][0]) if top.height else None,
         top_share=float(top["value_usd"][0]) / total if total else None,
-        minerals_exported=mine["series"].n_unique(),
+        minerals_exported=count,
+        shared=shared,
     )
+
+
+def code_groups(catalog: Catalog) -> pl.DataFrame:
+    """Per group of codes as exports_overview names them (the labels of every basket
+    holding the code, joined as its SQL joins them): the minerals and whether a code
+    of the group holds other goods or other minerals."""
+    loaded = catalog.baskets.filter(pl.col("hs_edition").is_in(list(catalog.editions)))
+    per_code = loaded.group_by("hs_edition", "hs6").agg(
+        pl.col("label").unique().sort().str.join(", ").alias("series"),
+        pl.col("mineral").unique().sort().alias("minerals"),
+        pl.col("shared_basket").any().alias("shared"),
+    )
+    # A group of one mineral is its own when one of its codes holds nothing else (the
+    # series adds its codes up: graphite's 250410 and 380110 with the shared 380190).
+    return per_code.group_by("series").agg(
+        pl.col("minerals").first(),
+        (pl.col("shared").all() | (pl.col("minerals").first().list.len() > 1)).alias("shared"),
+    )
+
+
+def minerals_exported(catalog: Catalog, series: list[str]) -> tuple[int, tuple[str, ...]]:
+    """How many minerals the exported groups of codes (`series`) stand for, each code
+    counted once: a mineral with a code of its own counts once; a code shared by
+    several minerals (811292: gallium, germanium, indium, niobium, vanadium) or with
+    other goods (283329, other sulphates) counts once for all it holds, unless each of
+    them is counted already. Returns the count and the groups counted through a shared
+    code."""
+    groups = code_groups(catalog).filter(pl.col("series").is_in(series))
+    own: set[str] = set()
+    for minerals, shared in groups.select("minerals", "shared").iter_rows():
+        if not shared:
+            own.update(minerals)
+    counted = tuple(
+        sorted(
+            label
+            for label, minerals, shared in groups.select("series", "minerals", "shared").iter_rows()
+            if shared and not set(minerals) <= own
+        )
+    )
+    return len(own) + len(counted), counted
 
 
 def by_mineral(totals: pl.DataFrame, last_year: int) -> pl.DataFrame:
@@ -168,19 +211,41 @@ def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def world_share(catalog: Catalog, world: pl.DataFrame, country: str) -> pl.DataFrame:
+    """The country's exports, world share and rank per mineral in the last year. Minerals
+    whose figures are one and the same shared code (gallium, hafnium, indium and
+    rhenium: all of 811292 and 811299) are one row, and a row that counts a shared code
+    says what else it holds."""
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["series"]), "value_usd", ["series"]
     )
-    return (
-        ranked.filter(pl.col("exporter") == country)
-        .select(
-            catalog.mineral("series", "Mineral"),
-            pl.col("value_usd").alias("Exports (USD)"),
-            (pl.col("share") * 100).round(2).alias("World share %"),
-            pl.col("rank").alias("Rank among exporters"),
-        )
-        .sort("World share %", descending=True)
+    mine = ranked.filter(pl.col("exporter") == country).with_columns(
+        pl.col("series").is_in(list(catalog.shared_notes)).alias("shared")
     )
+    # The same figures from the same shared codes: one row. (Minerals with codes of
+    # their own never have exactly the same value, share and rank.)
+    rows = (
+        mine.group_by("value_usd", "share", "rank", "shared", maintain_order=True)
+        .agg(pl.col("series").sort_by(catalog.mineral("series")))
+        .to_dicts()
+    )
+    return pl.DataFrame(
+        {
+            "Mineral": [", ".join(catalog.mineral_label(m) for m in r["series"]) for r in rows],
+            "Exports (USD)": [r["value_usd"] for r in rows],
+            "World share %": [round(r["share"] * 100, 2) for r in rows],
+            "Rank among exporters": [r["rank"] for r in rows],
+            "Shared code": [
+                catalog.shared_note(r["series"]) if r["shared"] else None for r in rows
+            ],
+        },
+        schema={
+            "Mineral": pl.String,
+            "Exports (USD)": pl.Float64,
+            "World share %": pl.Float64,
+            "Rank among exporters": pl.Int32,
+            "Shared code": pl.String,
+        },
+    ).sort("World share %", descending=True)
 
 
 def destinations(catalog: Catalog, partners: pl.DataFrame, top: int = 8) -> pl.DataFrame:
