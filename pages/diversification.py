@@ -33,6 +33,18 @@ NUMBERS = {
     **{c: st.column_config.NumberColumn(c, format=f) for c, f in div.NUMBER_FORMATS.items()},
     **tables.tonnes_columns(*(c for c in div.NUMBER_FORMATS if c.endswith("(t)"))),
 }
+# The redirect table's headers, short enough for its nine columns to fit a laptop screen.
+SHORT = {
+    column: st.column_config.NumberColumn(
+        column.replace("To the world", "World")
+        .replace("To the importer", "To importer")
+        .replace("Covers gap %", "Covers %"),
+        format="localized",
+        help=column,
+    )
+    for column in div.REDIRECT_COLUMNS
+    if column != "Country"
+}
 # Tonnes of different value-chain stages (ore, ferroalloy, metal) are different goods.
 STAGES = catalog.stages_of([state.mineral], state.stages)
 
@@ -67,12 +79,12 @@ figure(
 figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
 figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
 notes.shared_codes(catalog, [state.mineral])
-left, right = st.columns(2)
-tables.show(view.suppliers, left, column_config=NUMBERS)
-left.caption(
+tables.show(view.suppliers, column_config=NUMBERS)
+st.caption(
     "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
     "the flows that report one."
 )
+left, _ = st.columns(2)
 charts.show(
     charts.lines(
         view.shares_over_time,
@@ -83,7 +95,7 @@ charts.show(
         ",.1f",
         color_title="From",
     ),
-    right,
+    left,
 )
 
 st.subheader(f"Replace {state.replace_pct}% of the supply from {view.replaced}")
@@ -118,7 +130,12 @@ for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), 
         bars = charts.bars(view.chart, measure, "Source", title, measure, number, view.gap_label)
         charts.show(bars, column)
 if view.c5_exports:
-    tables.show(view.redirect, column_config=NUMBERS)
+    tables.show(view.redirect, column_config={**NUMBERS, **SHORT})
+    st.caption(
+        "World: exports to every country; to importer: to "
+        f"{view.importer}; redirectable: the difference; covers %: the share of the gap it "
+        "would fill (at most 100)."
+    )
 st.download_button(
     "Download the scenario (CSV)",
     lambda: downloads.to_csv(view.download),

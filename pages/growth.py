@@ -48,21 +48,34 @@ if state.measure == "unit_value" and view.outliers.height:
         )
     )
 chart = view.chart
-charts.show(
-    charts.lines(
-        chart.frame,
-        chart.y,
-        "label",
-        f"{view.name}: exports, {growth.MEASURES[state.measure]}",
-        chart.y_title,
-        chart.format,
-        events=view.events,
-        year_span=(state.year_from, state.year_to),
+one_year = state.year_from == state.year_to
+if one_year:  # one point per series: bars read better than lines, and no event marks
+    charts.show(
+        charts.bars(
+            chart.frame,
+            chart.y,
+            "label",
+            f"{view.name}: exports in {state.year_to}, {growth.MEASURES[state.measure]}",
+            chart.y_title,
+            chart.format,
+        )
     )
-)
-legend = charts.event_legend(view.events, state.year_from, state.year_to)
-if legend:
-    st.caption("Dashed lines mark policy events:\n" + legend)
+else:
+    charts.show(
+        charts.lines(
+            chart.frame,
+            chart.y,
+            "label",
+            f"{view.name}: exports, {growth.MEASURES[state.measure]}",
+            chart.y_title,
+            chart.format,
+            events=view.events,
+            year_span=(state.year_from, state.year_to),
+        )
+    )
+    legend = charts.event_legend(view.events, state.year_from, state.year_to)
+    if legend:
+        st.caption("Dashed lines mark policy events:\n" + legend)
 if (
     state.measure == "quantity"
     and view.quantity_coverage is not None
@@ -74,7 +87,9 @@ if (
     )
 notes.basket_notes(catalog, state.minerals)
 
-st.subheader(f"Growth {state.year_from}–{state.year_to}")
+st.subheader(
+    f"Exports {state.year_to}" if one_year else f"Growth {state.year_from}–{state.year_to}"
+)
 tables.show(
     view.summary,
     column_config=tables.usd_columns(*[c for c in view.summary.columns if "(USD)" in c]),
@@ -86,7 +101,7 @@ if state.year_from == state.year_to:
 else:
     st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
 
-if view.before_after.height:
+if view.before_after.height and not one_year:
     st.subheader("Before and after policy events")
     tables.show(
         view.before_after,

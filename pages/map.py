@@ -49,7 +49,7 @@ st.markdown(
     maps.legend_html(maps.legend(view.sites), maps.aggregated(view.sites)),
     unsafe_allow_html=True,
 )
-minerals = ", ".join(catalog.mineral_label(m) for m in state.minerals) or "no mineral"
+minerals = ", ".join(catalog.mineral_label(m).lower() for m in state.minerals) or "no mineral"
 cells = (
     f"Sites are grouped into {maps.GRID_DEG:g}° cells (more than {maps.MAX_POINTS:,} match): size "
     "= number of sites; narrow the countries to see single sites. "

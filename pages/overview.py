@@ -103,27 +103,26 @@ else:
         "such as ferroalloys, oxides and sponge; refined metals and chemicals."
     )
 
-    left, right = st.columns(2)
+    st.subheader(f"Share of world exports, {state.year_to}")
+    if view.world.is_empty():
+        notes.empty(f"{view.name} has no exports in {state.year_to}.")
+    else:
+        tables.show(
+            view.world,
+            column_config={
+                **tables.usd_columns("Exports (USD)"),
+                "Mineral": st.column_config.TextColumn("Mineral", width="medium"),
+                "Shared code": st.column_config.TextColumn(
+                    "Shared code", help="What else the row's codes hold", width="large"
+                ),
+            },
+        )
+        st.caption(
+            "One row per group of codes, each flow counted once: minerals that share a code "
+            "are one row, and a row whose codes hold other goods says which."
+        )
+    left, _ = st.columns(2)
     with left:
-        st.subheader(f"Share of world exports, {state.year_to}")
-        if view.world.is_empty():
-            notes.empty(f"{view.name} has no exports in {state.year_to}.")
-        else:
-            tables.show(
-                view.world,
-                column_config={
-                    **tables.usd_columns("Exports (USD)"),
-                    "Shared code": st.column_config.TextColumn(
-                        "Shared code", help="What else the mineral's codes hold", width="large"
-                    ),
-                },
-            )
-            if view.world["Shared code"].is_not_null().any():
-                st.caption(
-                    "A row with a shared code counts every good in the code: minerals with "
-                    "the same codes are one row."
-                )
-    with right:
         st.subheader(f"Top destinations, {state.year_to}")
         if view.destinations.is_empty():
             notes.empty(f"No exports from {view.name} in {state.year_to}.")

@@ -40,7 +40,7 @@ PAGES: dict[str, dict[str, tuple[str, str]]] = {
     "diversification": {
         "minerals": ("selectbox", "mineral"),
         "stages": ("multiselect", "stages"),
-        "years": ("number_input", "year"),
+        "years": ("selectbox", "year"),
     },
     "mirror": {
         "country": ("selectbox", "country"),
@@ -52,7 +52,7 @@ PAGES: dict[str, dict[str, tuple[str, str]]] = {
         "country": ("selectbox", "country"),
         "minerals": ("multiselect", "minerals"),
         "stages": ("multiselect", "stages"),
-        "years": ("number_input", "year"),
+        "years": ("selectbox", "year"),
     },
     "explorer": {
         "country": ("multiselect", "exporters"),

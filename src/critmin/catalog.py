@@ -130,13 +130,21 @@ class Catalog:
             & pl.col("hs_edition").is_in(list(self.editions))
         )
 
-    def shared_note(self, minerals: Iterable[str]) -> str | None:
+    def shared_note(
+        self,
+        minerals: Iterable[str],
+        codes: Iterable[str] | None = None,
+        minerals_only: bool = False,
+    ) -> str | None:
         """What else these minerals' codes hold, in words, to stand beside a figure that
         counts them: "HS 811292, 811299 also hold germanium, indium, niobium and
         vanadium"; "HS 283329 holds other goods too (Sulphates; other than of sodium,
-        …)". None when every code holds only these minerals."""
+        …)". None when every code holds only these minerals. `codes`: of these codes
+        only; `minerals_only`: name only the other minerals of the baskets."""
         chosen = list(minerals)
         mine = self.baskets_in_data(chosen)
+        if codes is not None:
+            mine = mine.filter(pl.col("hs6").is_in(list(codes)))
         loaded = self.baskets.filter(pl.col("hs_edition").is_in(list(self.editions)))
         said: dict[str, list[str]] = {}
         for hs6 in sorted(set(mine["hs6"].to_list())):
@@ -149,7 +157,7 @@ class Catalog:
             names = sorted({str(label).lower() for label in others["label"].to_list()})
             if names:
                 phrase = "also {verb} " + _and(names)
-            elif rows["shared_basket"].any():
+            elif rows["shared_basket"].any() and not minerals_only:
                 text = self.code_texts.get(hs6)
                 phrase = "{verb} other goods too" + (f" ({_short(text)})" if text else "")
             else:
@@ -171,6 +179,10 @@ class Catalog:
             rows = rows.filter(pl.col("stage").is_in(kept))
         present = set(rows["stage"].to_list())
         return tuple(s for s in ("ore", "intermediate", "refined") if s in present)
+
+    def codes_of(self, mineral: str) -> set[str]:
+        """The mineral's codes in the HS editions loaded."""
+        return set(self.baskets_in_data([mineral])["hs6"].to_list())
 
     def code_known(self, hs6: str) -> bool:
         """Whether a code is one of the HS editions loaded (True when none is loaded:

@@ -63,6 +63,12 @@ def exporters_by_stage(db: Database, f: TradeFilter) -> QueryResult:
     return db.query("exporters_by_stage", **f.params())
 
 
+def exporters_total(db: Database, f: TradeFilter) -> QueryResult:
+    """Every exporter's exports per year and group of baskets that share codes, each
+    flow counted once (the world market of each group)."""
+    return db.query("exporters_total", **f.params())
+
+
 def exporters_by_series(db: Database, f: TradeFilter) -> QueryResult:
     """Every exporter's exports per year and series (the world market)."""
     return db.query("exporters_by_series", **f.params())

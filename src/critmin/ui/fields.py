@@ -188,15 +188,19 @@ def years(catalog: Catalog, default_from: int | None = None) -> tuple[Field, Fie
 
 
 def year(catalog: Catalog, label: str = "Year") -> Field:
+    """One year, chosen among the years loaded (newest first): a year outside them
+    cannot be typed, and a link naming one says so."""
     first, last = catalog.years
     return Field(
         "year",
         "int",
         last,
+        choices=list(range(last, first - 1, -1)),
         minimum=first,
         maximum=last,
         label=label,
-        widget="number",
+        widget="select",
+        help=f"The years loaded: {first}–{last}.",
         carry="years",
     )
 

@@ -72,10 +72,14 @@ def shared_codes(catalog: Catalog, minerals: Iterable[str], where: Any = st) -> 
     )
 
 
-def codes_used(catalog: Catalog, minerals: Iterable[str]) -> str:
-    """'HS codes (HS12) — Gallium: 811292, 811299; ...' for a caption."""
+def codes_used(catalog: Catalog, minerals: Iterable[str], stages: Iterable[str] = ()) -> str:
+    """'HS codes (HS12) — Gallium: 811292, 811299; ...' for a caption (the codes of the
+    stages kept, when some are)."""
     parts = []
     baskets = catalog.baskets_in_data(minerals)
+    kept = list(stages)
+    if kept:
+        baskets = baskets.filter(pl.col("stage").is_in(kept))
     for (mineral,), group in baskets.group_by(["mineral"], maintain_order=True):
         codes = ", ".join(sorted(set(group["hs6"].to_list())))
         parts.append(f"{catalog.mineral_label(str(mineral))}: {codes}")
@@ -95,7 +99,7 @@ def figures_caption(
     chosen = list(codes)
     kept = [STAGE_LABELS.get(s, s).split(" (")[0].lower() for s in stages]
     parts = [
-        codes_used(catalog, minerals),
+        codes_used(catalog, minerals, stages),
         f"HS codes chosen directly: {', '.join(chosen)}" if chosen else "",
         f"Value-chain stage: {', '.join(kept)} only" if kept else "",
         side_caption(side) if side else "",

@@ -109,6 +109,9 @@ def _draw(
             format_func=_format(field),
             max_selections=field.max_items,
             help=field.help,
+            # What is typed matches anywhere in a label, and matches keep the declared
+            # order (the Map's "chrom" offers "Chromium (Cr)" before "Chromite").
+            filter_mode="contains",
         )
     elif field.widget == "radio":
         bar.radio(

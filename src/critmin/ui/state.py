@@ -44,7 +44,7 @@ class Field:
     name: str
     kind: Kind
     default: Any
-    choices: Collection[str] | None = None
+    choices: Collection[Any] | None = None  # strings; whole numbers for a year to pick
     pattern: str | None = None  # for values without a closed list (HS6 codes)
     minimum: int | None = None
     maximum: int | None = None

@@ -54,6 +54,8 @@ def show(frame: pl.DataFrame, where: Any = st, **options: Any) -> None:
 
 
 def _digits(column: str) -> int | None:
+    if "%" in column:  # a share keeps its own digits; "Covers gap % (USD)" one decimal
+        return 1 if column.endswith(")") else None
     if column.endswith("(USD)"):
         return 0
     if column.endswith("(t)") or column.startswith("Tonnes"):

@@ -122,6 +122,8 @@ def measure_chart(table: pl.DataFrame, state: State) -> Chart:
     plot = table
     if state.measure == "unit_value":
         plot = table.filter(pl.col("unit_value_flag").is_null())
+    if state.year_from == state.year_to:  # one year: nothing to index or compare with
+        return Chart(plot, column, label, ",.0f" if state.measure == "quantity" else ",.1f")
     if state.view == "indexed":
         plot = metrics.with_index(plot, column, by=["label"])
         return Chart(plot, f"{column}_index", f"{label}, index {state.year_from} = 100", ",.0f")

@@ -33,7 +33,8 @@ SITE_COLUMNS = (  # the table's and the download's
     "source_reference",
     "records",
 )
-SAME_SITE_DEG = 1  # decimals of the cell two records of one site share (0.1 degree)
+SAME_SITE_DEG = 0.15  # how far (degrees, about 15 km) two records of one site may lie
+UNNAMED = ("", "unnamed", "unknown", "no name")  # names that name no site
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,10 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         exports_usd=float(by_partner["value_usd"].sum()),
         partners=by_partner.height,
         flows=flow_table(catalog, by_partner, staged),
-        tonnes_note=one_stage_note(staged),
+        tonnes_note=one_stage_note(staged)
+        if tonnes_of_one_stage(staged, "partner") is not None
+        else "Tonnes are shown for one value-chain stage at a time: choose one in the sidebar "
+        "(a tonne of ore and a tonne of ferroalloy are different goods).",
     )
 
 
@@ -115,11 +119,11 @@ def all_sites(db: Database, f: DepositFilter) -> pl.DataFrame:
 
 def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
     """One row per site: records with the same name (case, punctuation and a bracketed
-    note such as "(Kempirsai group)" aside) in the same country and the same tenth of
-    a degree are one site, with the commodities of all of them (in the order first
-    listed), the first known status, their sources, and how many records they are.
-    Records without coordinates stay apart; unnamed ones are one site only at the very
-    same point with the same commodities."""
+    note such as "(Kempirsai group)" aside) in the same country, within SAME_SITE_DEG
+    of the first of them, are one site, with the commodities of all of them (in the
+    order first listed), the first known status, their sources, and how many records
+    they are. Records without coordinates stay apart; unnamed ones are one site only at
+    the very same point with the same commodities."""
     key = (
         pl.col("name")
         .fill_null("")
@@ -129,28 +133,31 @@ def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
         .str.strip_chars()
     )
     located = pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
-    # Unnamed records are one site only at the very same point with the same commodities.
     unnamed = (
         pl.lit("~")
         + pl.col("lat").round(4).cast(pl.String)
         + pl.col("lon").round(4).cast(pl.String)
         + pl.col("commodities").list.join(",").fill_null("")
     )
+    row = pl.lit("#") + pl.col("_row").cast(pl.String)
     keyed = records.with_row_index("_row").with_columns(
         pl.when(~located)
-        .then(pl.lit("#") + pl.col("_row").cast(pl.String))
-        .when(key == "")
+        .then(row)
+        .when(key.is_in(list(UNNAMED)))
         .then(unnamed)
         .otherwise(key)
-        .alias("_key"),
-        pl.col("lat").round(SAME_SITE_DEG).alias("_lat"),
-        pl.col("lon").round(SAME_SITE_DEG).alias("_lon"),
+        .alias("_key")
     )
+    group = ["country", "_key"]
+    near = ((pl.col("lat") - pl.col("lat").first().over(group)).abs() <= SAME_SITE_DEG) & (
+        (pl.col("lon") - pl.col("lon").first().over(group)).abs() <= SAME_SITE_DEG
+    )
+    clustered = keyed.with_columns(pl.when(near).then(pl.lit("")).otherwise(row).alias("_far"))
     known = pl.col("status").filter(pl.col("status").fill_null("unknown") != "unknown")
     texts = [c for c in ("deposit_type", "location_check") if c in records.columns]
     joined = [c for c in ("source", "source_reference") if c in records.columns]
     return (
-        keyed.group_by("country", "_key", "_lat", "_lon", maintain_order=True)
+        clustered.group_by("country", "_key", "_far", maintain_order=True)
         .agg(
             pl.col("name").first(),
             pl.col("lat").first(),
@@ -163,7 +170,7 @@ def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
             *[pl.col(c).drop_nulls().unique(maintain_order=True).str.join("; ") for c in joined],
             pl.len().cast(pl.Int64).alias("records"),
         )
-        .drop("_key", "_lat", "_lon")
+        .drop("_key", "_far")
     )
 
 

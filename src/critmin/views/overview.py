@@ -66,7 +66,7 @@ def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = trade_filter(catalog, state)
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
-    world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
+    world = queries.exporters_total(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
     return View(
         name=catalog.country_name(state.country),
@@ -126,8 +126,9 @@ def headline(
 
 def code_groups(catalog: Catalog) -> pl.DataFrame:
     """Per group of codes as exports_overview names them (the labels of every basket
-    holding the code, joined as its SQL joins them): the minerals and whether a code
-    of the group holds other goods or other minerals."""
+    holding the code, joined as its SQL joins them): its minerals and codes; `shared`
+    when the group has no code of one mineral alone (it counts once for all it holds),
+    `holds_other` when one of its codes holds other goods or minerals."""
     loaded = catalog.baskets.filter(pl.col("hs_edition").is_in(list(catalog.editions)))
     per_code = loaded.group_by("hs_edition", "hs6").agg(
         pl.col("label").unique().sort().str.join(", ").alias("series"),
@@ -138,7 +139,9 @@ def code_groups(catalog: Catalog) -> pl.DataFrame:
     # series adds its codes up: graphite's 250410 and 380110 with the shared 380190).
     return per_code.group_by("series").agg(
         pl.col("minerals").first(),
+        pl.col("hs6").unique().sort().alias("codes"),
         (pl.col("shared").all() | (pl.col("minerals").first().list.len() > 1)).alias("shared"),
+        (pl.col("shared").any() | (pl.col("minerals").first().list.len() > 1)).alias("holds_other"),
     )
 
 
@@ -211,41 +214,44 @@ def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def world_share(catalog: Catalog, world: pl.DataFrame, country: str) -> pl.DataFrame:
-    """The country's exports, world share and rank per mineral in the last year. Minerals
-    whose figures are one and the same shared code (gallium, hafnium, indium and
-    rhenium: all of 811292 and 811299) are one row, and a row that counts a shared code
-    says what else it holds."""
+    """The country's exports, world share and rank in the last year per group of codes:
+    a mineral with codes of its own is its own row; minerals that share a code
+    (811292: gallium, germanium, indium, niobium, vanadium) are one row for it, so no
+    flow is counted twice, and a row that counts a shared code says what else it holds.
+    `world` is exporters_total's rows (each flow once, per group)."""
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["series"]), "value_usd", ["series"]
     )
-    mine = ranked.filter(pl.col("exporter") == country).with_columns(
-        pl.col("series").is_in(list(catalog.shared_notes)).alias("shared")
+    groups = code_groups(catalog)
+    notes = {
+        label: group_note(catalog, minerals, codes) if other else None
+        for label, minerals, codes, other in groups.select(
+            "series", "minerals", "codes", "holds_other"
+        ).iter_rows()
+    }
+    return (
+        ranked.filter(pl.col("exporter") == country)
+        .select(
+            pl.col("series").alias("Mineral"),
+            pl.col("value_usd").alias("Exports (USD)"),
+            (pl.col("share") * 100).round(2).alias("World share %"),
+            pl.col("rank").alias("Rank among exporters"),
+            pl.col("series")
+            .replace_strict(notes, default=None, return_dtype=pl.String)
+            .alias("Shared code"),
+        )
+        .sort("World share %", descending=True)
     )
-    # The same figures from the same shared codes: one row. (Minerals with codes of
-    # their own never have exactly the same value, share and rank.)
-    rows = (
-        mine.group_by("value_usd", "share", "rank", "shared", maintain_order=True)
-        .agg(pl.col("series").sort_by(catalog.mineral("series")))
-        .to_dicts()
-    )
-    return pl.DataFrame(
-        {
-            "Mineral": [", ".join(catalog.mineral_label(m) for m in r["series"]) for r in rows],
-            "Exports (USD)": [r["value_usd"] for r in rows],
-            "World share %": [round(r["share"] * 100, 2) for r in rows],
-            "Rank among exporters": [r["rank"] for r in rows],
-            "Shared code": [
-                catalog.shared_note(r["series"]) if r["shared"] else None for r in rows
-            ],
-        },
-        schema={
-            "Mineral": pl.String,
-            "Exports (USD)": pl.Float64,
-            "World share %": pl.Float64,
-            "Rank among exporters": pl.Int32,
-            "Shared code": pl.String,
-        },
-    ).sort("World share %", descending=True)
+
+
+def group_note(catalog: Catalog, minerals: list[str], codes: list[str]) -> str | None:
+    """Beside a group's figure: what else its codes hold. A group of several minerals is
+    one figure because they share its codes: the note names them."""
+    if len(minerals) == 1:
+        return catalog.shared_note(minerals, codes)
+    said = f"One code for all of them: HS {', '.join(sorted(codes))}"
+    other = catalog.shared_note(minerals, codes, minerals_only=True)
+    return f"{said}; {other}" if other else said
 
 
 def destinations(catalog: Catalog, partners: pl.DataFrame, top: int = 8) -> pl.DataFrame:
