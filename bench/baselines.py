@@ -57,6 +57,11 @@ KEYS: dict[str, list[str]] = {
     "exports_by_partner": ["year", "partner"],
     "exports_overview": ["part", "year", "series", "stage", "partner"],
     "exporters_by_series": ["year", "series", "exporter"],
+    "exports_by_partner_and_stage": ["year", "partner", "stage"],
+    "exporters_by_stage": ["year", "exporter", "stage"],
+    "exporters_total": ["year", "series", "exporter"],
+    "quantity_coverage": ["source", "release", "side", "year"],
+    "code_texts": ["hs_edition", "hs6"],
     "imports_by_supplier": ["year", "series", "supplier"],
     "suppliers_market": ["year", "series", "exporter"],
     "mirror_flows": ["year", "partner", "side", "source"],
@@ -261,6 +266,37 @@ class PolarsLazy:
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])
 
+    def exports_by_partner_and_stage(self, call: Call) -> pl.DataFrame:
+        lf = self.selected_once(call.params).rename({"importer": "partner"})
+        return self._sums(lf, ["year", "partner", "stage"], counts=True)
+
+    def exporters_by_stage(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "exporter", "stage"], True)
+
+    def exporters_total(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "series", "exporter"])
+
+    def quantity_coverage(self, call: Call) -> pl.DataFrame:
+        minerals = self._scan("mineral_baskets").select("mineral").unique().collect()
+        once = self.selected_once(_every_flow(minerals["mineral"].to_list()))
+        return (
+            once.group_by("source", "release", "side", "year")
+            .agg(
+                pl.len().alias("flows"),
+                pl.col("quantity_kg").count().alias("with_quantity"),
+                pl.col("value_usd").sum(),
+                pl.col("value_usd")
+                .filter(pl.col("quantity_kg").is_not_null())
+                .sum()
+                .alias("value_with_quantity_usd"),
+            )
+            .collect()
+        )
+
+    def code_texts(self, call: Call) -> pl.DataFrame:
+        editions = list(call.params["editions"])
+        return self._products().filter(pl.col("hs_edition").is_in(editions)).collect()
+
     def imports_by_supplier(self, call: Call) -> pl.DataFrame:
         lf = self.selected(call.params).filter(
             ~pl.col("exporter").is_in(list(call.params["importers"]))
@@ -373,6 +409,12 @@ class PolarsLazy:
 
 
 # --- pandas -----------------------------------------------------------------------------
+
+
+def _every_flow(minerals: list[str]) -> dict[str, Any]:
+    """selected_once's parameters for every basket flow of every year and side
+    (quantity_coverage.sql)."""
+    return {"minerals": minerals, "codes": [], "year_from": 0, "year_to": 9999, "stages": []}
 
 
 def _market_params(call: Call) -> tuple[dict[str, Any], list[str]]:
@@ -553,6 +595,31 @@ class PandasApp:
 
     def exporters_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series", "exporter"])
+
+    def exports_by_partner_and_stage(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(call.params).rename(columns={"importer": "partner"})
+        return self._sums(df, ["year", "partner", "stage"], counts=True)
+
+    def exporters_by_stage(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "exporter", "stage"], True)
+
+    def exporters_total(self, call: Call) -> pl.DataFrame:
+        return self._sums(self.selected_once(call.params), ["year", "series", "exporter"])
+
+    def quantity_coverage(self, call: Call) -> pl.DataFrame:
+        df = self.selected_once(_every_flow(list(self.baskets["mineral"].unique())))
+        df = df.assign(vq=df["value_usd"].where(df["quantity_kg"].notna(), 0.0))
+        out = df.groupby(["source", "release", "side", "year"], as_index=False).agg(
+            flows=("value_usd", "size"),
+            with_quantity=("quantity_kg", "count"),
+            value_usd=("value_usd", "sum"),
+            value_with_quantity_usd=("vq", "sum"),
+        )
+        return _to_polars(out)
+
+    def code_texts(self, call: Call) -> pl.DataFrame:
+        p = self.products
+        return _to_polars(p[p["hs_edition"].isin(list(call.params["editions"]))])
 
     def imports_by_supplier(self, call: Call) -> pl.DataFrame:
         df = self.selected(call.params)

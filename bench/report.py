@@ -128,6 +128,10 @@ TRADE_QUERIES = {
     "suppliers_market",
     "mirror_flows",
     "flows_explorer",
+    "exports_by_partner_and_stage",
+    "exporters_by_stage",
+    "exporters_total",
+    "quantity_coverage",
 }
 
 

@@ -298,3 +298,17 @@ def test_the_sites_download_holds_the_sites_shown(app_env):
         ).height
     )
     assert sites.filter(pl.col("commodities").str.contains(r"\bCr\b")).is_empty()
+
+
+def test_every_commodity_symbol_has_the_one_name_users_know():
+    """The symbol-to-name table names every symbol the ingest writes, once each."""
+    from critmin import reference
+
+    aliases = pl.read_csv(reference.REFERENCE_DIR / "commodity_aliases.csv", infer_schema=False)
+    names = pl.read_csv(reference.REFERENCE_DIR / "commodity_names.csv", infer_schema=False)
+    assert names["symbol"].is_unique().all()
+    assert set(aliases["symbol"]) == set(names["symbol"])
+    assert reference.commodity_label("Cr") == "Chromium (Cr)"
+    assert reference.commodity_label("REE") == "Rare earths (REE)"
+    assert reference.commodity_label("Graphite") == "Graphite"
+    assert reference.commodity_label("chromite") == "Chromite"
