@@ -21,9 +21,11 @@ run: $(BIN)/critmin
 
 ## Download every source's latest public release (about 1.3 GB: docs/fetching.md) and load it
 ## into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
+## `make real RELEASE=V202601 HS=HS22` chooses the BACI release and edition; ARGS passes more
+## options (`make real ARGS=--check` asks every source first and downloads nothing).
 .PHONY: real
 real: $(BIN)/critmin
-	$(BIN)/critmin fetch all
+	$(BIN)/critmin fetch all$(if $(RELEASE), --release $(RELEASE))$(if $(HS), --hs $(HS)) $(ARGS)
 
 ## The gate: format check, lint, types, tests (CI runs exactly this).
 test: $(BIN)/critmin

@@ -11,7 +11,9 @@ the view bound) with the semantics of `critmin/queries/sql`:
   its code, alphabetically) and labelled with every chosen basket's label; a code
   chosen directly that a chosen basket holds is not counted again;
 - `stages` keeps the basket codes of those value-chain stages (codes chosen directly
-  have none and are kept); an empty list of sides, exporters or importers means any.
+  have none and are kept); an empty list of sides, exporters or importers means any;
+- tonnes are summed only within one value-chain stage (`series_stages`, `stage_key`: a
+  series whose codes span stages, or a group that mixes stages, has no quantity).
 
 `PandasApp` is the typical Streamlit app: the needed columns of every trade_flows file
 in one DataFrame, loaded once (what `st.cache_data` would keep), filtered and grouped
@@ -195,7 +197,19 @@ class PolarsLazy:
             return None
         lf = self._where(self._trade().filter(pl.col("hs6").is_in(list(p["codes"]))), p)
         return lf.with_columns(
-            (pl.lit("HS ") + pl.col("hs6")).alias("series"), pl.lit(None, pl.String).alias("stage")
+            (pl.lit("HS ") + pl.col("hs6")).alias("series"),
+            pl.lit(None, pl.String).alias("stage"),
+            pl.lit(1, pl.UInt32).alias("series_stages"),
+            (pl.lit("HS ") + pl.col("hs6")).alias("stage_key"),
+        )
+
+    def _series_stages(self, p: dict[str, Any]) -> pl.LazyFrame:
+        """How many stages each chosen basket spans per edition (over the chosen stages)."""
+        baskets = self._baskets(p)
+        if p.get("stages"):
+            baskets = baskets.filter(pl.col("stage").is_in(list(p["stages"])))
+        return baskets.group_by("mineral", "hs_edition").agg(
+            pl.col("stage").n_unique().cast(pl.UInt32).alias("series_stages")
         )
 
     def _owners(self, p: dict[str, Any]) -> pl.LazyFrame:
@@ -204,11 +218,12 @@ class PolarsLazy:
             baskets = baskets.filter(pl.col("stage").is_in(list(p["stages"])))
         return baskets.group_by("hs_edition", "hs6").agg(
             pl.col("mineral").min().alias("owner"),
+            pl.col("stage").sort_by("mineral").first().alias("owner_stage"),
             pl.col("label").unique().sort().str.join(", ").alias("labels"),
         )
 
     def _union(self, basket: pl.LazyFrame, codes: pl.LazyFrame | None) -> pl.LazyFrame:
-        columns = ["series", "stage", *FLOW_COLUMNS]
+        columns = ["series", "stage", *FLOW_COLUMNS, "series_stages", "stage_key"]
         basket = basket.select(columns)
         return basket if codes is None else pl.concat([basket, codes.select(columns)])
 
@@ -216,16 +231,30 @@ class PolarsLazy:
         basket = self._basket_flows(p)
         if p.get("stages"):
             basket = basket.filter(pl.col("stage").is_in(list(p["stages"])))
+        basket = basket.join(self._series_stages(p), on=["mineral", "hs_edition"])
         return self._union(
-            basket.with_columns(pl.col("mineral").alias("series")), self._code_flows(p)
+            basket.with_columns(
+                pl.col("mineral").alias("series"), pl.col("stage").alias("stage_key")
+            ),
+            self._code_flows(p),
         )
 
     def selected_once(self, p: dict[str, Any]) -> pl.LazyFrame:
-        owners = self._owners(p)
-        basket = self._basket_flows(p).join(
-            owners,
-            left_on=["hs_edition", "hs6", "mineral"],
-            right_on=["hs_edition", "hs6", "owner"],
+        owners = self._owners(p).with_columns(
+            pl.col("owner_stage")
+            .n_unique()
+            .over("hs_edition", "labels")
+            .cast(pl.UInt32)
+            .alias("series_stages")
+        )
+        basket = (
+            self._basket_flows(p)
+            .with_columns(pl.col("stage").alias("stage_key"))
+            .join(
+                owners,
+                left_on=["hs_edition", "hs6", "mineral"],
+                right_on=["hs_edition", "hs6", "owner"],
+            )
         )
         codes = self._code_flows(p)
         if codes is not None:
@@ -233,13 +262,25 @@ class PolarsLazy:
         return self._union(basket.rename({"labels": "series"}), codes)
 
     @staticmethod
-    def _sums(lf: pl.LazyFrame, keys: list[str], counts: bool = False) -> pl.DataFrame:
-        aggs = [pl.col("value_usd").sum(), pl.col("quantity_kg").sum()]
+    def _one_stage(by_stage: bool = False) -> pl.Expr:
+        """A group's tonnes add up: its flows share one stage key, and (unless the group
+        is one stage by construction) its series' codes are of one stage."""
+        same = pl.col("stage_key").min() == pl.col("stage_key").max()
+        return same if by_stage else same & (pl.col("series_stages").max() <= 1)
+
+    @classmethod
+    def _sums(
+        cls, lf: pl.LazyFrame, keys: list[str], counts: bool = False, by_stage: bool = False
+    ) -> pl.DataFrame:
+        one = cls._one_stage(by_stage)
+        aggs = [
+            pl.col("value_usd").sum(),
+            pl.when(one).then(pl.col("quantity_kg").sum()).alias("quantity_kg"),
+        ]
         if counts:
             aggs += [
-                pl.col("value_usd")
-                .filter(pl.col("quantity_kg").is_not_null())
-                .sum()
+                pl.when(one)
+                .then(pl.col("value_usd").filter(pl.col("quantity_kg").is_not_null()).sum())
                 .alias("value_with_quantity_usd"),
                 pl.len().alias("flows"),
             ]
@@ -254,7 +295,7 @@ class PolarsLazy:
         return self._sums(self.selected_once(call.params), ["year", "series"], counts=True)
 
     def exports_by_stage(self, call: Call) -> pl.DataFrame:
-        return self._sums(self.selected_once(call.params), ["year", "stage"])
+        return self._sums(self.selected_once(call.params), ["year", "stage"], by_stage=True)
 
     def exports_by_partner(self, call: Call) -> pl.DataFrame:
         lf = self.selected_once(call.params).rename({"importer": "partner"})
@@ -268,10 +309,11 @@ class PolarsLazy:
 
     def exports_by_partner_and_stage(self, call: Call) -> pl.DataFrame:
         lf = self.selected_once(call.params).rename({"importer": "partner"})
-        return self._sums(lf, ["year", "partner", "stage"], counts=True)
+        return self._sums(lf, ["year", "partner", "stage"], counts=True, by_stage=True)
 
     def exporters_by_stage(self, call: Call) -> pl.DataFrame:
-        return self._sums(self.selected_once(call.params), ["year", "exporter", "stage"], True)
+        keys = ["year", "exporter", "stage"]
+        return self._sums(self.selected_once(call.params), keys, counts=True, by_stage=True)
 
     def exporters_total(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected_once(call.params), ["year", "series", "exporter"])
@@ -306,14 +348,15 @@ class PolarsLazy:
     def suppliers_market(self, call: Call) -> pl.DataFrame:
         world, buyers = _market_params(call)
         bought = pl.col("importer").is_in(buyers) & ~pl.col("exporter").is_in(buyers)
+        one = self._one_stage()
         return (
             self.selected(world)
             .group_by("year", "series", "exporter")
             .agg(
                 pl.col("value_usd").sum(),
-                pl.col("quantity_kg").sum(),
+                pl.when(one).then(pl.col("quantity_kg").sum()).alias("quantity_kg"),
                 pl.col("value_usd").filter(bought).sum().alias("bought_usd"),
-                pl.col("quantity_kg").filter(bought).sum().alias("bought_kg"),
+                pl.when(one).then(pl.col("quantity_kg").filter(bought).sum()).alias("bought_kg"),
                 bought.sum().alias("bought_flows"),
             )
             .collect()
@@ -427,7 +470,8 @@ def _overview_parts(engine: PolarsLazy | PandasApp, call: Call) -> pl.DataFrame:
     series, per year and stage, and per partner in the last year."""
     once: Any = engine.selected_once(call.params)
     series, stages, partners = (
-        engine._sums(once, ["year", key], counts=True) for key in ("series", "stage", "importer")
+        engine._sums(once, ["year", key], counts=True, by_stage=key == "stage")
+        for key in ("series", "stage", "importer")
     )
     return pl.concat(
         [
@@ -532,19 +576,34 @@ class PandasApp:
         if not p.get("codes"):
             return None
         flows = self._where(p, list(p["codes"]))
-        return flows.assign(series="HS " + flows["hs6"], stage=None)
+        return flows.assign(
+            series="HS " + flows["hs6"], stage=None, series_stages=1, stage_key="HS " + flows["hs6"]
+        )
+
+    def _series_stages(self, p: dict[str, Any]) -> pd.DataFrame:
+        baskets = self._chosen_baskets(p)
+        if p.get("stages"):
+            baskets = baskets[baskets["stage"].isin(list(p["stages"]))]
+        return baskets.groupby(["mineral", "hs_edition"], as_index=False).agg(
+            series_stages=("stage", "nunique")
+        )
 
     def _owners(self, p: dict[str, Any]) -> pd.DataFrame:
         baskets = self._chosen_baskets(p)
         if p.get("stages"):
             baskets = baskets[baskets["stage"].isin(list(p["stages"]))]
-        return baskets.groupby(["hs_edition", "hs6"], as_index=False).agg(
-            owner=("mineral", "min"), labels=("label", lambda s: ", ".join(sorted(set(s))))
+        owners = baskets.sort_values("mineral").groupby(["hs_edition", "hs6"], as_index=False)
+        owners = owners.agg(
+            owner=("mineral", "first"),
+            owner_stage=("stage", "first"),
+            labels=("label", lambda s: ", ".join(sorted(set(s)))),
         )
+        stages = owners.groupby(["hs_edition", "labels"])["owner_stage"].transform("nunique")
+        return owners.assign(series_stages=stages)
 
     @staticmethod
     def _union(basket: pd.DataFrame, codes: pd.DataFrame | None) -> pd.DataFrame:
-        columns = ["series", "stage", *FLOW_COLUMNS]
+        columns = ["series", "stage", *FLOW_COLUMNS, "series_stages", "stage_key"]
         parts = [basket[columns]] + ([codes[columns]] if codes is not None else [])
         return pd.concat(parts, ignore_index=True)
 
@@ -552,14 +611,20 @@ class PandasApp:
         basket = self._basket_flows(p)
         if p.get("stages"):
             basket = basket[basket["stage"].isin(list(p["stages"]))]
-        return self._union(basket.assign(series=basket["mineral"]), self._code_flows(p))
+        basket = basket.merge(self._series_stages(p), on=["mineral", "hs_edition"])
+        return self._union(
+            basket.assign(series=basket["mineral"], stage_key=basket["stage"]), self._code_flows(p)
+        )
 
     def selected_once(self, p: dict[str, Any]) -> pd.DataFrame:
         owners = self._owners(p)
         basket = self._basket_flows(p).merge(
-            owners.rename(columns={"owner": "mineral", "labels": "series"}),
+            owners.drop(columns="owner_stage").rename(
+                columns={"owner": "mineral", "labels": "series"}
+            ),
             on=["hs_edition", "hs6", "mineral"],
         )
+        basket = basket.assign(stage_key=basket["stage"])
         codes = self._code_flows(p)
         if codes is not None:
             held = pd.MultiIndex.from_frame(owners[["hs_edition", "hs6"]])
@@ -567,15 +632,25 @@ class PandasApp:
         return self._union(basket, codes)
 
     @staticmethod
-    def _sums(df: pd.DataFrame, keys: list[str], counts: bool = False) -> pl.DataFrame:
+    def _sums(
+        df: pd.DataFrame, keys: list[str], counts: bool = False, by_stage: bool = False
+    ) -> pl.DataFrame:
         aggs: dict[str, tuple[str, str]] = {
             "value_usd": ("value_usd", "sum"),
             "quantity_kg": ("quantity_kg", "sum"),
+            "_stages": ("series_stages", "max"),
+            "_keys": ("stage_key", "nunique"),
         }
         if counts:
             df = df.assign(vq=df["value_usd"].where(df["quantity_kg"].notna(), 0.0))
             aggs |= {"value_with_quantity_usd": ("vq", "sum"), "flows": ("value_usd", "size")}
-        return _to_polars(df.groupby(keys, as_index=False, dropna=False).agg(**aggs))
+        out = df.groupby(keys, as_index=False, dropna=False).agg(**aggs)
+        # Tonnes only within one value-chain stage (see the module's docstring).
+        one = (out["_keys"] <= 1) & ((out["_stages"] <= 1) | by_stage)
+        out["quantity_kg"] = out["quantity_kg"].where(one)
+        if counts:
+            out["value_with_quantity_usd"] = out["value_with_quantity_usd"].where(one)
+        return _to_polars(out.drop(columns=["_stages", "_keys"]))
 
     def exports_by_series(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected(call.params), ["year", "series"], counts=True)
@@ -584,7 +659,7 @@ class PandasApp:
         return self._sums(self.selected_once(call.params), ["year", "series"], counts=True)
 
     def exports_by_stage(self, call: Call) -> pl.DataFrame:
-        return self._sums(self.selected_once(call.params), ["year", "stage"])
+        return self._sums(self.selected_once(call.params), ["year", "stage"], by_stage=True)
 
     def exports_by_partner(self, call: Call) -> pl.DataFrame:
         df = self.selected_once(call.params).rename(columns={"importer": "partner"})
@@ -598,10 +673,11 @@ class PandasApp:
 
     def exports_by_partner_and_stage(self, call: Call) -> pl.DataFrame:
         df = self.selected_once(call.params).rename(columns={"importer": "partner"})
-        return self._sums(df, ["year", "partner", "stage"], counts=True)
+        return self._sums(df, ["year", "partner", "stage"], counts=True, by_stage=True)
 
     def exporters_by_stage(self, call: Call) -> pl.DataFrame:
-        return self._sums(self.selected_once(call.params), ["year", "exporter", "stage"], True)
+        keys = ["year", "exporter", "stage"]
+        return self._sums(self.selected_once(call.params), keys, counts=True, by_stage=True)
 
     def exporters_total(self, call: Call) -> pl.DataFrame:
         return self._sums(self.selected_once(call.params), ["year", "series", "exporter"])
@@ -643,8 +719,13 @@ class PandasApp:
             bought_usd=("bought_usd", "sum"),
             bought_kg=("bought_kg", "sum"),
             bought_flows=("bought_flows", "sum"),
+            _stages=("series_stages", "max"),
+            _keys=("stage_key", "nunique"),
         )
-        return _to_polars(out)
+        one = (out["_keys"] <= 1) & (out["_stages"] <= 1)
+        out["quantity_kg"] = out["quantity_kg"].where(one)
+        out["bought_kg"] = out["bought_kg"].where(one)
+        return _to_polars(out.drop(columns=["_stages", "_keys"]))
 
     def mirror_flows(self, call: Call) -> pl.DataFrame:
         df = self.selected_once(call.params).rename(columns={"importer": "partner"})

@@ -32,7 +32,16 @@ if view.provenance.is_empty():
 else:
     tables.show(
         view.provenance,
-        column_config={"url": st.column_config.LinkColumn("url")},
+        column_config={
+            "url": st.column_config.LinkColumn("url"),
+            "version": st.column_config.TextColumn("version", width="large"),
+            "corrections_url": st.column_config.LinkColumn("corrections"),
+        },
+    )
+    st.caption(
+        "A release's *version* says which version of the publisher's file was loaded, with "
+        "its date; a corrected release is not the release as first posted (the *corrections* "
+        "page lists what the publisher changed)."
     )
 
 st.subheader("Mineral baskets")
@@ -43,6 +52,11 @@ st.markdown(
     "raw materials (docs/baskets.md says how the baskets were built)."
 )
 tables.show(view.baskets)
+st.markdown(
+    "**Minerals of the lists that trade data cannot show.** They have no HS6 code of their "
+    "own in any edition, so no page offers them as a series:"
+)
+tables.show(view.not_showable)
 
 st.subheader("Policy events on the charts")
 tables.show(

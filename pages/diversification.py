@@ -45,8 +45,6 @@ SHORT = {
     for column in div.REDIRECT_COLUMNS
     if column != "Country"
 }
-# Tonnes of different value-chain stages (ore, ferroalloy, metal) are different goods.
-STAGES = catalog.stages_of([state.mineral], state.stages)
 
 
 def figure(column: Any, title: str, value: str, note: str | None = None, **kw: Any) -> None:
@@ -81,7 +79,8 @@ figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value
 notes.shared_codes(catalog, [state.mineral])
 tables.show(view.suppliers, column_config=NUMBERS)
 st.caption(
-    "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
+    view.tonnes_note
+    or "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
     "the flows that report one."
 )
 left, _ = st.columns(2)
@@ -107,7 +106,7 @@ else:
     figure(
         y, "Central Asia could redirect", fmt.usd(view.redirect_usd), fmt.tonnes(view.redirect_kg)
     )
-    if len(STAGES) > 1:
+    if view.tonnes_note:  # the codes span value-chain stages: tonnes do not add up
         by_tonnes = "by tonnes: choose one value-chain stage"
     elif view.covers_kg is None:
         by_tonnes = "by tonnes: no quantities reported"

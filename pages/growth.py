@@ -49,7 +49,11 @@ if state.measure == "unit_value" and view.outliers.height:
     )
 chart = view.chart
 one_year = state.year_from == state.year_to
-if one_year:  # one point per series: bars read better than lines, and no event marks
+no_tonnes = state.measure != "value" and chart.frame[chart.y].null_count() == chart.frame.height
+if no_tonnes:
+    # No series has tonnes (all span value-chain stages): say why instead of an empty axis.
+    notes.empty(view.tonnes_note or "No quantities are reported for these flows.")
+elif one_year:  # one point per series: bars read better than lines, and no event marks
     charts.show(
         charts.bars(
             chart.frame,
@@ -76,6 +80,8 @@ else:
     legend = charts.event_legend(view.events, state.year_from, state.year_to)
     if legend:
         st.caption("Dashed lines mark policy events:\n" + legend)
+if state.measure in ("quantity", "unit_value") and view.tonnes_note and not no_tonnes:
+    st.caption(view.tonnes_note)
 if (
     state.measure == "quantity"
     and view.quantity_coverage is not None

@@ -92,7 +92,7 @@ else:
             view.processed,
             "processed_share",
             None,
-            "Share processed (intermediate + refined)",
+            "Share processed (intermediate + refined, scrap left out)",
             "Share of export value",
             ".0%",
         ),
@@ -100,7 +100,9 @@ else:
     )
     st.caption(
         "Stage of each HS code (mineral_baskets.csv): ores and concentrates; intermediates "
-        "such as ferroalloys, oxides and sponge; refined metals and chemicals."
+        "such as ferroalloys, oxides, mattes and unrefined metal; refined metals (unwrought "
+        "metal and powders included) and chemicals; waste and scrap, which the share "
+        "processed leaves out."
     )
 
     st.subheader(f"Share of world exports, {state.year_to}")

@@ -34,7 +34,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from critmin import cli
+from critmin import cli, sources
 from critmin.embedded import EMBEDDED_DIR, PARTS, PROVENANCE_FILE, EmbeddedPart
 from critmin.schema import TABLES, validate_frame
 from critmin.warehouse import Provenance, Warehouse, file_sha256
@@ -47,21 +47,21 @@ MINMOD_FILE = Path("deposits/minmod_world_deposits_flat.csv")
 
 # The release's CSV as USGS publishes it (the shared copy is byte-identical but renamed),
 # and the data release's landing page (DOI, confirmed in its metadata record
-# https://data.usgs.gov/datacatalog/metadata/USGS.69837e43b66b01367d7ec7c7.xml).
-MCS_PUBLISHED_NAME = "MCS2026_Commodities_Data.csv"
-MCS_URL = "https://doi.org/10.5066/P1WKQ63T"
+# https://data.usgs.gov/datacatalog/metadata/USGS.69837e43b66b01367d7ec7c7.xml), both from
+# ingest/sources/usgs_mcs.toml.
+MCS_RELEASE = sources.source("usgs_mcs").release("MCS2026")
+MCS_PUBLISHED_NAME = MCS_RELEASE["main_file"]
+MCS_URL = f"https://doi.org/{MCS_RELEASE['doi']}"
 
 # Rows of the MinMod file whose data set is a USGS compilation on mrdata.usgs.gov are
 # public domain. The others (Mudd and Jowitt grade-tonnage sets from journal articles,
 # Jowitt's REE and lithium compilations, the GSC tin-tungsten open file) are left out:
 # their terms do not allow redistribution as public domain data.
 PUBLIC_DOMAIN_URL_PREFIX = "https://mrdata.usgs.gov/"
-USGS_LICENCE = (
-    "Public domain (U.S. Geological Survey data sets; only rows of the USGS compilations "
-    "are embedded)"
-)
-USGS_URL = "https://mrdata.usgs.gov/"
-MINMOD_URL = "https://minmod.isi.edu/"
+MINMOD = sources.source("deposits_minmod")
+USGS_LICENCE = MINMOD.extra["embedded"]["licence"]
+USGS_URL = MINMOD.extra["embedded"]["url"]
+MINMOD_URL = MINMOD.url
 
 # Strings with few distinct values are dictionary-encoded; near-unique ones (ids, names,
 # references) compress better as plain values under zstd (measured on the real files).

@@ -62,7 +62,11 @@ def write_release(
             flows = flows.with_columns(
                 pl.when(blank)
                 .then(None)
-                .otherwise(pl.col("quantity_kg").fill_null((pl.col("value_usd") / unit).round(1)))
+                .otherwise(
+                    pl.col("quantity_kg")
+                    .fill_null((pl.col("value_usd") / unit).round(1))
+                    .fill_null((pl.col("value_usd") / 10).round(1))  # a code with no quantity
+                )
                 .alias("quantity_kg")
             )
             baci = to_baci(flows)
@@ -91,7 +95,13 @@ def _country_codes() -> str:
 
 
 def _product_codes(codes: set[str]) -> str:
-    texts = reference.load_products(sorted(codes)).unique("hs6").sort("hs6")
+    texts = (
+        reference.load_products()
+        .filter(pl.col("hs6").is_in(sorted(codes)))
+        .sort("hs_edition", descending=True)
+        .unique("hs6", keep="first")
+        .sort("hs6")
+    )
     rows = ["code,description"]
     for code, text in texts.select("hs6", "description").iter_rows():
         rows.append(f'{code},"{str(text).replace(chr(34), chr(39))}"')

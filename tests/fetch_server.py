@@ -1,20 +1,23 @@
-"""A local HTTP server for the fetch tests, and the files it serves, shaped exactly as the
-sources publish them (CEPII BACI zips and listing page, a ScienceBase item with the USGS
-MCS CSV in cp1252, the MRDS CSV zip). Everything is generated here: no row comes from the
-real files.
+"""A local HTTP server for the fetch tests, and the files it serves, shaped as the sources
+publish them today (CEPII's BACI webpage and its older item page, as it was and as it is
+now, BACI zips, a ScienceBase item with the USGS MCS CSV in cp1252, the MRDS CSV zip, a
+Cloudflare browser check). Everything is generated here: no row comes from the real
+files. docs/fetching.md says which evidence each page follows.
 
 The server runs `http.server.ThreadingHTTPServer` on 127.0.0.1 in a thread. It answers
-byte ranges (`Range`, `If-Range` against its ETag), records every request, and plays
-scripted faults per path: an HTTP status (with headers such as Retry-After), a
-connection dropped after N bytes of the body, or a 200 that ignores the Range asked for.
-It also acts as a forward proxy: a request line with an absolute URL is served from the
-URL's path and recorded as such.
+GET and HEAD, byte ranges (`Range`, `If-Range` against its ETag), records every request,
+and plays scripted faults per path: an HTTP status (with headers such as Retry-After and
+a body such as a challenge page), a connection dropped after N bytes of the body, a
+server that stalls (sends the headers and N bytes, then nothing), or a 200 that ignores
+the Range asked for. It also acts as a forward proxy: a request line with an absolute URL
+is served from the URL's path and recorded as such.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import socket
 import sys
 import threading
@@ -25,6 +28,33 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+# --- time ------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeClock:
+    """Stands in for the fetchers' clock and sleep (critmin.fetch.http): every wait (pacing,
+    Retry-After, back-off) is recorded and advances the clock at once, so tests read the
+    waits instead of waiting them."""
+
+    now: float = 1_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def install(self, monkeypatch: Any) -> FakeClock:
+        from critmin.fetch import http
+
+        monkeypatch.setattr(http, "_clock", self.clock)
+        monkeypatch.setattr(http, "_sleep", self.sleep)
+        return self
+
 
 # --- the server -------------------------------------------------------------------------
 
@@ -45,6 +75,7 @@ class Resource:
 class Status:
     code: int
     headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b"scripted answer\n"
 
 
 @dataclass(frozen=True)
@@ -55,11 +86,19 @@ class Drop:
 
 
 @dataclass(frozen=True)
+class Stall:
+    """Send the headers of the full answer and `after` bytes of its body, then nothing
+    more until the test ends (a slow or filtered server: the client's timeout decides)."""
+
+    after: int = 0
+
+
+@dataclass(frozen=True)
 class IgnoreRange:
     """Answer 200 with the whole file even when a Range was asked for."""
 
 
-Fault = Status | Drop | IgnoreRange
+Fault = Status | Drop | Stall | IgnoreRange
 
 
 @dataclass
@@ -76,6 +115,7 @@ class FileServer:
     faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     hits: list[Hit] = field(default_factory=list)
     url: str = ""
+    released: threading.Event = field(default_factory=threading.Event)  # ends stalls
 
     def serve(self, path: str, body: bytes | str, content_type: str = "") -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
@@ -93,8 +133,9 @@ class FileServer:
         return [h for h in self.hits if h.path == path]
 
     def data_requests(self) -> list[Hit]:
-        """Requests for files other than listings and catalogue entries."""
-        return [h for h in self.hits if not h.path.endswith(("id=37", "format=json"))]
+        """GET requests for files other than pages and catalogue entries."""
+        pages = ("id=37", "format=json", ".html")
+        return [h for h in self.hits if h.method == "GET" and not h.path.endswith(pages)]
 
     def _find(self, path: str) -> str | None:
         if path in self.resources:
@@ -107,15 +148,19 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+            self.do_GET(head=True)
+
+        def do_GET(self, head: bool = False) -> None:  # noqa: N802 - http.server's name
             target = self.path
             parts = urlsplit(target)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            state.hits.append(Hit("GET", target, path, dict(self.headers)))
+            state.hits.append(Hit("HEAD" if head else "GET", target, path, dict(self.headers)))
+            self.head = head
             key = state._find(path)
             fault = state.faults[key or path].pop(0) if state.faults[key or path] else None
             if isinstance(fault, Status):
-                self._send(fault.code, b"scripted answer\n", dict(fault.headers))
+                self._send(fault.code, fault.body, dict(fault.headers))
                 return
             if key is None:
                 self._send(404, b"not found\n", {})
@@ -143,6 +188,17 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
                 headers["Content-Range"] = f"bytes {start}-{len(resource.body) - 1}/" + str(
                     len(resource.body)
                 )
+            if isinstance(fault, Stall):
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: fault.after])
+                self.wfile.flush()
+                state.released.wait(30)
+                self.close_connection = True
+                return
             if isinstance(fault, Drop):
                 self.send_response(status)
                 for name, value in headers.items():
@@ -162,7 +218,8 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not getattr(self, "head", False):
+                self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -177,7 +234,7 @@ class _Server(ThreadingHTTPServer):
         # A client that drops a kept-alive connection (the fetch commands' HTTP session
         # closing once it has its answer) is not a fault of the server; printed, its
         # traceback landed in the stderr that tests check line by line.
-        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, TimeoutError)):
             return
         super().handle_error(request, client_address)
 
@@ -191,6 +248,7 @@ def running(state: FileServer) -> Iterator[FileServer]:
     try:
         yield state
     finally:
+        state.released.set()
         server.shutdown()
         server.server_close()
 
@@ -264,8 +322,11 @@ def baci_zip(
     *,
     layout: str = "current",
     seed: int = 1,
+    readme_padding: int = 0,
 ) -> bytes:
-    """A release zip as CEPII publishes it: yearly files, both dictionaries, a readme."""
+    """A release zip as CEPII publishes it: yearly files, both dictionaries, a readme
+    (`readme_padding` bytes of incompressible text make the zip large enough to be cut
+    mid-file by the download tests)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for year in years:
@@ -275,39 +336,132 @@ def baci_zip(
         archive.writestr(f"country_codes_{release}.csv", baci_countries_csv(release, layout))
         products = ["code,description"] + [f'{c},"{d}"' for c, d in BACI_PRODUCTS]
         archive.writestr(f"product_codes_{edition}_{release}.csv", "\n".join(products) + "\n")
+        padding = hashlib.sha256(str(seed).encode()).hexdigest()
+        notes = "".join(
+            hashlib.sha256(f"{padding}{n}".encode()).hexdigest()
+            for n in range(readme_padding // 64 + 1)
+        )[:readme_padding]
         archive.writestr(
             "Readme.txt",
             f"Version: {release[1:]}\nRelease Date: 2026 01 15\n\nList of Variables:\n"
-            "t: year\ni: exporter\nj: importer\nk: product\nv: value\nq: quantity\n",
+            "t: year\ni: exporter\nj: importer\nk: product\nv: value\nq: quantity\n"
+            + (f"\nNotes: {notes}\n" if readme_padding else ""),
+            compress_type=zipfile.ZIP_STORED,
         )
     return buffer.getvalue()
 
 
-def cepii_listing(releases: dict[str, list[str]], current: str) -> str:
-    """CEPII's BACI page: the current release in "Download", the others in "Archives";
-    links are absolute cepii.fr addresses, as on the real page."""
-
-    def links(release: str) -> str:
-        return " ".join(
-            f'<a href="https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{e}_{release}.zip">{e}</a>'
-            for e in releases[release]
-        )
-
-    archives = "".join(
-        f"<p>{r[1:]} version: {links(r)}</p>" for r in sorted(releases) if r != current
+def _zip_link(release: str, edition: str, *, relative: bool = False) -> str:
+    href = (
+        f"../data/BACI_{edition}_{release}.zip"
+        if relative
+        else f"https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{edition}_{release}.zip"
     )
+    return f'<a href="{href}">{edition}</a>'
+
+
+def _archives(archives: dict[str, list[str]] | None) -> str:
+    if not archives:
+        return ""
+    rows = "".join(
+        f"<p>{release[1:]} version: {' '.join(_zip_link(release, e) for e in editions)}</p>"
+        for release, editions in sorted(archives.items(), reverse=True)
+    )
+    return f'<div><div class="titre-rubrique">Archives</div>{rows}</div>'
+
+
+def cepii_item_page(releases: dict[str, list[str]], current: str) -> str:
+    """CEPII's older BACI item page (bdd_modele_item.asp?id=37) as it was until 2025: the
+    current release in "Download" ("This is the 202601 version"), the others in
+    "Archives"; links are absolute cepii.fr addresses, as on the real page."""
+    archives = {r: e for r, e in releases.items() if r != current}
+    links = " ".join(_zip_link(current, e) for e in releases[current])
     return f"""<!DOCTYPE html>
 <html><head><title>CEPII - BACI</title></head><body>
 <div class="content_box">
   <div><div class="titre-rubrique">Download</div>
     <div class="moreOLD" id="telechargement">
       <p>This is the {current[1:]} version. Trade flows, HS revisions:</p>
-      <p>{links(current)}</p>
+      <p>{links}</p>
       <p><a href="https://www.cepii.fr/DATA_DOWNLOAD/baci/doc/DescriptionBACI.html">doc</a></p>
     </div>
   </div>
-  <div><div class="titre-rubrique">Archives</div>{archives}</div>
+  {_archives(archives)}
 </div></body></html>"""
+
+
+def cepii_item_page_now(archives: dict[str, list[str]] | None = None) -> str:
+    """The same item page as stored copies from 2025-2026 show it: "See the BACI
+    webpage." and an empty "Download" section (archived releases only if given)."""
+    return f"""<!DOCTYPE html>
+<html><head><title>CEPII - BACI</title></head><body>
+<div class="content_box">
+  <p>BACI provides data on bilateral trade flows for 200 countries at the product level
+  (5000 products). See the BACI webpage.</p>
+  <div><div class="titre-rubrique">Download</div>
+    <div class="moreOLD" id="telechargement"></div>
+  </div>
+  {_archives(archives)}
+</div></body></html>"""
+
+
+def cepii_webpage(
+    release: str,
+    editions: list[str],
+    *,
+    relative: bool = False,
+    section: bool = True,
+    archives: dict[str, list[str]] | None = None,
+) -> str:
+    """CEPII's BACI webpage (DATA_DOWNLOAD/baci/doc/baci_webpage.html) as ONEcampaign's
+    bblocks reads it: a <section id="download-links"> with one <a> per edition whose
+    text is the edition and whose href is the zip, beside the description and the
+    file-naming table of the real page. `section=False`: a page without that section."""
+    links = "\n".join(f"<li>{_zip_link(release, e, relative=relative)}</li>" for e in editions)
+    downloads = (
+        f'<section id="download-links"><h2>Download</h2><p>Current version: {release[1:]}'
+        f"</p><ul>\n{links}\n</ul></section>"
+        if section
+        else "<h2>Download</h2><p>The download links will be back shortly.</p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>The CEPII-BACI dataset</title></head>
+<body><main>
+<h1>The CEPII-BACI dataset</h1>
+<p>BACI provides data on bilateral trade flows for 200 countries at the product level (5000
+products). Products correspond to the &ldquo;Harmonized System&rdquo; nomenclature (6 digit
+code).</p>
+<section id="description"><h2>Description</h2>
+<table><tr><th>HS revision</th><th>Years available</th><th>Name of the files</th></tr>
+<tr><td>12</td><td>2012-2024</td><td>BACI_HS12_Yyear_Vversion.csv</td></tr></table>
+<p>See the <a href="FAQ_BACI.html">FAQ</a>.</p></section>
+{downloads}
+{_archives(archives)}
+</main></body></html>"""
+
+
+def cloudflare_challenge() -> Status:
+    """A Cloudflare managed challenge as a script meets it: HTTP 403, `cf-mitigated:
+    challenge` (Cloudflare's documented marker of every challenge page), and the
+    "Just a moment..." page that needs a browser."""
+    page = (
+        b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+        b'<meta http-equiv="refresh" content="360"></head><body><div class="main-wrapper">'
+        b"<noscript>Enable JavaScript and cookies to continue</noscript></div>"
+        b"<script>(function(){window._cf_chl_opt={cvId: '3',cType: 'managed'};"
+        b"var a=document.createElement('script');a.src='/cdn-cgi/challenge-platform/h/g/orchestrate/"
+        b"chl_page/v1';document.getElementsByTagName('head')[0].appendChild(a);}());</script>"
+        b"</body></html>"
+    )
+    return Status(
+        403,
+        (
+            ("cf-mitigated", "challenge"),
+            ("Server", "cloudflare"),
+            ("Content-Type", "text/html; charset=UTF-8"),
+        ),
+        page,
+    )
 
 
 # --- USGS MCS on ScienceBase ------------------------------------------------------------
@@ -416,3 +570,46 @@ def mrds_zip(csv: bytes | None = None) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("mrds.csv", csv if csv is not None else mrds_csv())
     return buffer.getvalue()
+
+
+# --- the three sources on one server, as they publish today ---------------------------
+
+WEBPAGE = "/DATA_DOWNLOAD/baci/doc/baci_webpage.html"
+ITEM_PAGE = "/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37"
+MCS_ITEM = "696a75d5d4be0228872d3bf8"
+MCS_ITEM_JSON = f"/catalog/item/{MCS_ITEM}?format=json"
+MRDS = "/mrds/mrds-csv.zip"
+EDITIONS = ["HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22"]
+SOURCE_ENVS = ("CRITMIN_BACI_BASE_URL", "CRITMIN_USGS_MCS_BASE_URL", "CRITMIN_MRDS_BASE_URL")
+
+
+def baci_path(release: str, edition: str) -> str:
+    return f"/DATA_DOWNLOAD/baci/data/BACI_{edition}_{release}.zip"
+
+
+def publish_sources(state: FileServer) -> None:
+    """CEPII (the BACI webpage with V202601, the item page as it is now, the V202601 HS12
+    zip and an older HS17 release), ScienceBase (the MCS 2026 item and its files) and
+    mrdata (the MRDS zip), on one server."""
+    state.serve(WEBPAGE, cepii_webpage("V202601", EDITIONS))
+    state.serve(ITEM_PAGE, cepii_item_page_now())
+    state.serve(baci_path("V202601", "HS12"), baci_zip("V202601", "HS12", (2012, 2013, 2024)))
+    state.serve(baci_path("V202301", "HS17"), baci_zip("V202301", "HS17", (2021,), layout="older"))
+    csv_body = mcs_csv()
+    item = sciencebase_item(
+        state.url,
+        MCS_ITEM,
+        {"MCS2026_Commodities_Data.csv": csv_body, "MCS2026_Commodities_Data.xml": b"<m/>"},
+        "Mineral Commodity Summaries 2026",
+    )
+    state.serve(MCS_ITEM_JSON, json.dumps(item), "application/json")
+    for entry in item["files"]:
+        body = csv_body if entry["name"].endswith(".csv") else b"<m/>"
+        state.serve(entry["url"].removeprefix(state.url), body)
+    state.serve(MRDS, mrds_zip())
+
+
+def mcs_file_path(state: FileServer) -> str:
+    """The path the item JSON gives for the MCS CSV."""
+    item = json.loads(state.resources[MCS_ITEM_JSON].body)
+    return str(item["files"][0]["url"]).removeprefix(state.url)

@@ -26,17 +26,19 @@ from critmin.warehouse import Warehouse
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RELIANCE_STAT = "Net import reliance as a percentage of apparent consumption"
 
+# Chromium spans two stages (ore and ferrochrome), whose tonnes never add up; a
+# ferrochrome-only basket of the same flows is one stage and shows its tonnes.
 BASKETS = pl.DataFrame(
     {
-        "mineral": ["chromium", "chromium"],
-        "label": ["Chromium", "Chromium"],
-        "hs_edition": ["HS17", "HS17"],
-        "hs6": ["261000", "720241"],
-        "stage": ["ore", "intermediate"],
-        "shared_basket": [False, False],
-        "note": ["", ""],
-        "lists": [["USGS2025"], ["USGS2025"]],
-        "citation": ["HS 2017", "HS 2017"],
+        "mineral": ["chromium", "chromium", "ferrochrome"],
+        "label": ["Chromium", "Chromium", "Ferrochrome"],
+        "hs_edition": ["HS17", "HS17", "HS17"],
+        "hs6": ["261000", "720241", "720241"],
+        "stage": ["ore", "intermediate", "intermediate"],
+        "shared_basket": [False, False, False],
+        "note": ["", "", ""],
+        "lists": [["USGS2025"], ["USGS2025"], ["USGS2025"]],
+        "citation": ["HS 2017", "HS 2017", "HS 2017"],
     }
 )
 
@@ -171,9 +173,9 @@ def usgs_map(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(div, "load_mineral_usgs", lambda: MINERAL_USGS)
 
 
-def build(tiny, importer="USA", year=2024, pct=50, source="both") -> div.View:
+def build(tiny, importer="USA", year=2024, pct=50, source="both", mineral="chromium") -> div.View:
     db, catalog = tiny
-    return div.build(db, catalog, div.State(importer, "chromium", year, "reconciled", pct, source))
+    return div.build(db, catalog, div.State(importer, mineral, year, "reconciled", pct, source))
 
 
 def redirect_row(view: div.View, country: str) -> dict[str, object]:
@@ -187,17 +189,23 @@ def test_suppliers_their_shares_and_concentration(tiny, usgs_map):
     view = build(tiny)
     assert not view.no_imports
     assert view.total_usd == pytest.approx(2000.0)  # the other good's 7,777 left out
-    assert view.total_kg == pytest.approx(200_000.0)
+    # Kazakhstan's 50 t were 30 t of ferrochrome and 20 t of chromite ore: no tonnes.
+    assert view.total_kg is None
+    assert "2 value-chain stages" in (view.tonnes_note or "")
     expected = pl.DataFrame(
         {
             "Rank": [1, 2, 3],
             "Supplier": ["China", "Kazakhstan", "Russia"],
             "Imports (USD)": [1000.0, 600.0, 400.0],
-            "Imports (t)": [100.0, 50.0, 50.0],
+            "Imports (t)": [None, None, None],
             "Share of value %": [50.0, 30.0, 20.0],
-            "Share of tonnes %": [50.0, 25.0, 25.0],
+            "Share of tonnes %": [None, None, None],
         },
-        schema_overrides={"Rank": pl.Int32},
+        schema_overrides={
+            "Rank": pl.Int32,
+            "Imports (t)": pl.Float64,
+            "Share of tonnes %": pl.Float64,
+        },
     )
     assert_frame_equal(view.suppliers, expected)
     # 50² + 30² + 20² on the 0-10,000 scale
@@ -228,28 +236,20 @@ def test_shares_from_china_russia_and_central_asia_over_time(tiny, usgs_map):
 
 def test_gap_and_what_each_c5_country_could_redirect(tiny, usgs_map):
     view = build(tiny)
-    # 50% of (100 t + 50 t) and of (1,000 + 400) USD
-    assert view.gap_kg == pytest.approx(75_000.0)
+    # 50% of (1,000 + 400) USD; no tonnes for a mineral of two stages
+    assert view.gap_kg is None
     assert view.gap_usd == pytest.approx(700.0)
     kaz = redirect_row(view, "Kazakhstan")
     assert kaz["To the world (USD)"] == pytest.approx(900.0)
-    assert kaz["To the world (t)"] == pytest.approx(80.0)
     assert kaz["To the importer (USD)"] == pytest.approx(600.0)
-    assert kaz["To the importer (t)"] == pytest.approx(50.0)
     assert kaz["Redirectable (USD)"] == pytest.approx(300.0)
-    assert kaz["Redirectable (t)"] == pytest.approx(30.0)
-    assert kaz["Covers gap % (t)"] == pytest.approx(30 / 75 * 100)
     assert kaz["Covers gap % (USD)"] == pytest.approx(300 / 700 * 100)
-    uzb = redirect_row(view, "Uzbekistan")
-    assert uzb["Redirectable (t)"] == pytest.approx(4.0)
-    assert uzb["Covers gap % (t)"] == pytest.approx(4 / 75 * 100)
-    # Kyrgyzstan's flow has no quantity: its tonnes are unknown, not zero.
+    tonnes = [c for c in div.REDIRECT_COLUMNS if "(t)" in c]
+    assert view.redirect.select(tonnes).null_count().row(0) == (5,) * len(tonnes)
     kgz = redirect_row(view, "Kyrgyzstan")
     assert kgz["Redirectable (USD)"] == pytest.approx(20.0)
-    assert kgz["Redirectable (t)"] is None
-    assert kgz["Covers gap % (t)"] is None
     tjk = redirect_row(view, "Tajikistan")
-    assert tjk["To the world (USD)"] == 0.0 and tjk["Redirectable (t)"] == 0.0
+    assert tjk["To the world (USD)"] == 0.0 and tjk["Redirectable (t)"] is None
     assert view.redirect["Country"].to_list() == [
         "Kazakhstan",
         "Kyrgyzstan",
@@ -257,13 +257,38 @@ def test_gap_and_what_each_c5_country_could_redirect(tiny, usgs_map):
         "Turkmenistan",
         "Uzbekistan",
     ]
-    # All five together: 300 + 20 + 50 USD; 30 + 4 t where tonnes are known.
+    # All five together: 300 + 20 + 50 USD; the share of the gap is by value.
     assert view.redirect_usd == pytest.approx(370.0)
-    assert view.redirect_kg == pytest.approx(34_000.0)
+    assert view.redirect_kg is None and view.covers_kg is None
     assert view.covers_usd == pytest.approx(370 / 700)
-    assert view.covers_kg == pytest.approx(34 / 75)
-    assert (view.covers, view.covers_by) == (view.covers_kg, "by tonnes")
+    assert (view.covers, view.covers_by) == (view.covers_usd, "by value")
     assert view.c5_exports
+
+
+def test_one_stage_shows_tonnes_and_still_covers_by_value(tiny, usgs_map):
+    """Ferrochrome alone is one stage: tonnes add up, the headline share stays by value."""
+    view = build(tiny, mineral="ferrochrome")
+    assert view.tonnes_note is None
+    assert view.total_kg == pytest.approx(180_000.0)  # 100 + 50 + 30 t, the ore left out
+    # 50% of (100 t + 50 t) and of (1,000 + 400) USD
+    assert view.gap_kg == pytest.approx(75_000.0)
+    assert view.gap_usd == pytest.approx(700.0)
+    kaz = redirect_row(view, "Kazakhstan")
+    assert kaz["To the world (t)"] == pytest.approx(60.0)
+    assert kaz["To the importer (t)"] == pytest.approx(30.0)
+    assert kaz["Redirectable (t)"] == pytest.approx(30.0)
+    assert kaz["Covers gap % (t)"] == pytest.approx(30 / 75 * 100)
+    assert kaz["Redirectable (USD)"] == pytest.approx(300.0)
+    uzb = redirect_row(view, "Uzbekistan")
+    assert uzb["Redirectable (t)"] == pytest.approx(4.0)
+    # Kyrgyzstan's flow has no quantity: its tonnes are unknown, not zero.
+    kgz = redirect_row(view, "Kyrgyzstan")
+    assert kgz["Redirectable (t)"] is None and kgz["Covers gap % (t)"] is None
+    assert redirect_row(view, "Tajikistan")["Redirectable (t)"] == 0.0
+    assert view.redirect_kg == pytest.approx(34_000.0)
+    assert view.covers_kg == pytest.approx(34 / 75)
+    assert (view.covers, view.covers_by) == (view.covers_usd, "by value")
+    assert view.covers_usd == pytest.approx((300 + 20 + 50) / 700)
 
 
 @pytest.mark.parametrize(
@@ -273,20 +298,23 @@ def test_gap_and_what_each_c5_country_could_redirect(tiny, usgs_map):
 def test_the_gap_follows_the_share_and_the_countries_replaced(
     tiny, usgs_map, pct, source, gap_t, gap_usd
 ):
-    view = build(tiny, pct=pct, source=source)
+    view = build(tiny, pct=pct, source=source, mineral="ferrochrome")
     assert view.gap_kg == pytest.approx(gap_t * 1000)
     assert view.gap_usd == pytest.approx(gap_usd)
     assert view.replaced == div.REPLACE_FROM[source]
 
 
 def test_coverage_is_capped_at_the_whole_gap(tiny, usgs_map):
-    view = build(tiny, pct=10, source="RUS")  # a 5 t gap; Kazakhstan could redirect 30 t
+    # a 5 t gap; Kazakhstan could redirect 30 t
+    view = build(tiny, pct=10, source="RUS", mineral="ferrochrome")
     assert redirect_row(view, "Kazakhstan")["Covers gap % (t)"] == 100.0
     assert view.covers_kg == 1.0
 
 
 def test_chart_sets_the_gap_against_each_exporting_c5_country(tiny, usgs_map):
-    view = build(tiny)
+    chromium = {source: t for source, _, t in build(tiny).chart.iter_rows()}
+    assert set(chromium.values()) == {None}  # two stages: no tonnes to chart
+    view = build(tiny, mineral="ferrochrome")
     chart = {source: (usd, t) for source, usd, t in view.chart.iter_rows()}
     assert chart[view.gap_label] == pytest.approx((700 / 1e6, 75.0))
     assert chart["Kazakhstan"] == pytest.approx((300 / 1e6, 30.0))
@@ -296,13 +324,13 @@ def test_chart_sets_the_gap_against_each_exporting_c5_country(tiny, usgs_map):
 
 
 def test_an_eu_importer_leaves_out_trade_among_its_members(tiny, usgs_map):
-    view = build(tiny, importer="EU27")
+    view = build(tiny, importer="EU27", mineral="ferrochrome")
     assert view.suppliers["Supplier"].to_list() == ["China", "Kazakhstan", "Uzbekistan"]
     assert view.total_usd == pytest.approx(250.0)  # Germany's sale to France left out
     assert view.gap_kg == pytest.approx(5_000.0)
     kaz = redirect_row(view, "Kazakhstan")
     assert kaz["To the importer (t)"] == pytest.approx(10.0)
-    assert kaz["Redirectable (t)"] == pytest.approx(70.0)
+    assert kaz["Redirectable (t)"] == pytest.approx(50.0)
     assert redirect_row(view, "Uzbekistan")["Redirectable (USD)"] == 0.0
     assert any("2 members" in line for line in view.assumptions)
 
@@ -327,16 +355,16 @@ def test_one_trade_statement_gives_the_two_queries_answers(tiny, usgs_map, monke
         return original(self, name, *args, **kwargs)
 
     monkeypatch.setattr(Database, "query", recording)
-    view = build(tiny, importer=importer)
+    view = build(tiny, importer=importer, mineral="ferrochrome")
     assert asked == ["suppliers_market"]  # the USGS figures come with the catalog
 
     members = catalog.members(importer)
-    f = TradeFilter(("chromium",), (), min(catalog.years[0], 2024), 2024, sides=("reconciled",))
+    f = TradeFilter(("ferrochrome",), (), min(catalog.years[0], 2024), 2024, sides=("reconciled",))
     purchases = queries.imports_by_supplier(db, f.only(importers=members)).frame.drop("series")
     world = queries.exporters_by_series(db, f.years(2024).only(exporters=view.sources)).frame
     in_year = purchases.filter(pl.col("year") == 2024)
     assert world.height > 0
-    assert (in_year.height > 0) == (importer != "KAZ")  # Kazakhstan buys no chromium here
+    assert (in_year.height > 0) == (importer != "KAZ")  # Kazakhstan buys none here
     assert_frame_equal(view.suppliers, div.supplier_table(catalog, in_year))
     assert_frame_equal(view.shares_over_time, div.shares_over_time(purchases, view.sources))
     expected = div.redirectable(catalog, world, in_year, view.sources, view.gap_usd, view.gap_kg)
@@ -350,7 +378,7 @@ def test_no_imports_is_said(tiny, usgs_map):
 
 
 def test_download_holds_the_scenario_on_every_row(tiny, usgs_map):
-    view = build(tiny)
+    view = build(tiny, mineral="ferrochrome")
     table = pl.read_csv(io.BytesIO(downloads.to_csv(view.download)))
     assert table.height == 5
     assert set(table["Importer"]) == {"United States"}

@@ -60,3 +60,15 @@ def test_the_module_list_follows_the_package():
     unknown = {name for name in named - modules if name not in {"app.py"}}
     unknown -= {n for n in unknown if (REPO / "scripts" / n).exists() or (REPO / n).exists()}
     assert unknown == set(), "the README names modules that do not exist"
+
+
+def test_the_sources_table_follows_the_source_files():
+    """README's "Where the data come from" is the table the source files make."""
+    from critmin import sources
+
+    section = README.split("## Where the data come from", 1)[1]
+    rows = [line for line in section.split("\n\n", 2)[1].splitlines() if line.startswith("|")]
+    assert rows == sources.readme_table().splitlines(), (
+        "README's sources table differs from src/critmin/*/sources/*.toml: paste the output "
+        "of `python -m critmin.sources`"
+    )

@@ -16,10 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fetch_server import Drop, FileServer, IgnoreRange, Status, running
+from fetch_server import (
+    Drop,
+    FakeClock,
+    FileServer,
+    IgnoreRange,
+    Stall,
+    Status,
+    cloudflare_challenge,
+    running,
+)
 
-from critmin.fetch import download
-from critmin.fetch.download import FetchError, NotFound, Policy
+from critmin.fetch import download, http
+from critmin.fetch.http import FetchError, NotFound, Policy
 
 FAST = Policy(retries=3, backoff=0.0, timeout=5.0)
 BODY = hashlib.sha256(b"seed").digest() * 40_000  # 1.28 MB: more than one chunk
@@ -30,11 +39,16 @@ def server() -> Iterator[FileServer]:
     yield from running(FileServer())
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return FakeClock().install(monkeypatch)
+
+
 def fetch(server: FileServer, path: str, target: Path, policy: Policy = FAST, **kw: Any):
     return download.fetch_file(
         server.url + path,
         target,
-        session=download.make_session(policy),
+        session=http.make_session(policy),
         policy=policy,
         **kw,
     )
@@ -143,7 +157,7 @@ def test_closed_port_says_what_to_check(tmp_path: Path) -> None:
         download.fetch_file(
             f"http://127.0.0.1:{port}/x.zip",
             tmp_path / "x.zip",
-            session=download.make_session(policy),
+            session=http.make_session(policy),
             policy=policy,
         )
     assert "HTTPS_PROXY" in str(failure.value) and "--base-url" in str(failure.value)
@@ -219,9 +233,12 @@ def test_refused_download_says_where_to_save_it_by_hand(server: FileServer, tmp_
     server.serve("/files/data.bin", BODY)
     server.fault("/files/data.bin", Status(403))
     target = tmp_path / "cache" / "data.bin"
-    with pytest.raises(FetchError, match="refused the download") as failure:
+    with pytest.raises(FetchError, match="refused the request") as failure:
         fetch(server, "/files/data.bin", target)
-    assert f"save it as {target}" in str(failure.value)
+    message = str(failure.value)
+    assert f"open {server.url}/files/data.bin in a browser, save data.bin as {target}" in message
+    assert len(server.hits) == 1  # a 403 without Retry-After is not asked again
+    assert not target.exists() and not (tmp_path / "cache" / "data.bin.part").exists()
 
 
 class _Full:
@@ -304,7 +321,7 @@ def test_proxy_from_the_environment_is_used(
     download.fetch_file(
         "http://data.example.invalid/files/data.bin",
         tmp_path / "data.bin",
-        session=download.make_session(policy),
+        session=http.make_session(policy),
         policy=policy,
     )
     assert (tmp_path / "data.bin").read_bytes() == BODY
@@ -319,3 +336,110 @@ def test_base_url_option_then_environment_then_default(monkeypatch: pytest.Monke
     assert download.base_url("http://o.example", "CRITMIN_TEST_BASE", "https://a") == (
         "http://o.example"
     )
+
+
+# --- servers as they behave: rate limits, slow answers, browser checks -----------------
+
+
+def test_429_with_retry_after_waits_what_the_server_asks(
+    server: FileServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.serve("/files/data.bin", BODY)
+    server.fault("/files/data.bin", Status(429, (("Retry-After", "7"),)))
+    fetch(server, "/files/data.bin", tmp_path / "data.bin")
+    assert len(server.hits) == 2 and clock.sleeps == [7.0]
+    assert (tmp_path / "data.bin").read_bytes() == BODY
+
+
+def test_a_retry_after_longer_than_max_wait_stops_with_when_to_re_run(
+    server: FileServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.serve("/files/data.bin", BODY)
+    server.fault("/files/data.bin", Status(429, (("Retry-After", "7200"),)))
+    policy = Policy(retries=3, backoff=0, timeout=5, max_wait=600)
+    with pytest.raises(FetchError, match="asks to wait 2.0 h") as failure:
+        fetch(server, "/files/data.bin", tmp_path / "data.bin", policy)
+    assert "longer than --max-wait 600 s: re-run after" in str(failure.value)
+    assert clock.sleeps == [] and len(server.hits) == 1
+
+
+def test_a_stalled_server_times_out_with_a_clear_message(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.serve("/files/data.bin", BODY)
+    server.fault("/files/data.bin", *[Stall(0)] * 3)
+    policy = Policy(retries=1, backoff=0, timeout=0.5)
+    with pytest.raises(FetchError) as failure:
+        fetch(server, "/files/data.bin", tmp_path / "data.bin", policy)
+    message = str(failure.value)
+    assert "kept dropping or stalling (timed out; --timeout 0.5 s): nothing arrived" in message
+    assert "re-run later or with a longer --timeout" in message
+    assert len(server.hits) == 2 and not (tmp_path / "data.bin").exists()
+
+
+def test_a_stall_mid_file_is_resumed_where_it_stopped(server: FileServer, tmp_path: Path) -> None:
+    server.serve("/files/data.bin", BODY)
+    server.fault("/files/data.bin", Stall(after=400_000))
+    policy = Policy(retries=2, backoff=0, timeout=0.5)
+    fetch(server, "/files/data.bin", tmp_path / "data.bin", policy)
+    assert (tmp_path / "data.bin").read_bytes() == BODY
+    resumed_at = int(server.hits[1].headers["Range"].removeprefix("bytes=").rstrip("-"))
+    assert 300_000 < resumed_at <= 400_000
+
+
+def test_a_challenge_page_is_refused_not_retried_and_never_saved(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.serve("/files/release.zip", BODY)
+    server.fault("/files/release.zip", cloudflare_challenge())
+    target = tmp_path / "cache" / "release.zip"
+    by_hand = http.ByHand(
+        what="release.zip",
+        page="https://example.org/downloads",
+        save_as=str(target),
+        then="critmin fetch x",
+    )
+    with pytest.raises(http.Refused) as failure:
+        download.fetch_file(
+            server.url + "/files/release.zip",
+            target,
+            session=http.make_session(FAST),
+            policy=FAST,
+            by_hand=by_hand,
+        )
+    message = str(failure.value)
+    assert "a browser check (Cloudflare) that a script cannot pass" in message
+    assert (
+        f"open https://example.org/downloads in a browser, save release.zip as {target}" in message
+    )
+    assert "then run `critmin fetch x`" in message
+    assert len(server.hits) == 1 and list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_challenge_served_with_200_is_still_refused(server: FileServer, tmp_path: Path) -> None:
+    server.serve("/files/release.zip", cloudflare_challenge().body)
+    with pytest.raises(http.Refused, match="browser check"):
+        fetch(server, "/files/release.zip", tmp_path / "release.zip")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_probe_reads_the_size_without_downloading(server: FileServer) -> None:
+    server.serve("/files/data.bin", BODY)
+    answer = http.probe(http.make_session(FAST), server.url + "/files/data.bin", FAST)
+    assert answer.answered and answer.size == len(BODY)
+    assert [h.method for h in server.hits] == ["HEAD"]
+    missing = http.probe(http.make_session(FAST), server.url + "/files/missing.bin", FAST)
+    assert not missing.answered and missing.detail == "HTTP 404: no such file"
+
+
+def test_steps_of_a_resume(tmp_path: Path) -> None:
+    """resume_headers: no Range for a fresh start; a part with its sidecar asks for the
+    rest, checked against its ETag."""
+    partial = download.Partial.of(tmp_path / "data.bin")
+    assert download.resume_headers(partial) == (0, {"Accept-Encoding": "identity"})
+    partial.path.write_bytes(b"x" * 10)
+    partial.meta_path.write_text(json.dumps({"size": 20, "etag": '"abc"'}))
+    offset, headers = download.resume_headers(partial)
+    assert offset == 10 and headers["Range"] == "bytes=10-" and headers["If-Range"] == '"abc"'
+    partial.meta_path.write_text(json.dumps({"size": 20, "etag": 'W/"weak"', "last_modified": "d"}))
+    assert download.resume_headers(partial)[1]["If-Range"] == "d"  # a weak ETag cannot

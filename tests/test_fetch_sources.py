@@ -1,54 +1,49 @@
-"""`critmin fetch baci|usgs-mcs|deposits|all` against a local server on 127.0.0.1 serving
-files shaped as CEPII, ScienceBase and USGS mrdata publish them (tests/fetch_server.py):
-what is loaded, unknown releases, damaged files that leave the warehouse unchanged, a
-full warehouse disk, and `fetch all` failing in its last step or succeeding twice."""
+"""`critmin fetch usgs-mcs|deposits|all` against a local server on 127.0.0.1 serving files
+shaped as CEPII, ScienceBase and USGS mrdata publish them (tests/fetch_server.py): what is
+loaded and with which provenance, the cache used before the network, refusals and web
+pages where data was expected, `fetch all --check`, and `fetch all` failing in its last
+step, keeping going, or succeeding twice. CEPII's pages: tests/test_fetch_baci.py."""
 
 from __future__ import annotations
 
-import csv
-import errno
 import hashlib
-import io
 import json
-import zipfile
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from fetch_server import (
-    BACI_PRODUCTS,
+    MCS_ITEM,
+    MCS_ITEM_JSON,
+    MRDS,
     MRDS_SITES,
+    SOURCE_ENVS,
+    WEBPAGE,
+    FakeClock,
     FileServer,
     Status,
-    baci_year_csv,
-    baci_zip,
-    cepii_listing,
+    baci_path,
+    cloudflare_challenge,
     mcs_csv,
+    mcs_file_path,
     mrds_csv,
     mrds_zip,
+    publish_sources,
     running,
-    sciencebase_item,
 )
 
+from critmin import __version__
 from critmin.cli import main
 from critmin.fetch import baci as fetch_baci
-from critmin.fetch import usgs_mcs as fetch_mcs
+from critmin.fetch import download
 from critmin.warehouse import Warehouse, file_sha256
 
-LISTING = "/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37"
-ITEM = fetch_mcs.RELEASES[2026].item
-ITEM_JSON = f"/catalog/item/{ITEM}?format=json"
-MRDS = "/mrds/mrds-csv.zip"
-RELEASES = {
-    "V202601": ["HS92", "HS12", "HS17", "HS22"],
-    "V202501": ["HS92", "HS12", "HS17", "HS22"],
-    "V202401b": ["HS92", "HS17"],
-}
-
-
-def baci_path(release: str, edition: str) -> str:
-    return f"/DATA_DOWNLOAD/baci/data/BACI_{edition}_{release}.zip"
+ITEM = MCS_ITEM
+ITEM_JSON = MCS_ITEM_JSON
+MCS_CACHED = Path("cache") / "usgs_mcs" / "MCS2026" / "MCS2026_Commodities_Data.csv"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -56,26 +51,16 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
     """The three sources on one local server, their base URLs pointed at it."""
     state = FileServer()
     for stream in running(state):
-        state.serve(LISTING, cepii_listing(RELEASES, "V202601"))
-        state.serve(baci_path("V202601", "HS12"), baci_zip("V202601", "HS12", (2012, 2013, 2024)))
-        state.serve(
-            baci_path("V202301", "HS17"), baci_zip("V202301", "HS17", (2021,), layout="older")
-        )
-        csv_body = mcs_csv()
-        item = sciencebase_item(
-            state.url,
-            ITEM,
-            {"MCS2026_Commodities_Data.csv": csv_body, "MCS2026_Commodities_Data.xml": b"<m/>"},
-            "Mineral Commodity Summaries 2026",
-        )
-        state.serve(ITEM_JSON, json.dumps(item), "application/json")
-        for entry in item["files"]:
-            body = csv_body if entry["name"].endswith(".csv") else b"<m/>"
-            state.serve(entry["url"].removeprefix(state.url), body)
-        state.serve(MRDS, mrds_zip())
-        for env in ("CRITMIN_BACI_BASE_URL", "CRITMIN_USGS_MCS_BASE_URL", "CRITMIN_MRDS_BASE_URL"):
+        publish_sources(state)
+        for env in SOURCE_ENVS:
             monkeypatch.setenv(env, state.url)
+        monkeypatch.delenv(fetch_baci.RELEASE_ENV, raising=False)
         yield stream
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return FakeClock().install(monkeypatch)
 
 
 def run(data_dir: Path, *args: str) -> int:
@@ -96,129 +81,6 @@ def table(data_dir: Path, name: str, part: str) -> pl.DataFrame:
     return pl.read_parquet(files, hive_partitioning=True)
 
 
-# --- BACI -------------------------------------------------------------------------------
-
-
-def test_parse_listing_reads_releases_and_the_current_one() -> None:
-    listing = fetch_baci.parse_listing(cepii_listing(RELEASES, "V202601"), "page")
-    assert listing.releases == {r: set(e) for r, e in RELEASES.items()}
-    assert listing.latest == "V202601"
-    assert listing.describe().startswith("V202601 (HS92, HS12, HS17, HS22); V202501")
-
-
-def test_fetch_baci_latest_hs12_loads_the_mineral_baskets(
-    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(demo_copy, "baci", "--replace") == 0
-    out = capsys.readouterr().out
-    assert "latest release on CEPII's page is V202601" in out
-    part = Warehouse(demo_copy).parts("trade_flows")["baci"]
-    assert part.release == "V202601" and part.years == [2012, 2013, 2024]
-    flows = table(demo_copy, "trade_flows", "baci")
-    assert set(flows["hs_edition"]) == {"HS12"}
-    assert "010121" not in set(flows["hs6"])  # outside the baskets
-    # BACI's own codes map to the countries they stand for.
-    assert {"FRA", "TWN", "USA"} <= set(flows["exporter"])
-    assert {"NOR", "IND", "CHE", "FRA", "USA"} <= set(flows["importer"])
-    # One flow against the generated file: v thousand USD -> USD, q tons -> kg.
-    rows = list(csv.DictReader(io.StringIO(baci_year_csv(2013).decode())))
-    first = next(r for r in rows if (r["i"], r["j"], r["k"]) == ("398", "156", "283329"))
-    got = flows.filter(
-        (pl.col("year") == 2013)
-        & (pl.col("exporter") == "KAZ")
-        & (pl.col("importer") == "CHN")
-        & (pl.col("hs6") == "283329")
-    )
-    assert got["value_usd"].to_list() == [pytest.approx(float(first["v"]) * 1000)]
-    expected_q = None if first["q"].strip() == "NA" else float(first["q"]) * 1000
-    assert got["quantity_kg"].to_list() == [pytest.approx(expected_q)]
-    assert "demo" not in Warehouse(demo_copy).parts("trade_flows")
-    # A second run reads the listing again but downloads no release twice.
-    zips = len(server.requests_for(baci_path("V202601", "HS12")))
-    assert run(demo_copy, "baci", "--replace") == 0
-    assert len(server.requests_for(baci_path("V202601", "HS12"))) == zips == 1
-
-
-def test_fetch_baci_older_dictionary_layout(server: FileServer, demo_copy: Path) -> None:
-    assert run(demo_copy, "baci", "--release", "202301", "--hs", "HS17", "--replace") == 0
-    assert server.requests_for(LISTING) == []  # a given release needs no listing
-    flows = table(demo_copy, "trade_flows", "baci")
-    assert set(flows["release"]) == {"V202301"} and set(flows["hs_edition"]) == {"HS17"}
-    assert {"FRA", "TWN", "NOR", "IND", "CHE", "USA"} <= set(flows["exporter"]) | set(
-        flows["importer"]
-    )
-    products = table(demo_copy, "products", "baci")
-    baskets = {c for c, _ in BACI_PRODUCTS}
-    assert baskets <= set(products["hs6"])
-
-
-def test_unknown_release_lists_what_exists(
-    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    before = snapshot(demo_copy)
-    assert run(demo_copy, "baci", "--release", "V209901") == 1
-    err = capsys.readouterr().err.strip()
-    assert "BACI V209901 is not on CEPII's BACI page" in err
-    assert "V202601 (HS92, HS12, HS17, HS22); V202501" in err and "V202401b (HS92, HS17)" in err
-    assert len(err.splitlines()) == 1
-    assert snapshot(demo_copy) == before
-
-
-def test_unknown_edition_of_the_latest_release_lists_its_editions(
-    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(demo_copy, "baci", "--hs", "HS07") == 1
-    err = capsys.readouterr().err
-    assert "BACI V202601 has no HS07 edition; it offers HS92, HS12, HS17, HS22" in err
-    assert server.data_requests() == []
-
-
-@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
-def test_damaged_release_is_rejected_and_the_warehouse_unchanged(
-    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str], damage: str
-) -> None:
-    good = baci_zip("V202601", "HS12", (2012,))
-    if damage == "truncated":
-        body = good[: len(good) * 2 // 3]  # served whole, as a short file
-    else:
-        with zipfile.ZipFile(io.BytesIO(good)) as archive:
-            info = archive.getinfo("BACI_HS12_Y2012_V202601.csv")
-        data = bytearray(good)
-        data[info.header_offset + 30 + len(info.filename) + 40] ^= 0x55
-        body = bytes(data)
-    server.serve(baci_path("V202601", "HS12"), body)
-    before = snapshot(demo_copy)
-    manifest = (demo_copy / "manifest.json").read_text()
-    assert run(demo_copy, "baci", "--replace") == 1
-    err = capsys.readouterr().err
-    assert "BACI_HS12_V202601.zip" in err and "nothing was loaded" in err
-    expected = "not a complete zip archive" if damage == "truncated" else "is damaged"
-    assert expected in err, err
-    assert snapshot(demo_copy) == before and (demo_copy / "manifest.json").read_text() == manifest
-    assert not (demo_copy / "cache" / "baci" / "BACI_HS12_V202601.zip").exists()
-
-
-def test_full_warehouse_disk_names_the_folder(
-    server: FileServer,
-    demo_copy: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from critmin.warehouse import Transaction
-
-    def full(self: Transaction, table: str, part: str) -> Path:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    before = snapshot(demo_copy)
-    monkeypatch.setattr(Transaction, "new_part_dir", full)
-    assert run(demo_copy, "baci", "--replace") == 1
-    err = capsys.readouterr().err
-    assert f"cannot write the warehouse at {demo_copy}: the disk is full" in err
-    assert "nothing was changed there" in err and "downloads stay in" in err
-    assert snapshot(demo_copy) == before
-    assert (demo_copy / "cache" / "baci" / "BACI_HS12_V202601.zip").is_file()
-
-
 # --- USGS MCS ---------------------------------------------------------------------------
 
 
@@ -237,8 +99,36 @@ def test_fetch_usgs_mcs_from_sciencebase(
     dash = production.filter((pl.col("country") == "KAZ") & (pl.col("commodity") == "Gallium"))
     assert dash["value_flag"].to_list() == ["\u2014"]
     assert Warehouse(demo_copy).parts("production")["usgs_mcs"].release == "MCS2026"
-    cached = demo_copy / "cache" / "usgs_mcs" / "MCS2026" / "MCS2026_Commodities_Data.csv"
-    assert cached.read_bytes() == mcs_csv()
+    assert (demo_copy / MCS_CACHED).read_bytes() == mcs_csv()
+    # The generated CSV is no version of the release critmin knows: provenance says so,
+    # and links the report's corrections.
+    record = next(p for p in Warehouse(demo_copy).provenance() if p.source == "usgs_mcs")
+    assert record.version.startswith("unknown: not a version of the file critmin knows")
+    assert record.corrections_url == "https://pubs.usgs.gov/publication/mcs2026"
+    assert "doi.org/10.5066/P1WKQ63T" in record.citation
+
+
+def test_mcs_in_the_cache_is_used_without_asking_sciencebase(
+    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = demo_copy / MCS_CACHED
+    target.parent.mkdir(parents=True)
+    target.write_bytes(mcs_csv())  # saved by hand, no record beside it
+    assert run(demo_copy, "usgs-mcs") == 0
+    assert server.hits == []
+    assert "already in the cache" in capsys.readouterr().out
+    # --refresh asks ScienceBase, finds the same MD5 and downloads nothing.
+    assert run(demo_copy, "usgs-mcs", "--refresh") == 0
+    assert [h.path for h in server.hits] == [ITEM_JSON]
+
+
+def test_mcs_file_option_needs_no_network(
+    server: FileServer, demo_copy: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "MCS2026_Commodities_Data.csv"
+    path.write_bytes(mcs_csv())
+    assert run(demo_copy, "usgs-mcs", "--file", str(path)) == 0
+    assert server.hits == [] and "usgs_mcs" in Warehouse(demo_copy).parts("production")
 
 
 def test_mcs_checksum_mismatch_is_rejected(
@@ -253,33 +143,43 @@ def test_mcs_checksum_mismatch_is_rejected(
     assert snapshot(demo_copy) == before
 
 
-def test_mcs_html_shell_instead_of_the_csv_is_rejected(
+def test_mcs_web_page_instead_of_the_csv_is_never_saved(
     server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page = b"<!DOCTYPE html><html><body>ScienceBase</body></html>"
-    item = json.loads(server.resources[ITEM_JSON].body)
-    entry = item["files"][0]
-    entry.update(size=len(page), checksum={"value": "", "type": "MD5"})
-    server.serve(ITEM_JSON, json.dumps(item), "application/json")
-    server.serve(entry["url"].removeprefix(server.url), page)
-    assert run(demo_copy, "usgs-mcs") == 1
-    assert "is a web page, not the CSV" in capsys.readouterr().err
-
-
-def test_mcs_refused_then_saved_by_hand(
-    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    url = json.loads(server.resources[ITEM_JSON].body)["files"][0]["url"]
-    server.fault(url.removeprefix(server.url), Status(403))
+    server.serve(mcs_file_path(server), page)
     assert run(demo_copy, "usgs-mcs") == 1
     err = capsys.readouterr().err
-    target = demo_copy / "cache" / "usgs_mcs" / "MCS2026" / "MCS2026_Commodities_Data.csv"
-    assert "HTTP 403" in err and f"save it as {target}" in err
+    assert "answered with a web page instead of the file; nothing was saved" in err
+    assert f"open https://www.sciencebase.gov/catalog/item/{ITEM} in a browser" in err
+    folder = (demo_copy / MCS_CACHED).parent
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["item", "file"])
+def test_mcs_browser_check_then_saved_by_hand(
+    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """ScienceBase behind a Cloudflare check (recorded by others on the item JSON and on
+    the file links): the message says what to download, from where, where to put it and
+    what to run; the next run uses the file without asking ScienceBase at all."""
+    server.fault(ITEM_JSON if where == "item" else mcs_file_path(server), cloudflare_challenge())
+    assert run(demo_copy, "usgs-mcs") == 1
+    err = capsys.readouterr().err.strip()
+    target = demo_copy / MCS_CACHED
+    assert len(err.splitlines()) == 1
+    assert "HTTP 403, a browser check (Cloudflare) that a script cannot pass" in err
+    assert (
+        f"download it by hand: open https://www.sciencebase.gov/catalog/item/{ITEM} in a "
+        f"browser, save MCS2026_Commodities_Data.csv as {target}, then run "
+        "`critmin fetch usgs-mcs`"
+    ) in err
+    assert not target.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(mcs_csv())  # what the user saves from the browser
     hits = len(server.hits)
     assert run(demo_copy, "usgs-mcs") == 0
-    assert [h.path for h in server.hits[hits:]] == [ITEM_JSON]  # the file itself: not again
+    assert server.hits[hits:] == []
 
 
 def test_unknown_mcs_year_says_how_to_continue(
@@ -327,7 +227,8 @@ def test_fetch_all_failing_in_its_last_step_leaves_the_warehouse_untouched(
     assert "not applied" in lines["CEPII BACI"] and "not applied" in lines["USGS MCS"]
     assert "failed" in lines["USGS deposits (MRDS)"] and "'north' is not a number" in out
     assert "Nothing was changed" in out
-    assert not list(demo_copy.glob(".staging-*"))
+    # The loads were steps of one transaction: no part version they wrote is left behind.
+    assert snapshot(demo_copy).keys() == before.keys()
 
 
 def test_fetch_all_keep_going_applies_the_steps_that_succeeded(
@@ -352,15 +253,28 @@ def test_fetch_all_loads_everything_and_a_second_run_downloads_nothing(
     assert warehouse.parts("trade_flows")["baci"].release == "V202601"
     assert warehouse.parts("production")["usgs_mcs"].rows > 0
     assert warehouse.parts("deposits")["mrds"].rows == len(MRDS_SITES)
-    assert "trade_flows/baci:" in out and "Swapped in at" in out
+    assert "trade_flows/baci:" in out and "Applied at" in out
     assert warehouse.check(verify_checksums=True) == []
+    # One commit: the derived tables were computed once, from every step's parts.
+    assert "derived" not in out.split("Applied at")[0].split("USGS deposits")[-1]
     downloads = len(server.data_requests())
     assert downloads == 3
     assert run(demo_copy, "all") == 0
     assert len(server.data_requests()) == downloads
     assert "already in the cache" in capsys.readouterr().out
     assert Warehouse(demo_copy).check(verify_checksums=True) == []
-    assert not list(demo_copy.glob(".staging-*"))
+
+
+def test_fetch_all_runs_offline_from_the_cache_with_a_release_given(
+    server: FileServer, demo_copy: Path
+) -> None:
+    """A filtered machine with the cache filled (copied, or saved by hand): no request."""
+    assert run(demo_copy, "all") == 0
+    hits = len(server.hits)
+    for path in list(server.resources):
+        server.fault(path, cloudflare_challenge())
+    assert run(demo_copy, "all", "--release", "V202601") == 0
+    assert server.hits[hits:] == []
 
 
 def test_fetch_all_into_a_new_folder(server: FileServer, tmp_path: Path) -> None:
@@ -369,6 +283,92 @@ def test_fetch_all_into_a_new_folder(server: FileServer, tmp_path: Path) -> None
     warehouse = Warehouse(data_dir)
     assert "countries" in {row["table"] for row in warehouse.table_summary()}
     assert warehouse.check() == []
+    # The reference tables were written once, by the first step that needed them.
+    assert len(warehouse.parts("countries")) == 1
+
+
+def test_fetch_all_takes_the_release_and_edition(
+    server: FileServer, demo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(demo_copy, "all", "--release", "V202301", "--hs", "HS17") == 0
+    assert server.requests_for(WEBPAGE) == []  # a release given: no discovery
+    assert Warehouse(demo_copy).parts("trade_flows")["baci"].release == "V202301"
+    monkeypatch.setenv(fetch_baci.RELEASE_ENV, "V209901")
+    assert run(demo_copy, "all") == 1  # the environment's release is the one asked for
+    assert server.requests_for(baci_path("V209901", "HS12"))
+
+
+def test_make_real_passes_the_release_and_edition() -> None:
+    shown = subprocess.run(
+        ["make", "-n", "real", "RELEASE=V202601", "HS=HS22"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "critmin fetch all --release V202601 --hs HS22" in shown
+
+
+def test_every_request_names_critmin_and_its_version(server: FileServer, demo_copy: Path) -> None:
+    assert run(demo_copy, "all") == 0
+    agents = {h.headers.get("User-Agent") for h in server.hits}
+    assert agents == {f"critmin/{__version__} (public data fetch; https://github.com/critmin)"}
+
+
+def test_requests_to_one_server_are_paced(
+    server: FileServer, demo_copy: Path, clock: FakeClock
+) -> None:
+    assert run(demo_copy, "all", "--pace", "2.5") == 0
+    # Five requests to the one local server (a page, the zip, the item, the CSV, MRDS):
+    # each after the first waited for the pace.
+    assert len(server.hits) == 5 and clock.sleeps == [2.5] * 4
+
+
+# --- know before downloading ------------------------------------------------------------
+
+
+def test_check_asks_every_source_and_downloads_nothing(
+    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(demo_copy)
+    assert run(demo_copy, "all", "--check") == 0
+    out = capsys.readouterr().out
+    assert f"url:     {server.url}{baci_path('V202601', 'HS12')}" in out
+    assert "release: V202601 (HS12)" in out and "release: MCS2026" in out
+    assert out.count("server:  answered") == 3 and "cached:  no" in out
+    zip_size = len(server.resources[baci_path("V202601", "HS12")].body)
+    assert f"size:    {download.human_size(zip_size)}" in out
+    # Nothing downloaded: only pages, the item entry and HEAD requests.
+    assert [h for h in server.hits if h.method == "GET" and "Range" not in h.headers] == [
+        h for h in server.hits if h.path in (WEBPAGE, ITEM_JSON)
+    ]
+    assert snapshot(demo_copy) == before and not (demo_copy / "cache").exists()
+    # Once fetched, the check says the files are cached.
+    assert run(demo_copy, "all") == 0
+    capsys.readouterr()
+    assert run(demo_copy, "all", "--check") == 0
+    assert capsys.readouterr().out.count("cached:  yes") == 3
+
+
+def test_check_fails_when_a_source_cannot_be_reached(
+    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fault(MRDS, cloudflare_challenge())
+    assert run(demo_copy, "all", "--check") == 1
+    out = capsys.readouterr().out
+    assert "server:  NOT REACHED (HTTP 403: a browser check)" in out
+    assert "Not reachable: USGS Mineral Resources Data System (MRDS)" in out
+
+
+def test_check_falls_back_to_a_ranged_get_where_head_says_no_size(
+    server: FileServer, demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.fault(MRDS, Status(405))  # HEAD refused
+    assert run(demo_copy, "all", "--check") == 0
+    ranged = [h for h in server.requests_for(MRDS) if h.method == "GET"]
+    assert len(ranged) == 1 and ranged[0].headers["Range"] == "bytes=0-0"
+    size = download.human_size(len(server.resources[MRDS].body))
+    assert f"size:    {size}" in capsys.readouterr().out
 
 
 def test_fetch_all_stops_at_a_failed_download(

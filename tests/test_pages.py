@@ -214,3 +214,23 @@ def test_a_window_of_one_year_renders(page, app_env):
         summary = next(t.value for t in at.dataframe if "Series" in t.value.columns)
         assert [c for c in summary.columns if c.startswith("Exports")] == ["Exports 2024 (USD)"]
         assert "CAGR %" not in summary.columns
+
+
+def test_a_shared_code_that_can_dominate_a_series_is_a_warning(app_env):
+    """2617.90 (other ores) outweighs Kazakhstan's beryllium metal: wherever the
+    beryllium basket is shown, its note is a warning, not a caption."""
+    at = run_page("growth", {"minerals": "beryllium", "measure": "quantity"})
+    assert_clean(at)
+    warnings = texts(at.warning)
+    assert "HS 261790" in warnings and "dominate the beryllium" in warnings
+    # Tonnes of ore, metal and scrap are not added: the page says why there are none,
+    # instead of an empty chart.
+    assert "No tonnes or USD/kg for Beryllium" in texts(at.info)
+
+
+def test_the_about_page_lists_the_minerals_trade_data_cannot_show(app_env):
+    at = run_page("about")
+    assert_clean(at)
+    shown = " ".join(str(t.value) for t in at.dataframe)
+    for mineral in ("Scandium", "Cesium", "Rubidium"):
+        assert mineral in shown

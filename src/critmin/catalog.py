@@ -20,7 +20,7 @@ import polars as pl
 
 from critmin import loaded, queries
 from critmin.db import Database, TableUnavailable
-from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, latest_full_year
+from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, STAGES, latest_full_year
 
 # Critical-minerals lists a mineral can be on (mineral_baskets.csv, column `lists`).
 MINERAL_LISTS = {
@@ -29,8 +29,9 @@ MINERAL_LISTS = {
 }
 STAGE_LABELS = {
     "ore": "Ores and concentrates",
-    "intermediate": "Intermediates (ferroalloys, oxides, sponge, unrefined metal)",
+    "intermediate": "Intermediates (ferroalloys, oxides, mattes, unrefined metal)",
     "refined": "Refined metals and chemicals",
+    "scrap": "Waste and scrap",
 }
 # Importer groups offered beside single countries (members from the countries table).
 IMPORTER_GROUPS = {"EU27": "European Union (27)"}
@@ -55,8 +56,11 @@ class Catalog:
     events_problem: str | None = None  # why the events cannot be read
     production_problem: str | None = None  # why the production figures cannot be read
     # Every HS6 code of the editions loaded, with its text (the newest edition's): the
-    # codes a user may type, and what a code shared with other goods holds.
+    # codes a user may type, and what a code shared with other goods holds. Where an
+    # edition's list is not whole (no release dictionary loaded: the bundled texts give
+    # the basket codes only), the codes of every edition known.
     code_texts: dict[str, str] = field(default_factory=dict)
+    codes_of_editions: bool = True  # False: code_texts is every edition's, not the loaded
     # Per mineral whose codes hold other goods or minerals: what else, in words
     # (`shared_note`), read once per warehouse version.
     shared_notes: dict[str, str] = field(default_factory=dict)
@@ -178,15 +182,15 @@ class Catalog:
         if kept:
             rows = rows.filter(pl.col("stage").is_in(kept))
         present = set(rows["stage"].to_list())
-        return tuple(s for s in ("ore", "intermediate", "refined") if s in present)
+        return tuple(s for s in STAGES if s in present)
 
     def codes_of(self, mineral: str) -> set[str]:
         """The mineral's codes in the HS editions loaded."""
         return set(self.baskets_in_data([mineral])["hs6"].to_list())
 
     def code_known(self, hs6: str) -> bool:
-        """Whether a code is one of the HS editions loaded (True when none is loaded:
-        nothing to check against)."""
+        """Whether a code is one of the HS editions loaded, or, where their lists are
+        not whole, of any HS edition (True when none is known: nothing to check)."""
         return not self.code_texts or hs6 in self.code_texts
 
 
@@ -222,14 +226,19 @@ def load_catalog(db: Database) -> Catalog:
         if years.height
         else (FIRST_YEAR, latest_full_year())
     )
-    minerals = baskets.group_by("mineral").agg(pl.col("label").first(), pl.col("lists").first())
+    # A mineral is on a list when the list names any of its codes' goods (lists are per
+    # row: the EU names titanium metal, not ilmenite).
+    minerals = baskets.group_by("mineral").agg(
+        pl.col("label").first(), pl.col("lists").explode().drop_nulls().unique()
+    )
     labels = dict(sorted(minerals.select("mineral", "label").iter_rows(), key=lambda kv: kv[1]))
     lists = {
-        mineral: tuple(listed or ())
+        mineral: tuple(name for name in MINERAL_LISTS if name in (listed or ()))
         for mineral, listed in minerals.select("mineral", "lists").iter_rows()
     }
     present = set(years["hs_edition"].to_list())
     editions = tuple(e for e in HS_EDITIONS if e in present)
+    texts, whole = _code_texts(db, editions)
     catalog = Catalog(
         country_names=dict(countries.select("iso3", "name").iter_rows()),
         country_groups={group: tuple(members) for group, members in groups.items()},
@@ -247,7 +256,8 @@ def load_catalog(db: Database) -> Catalog:
         production_table=production,
         events_problem=events_problem,
         production_problem=production_problem,
-        code_texts=_code_texts(db, editions),
+        code_texts=texts,
+        codes_of_editions=whole,
         trade_table=years,
         parts_table=pl.DataFrame(db.warehouse.table_summary()),
     )
@@ -256,17 +266,28 @@ def load_catalog(db: Database) -> Catalog:
     return dataclasses.replace(catalog, shared_notes=notes, as_of=as_of)
 
 
-def _code_texts(db: Database, editions: tuple[str, ...]) -> dict[str, str]:
-    """Every code of the editions loaded, with the newest edition's text."""
+# Every HS edition has 5,000 to 5,600 six-digit codes: a list of fewer is not whole.
+WHOLE_EDITION_CODES = 4_000
+
+
+def _code_texts(db: Database, editions: tuple[str, ...]) -> tuple[dict[str, str], bool]:
+    """Every code of the editions loaded with its text (theirs first, the newest
+    edition's), and whether those lists are whole; where one is not, every code of
+    every edition known."""
     try:
-        rows = queries.code_texts(db, editions).frame
+        rows = queries.code_texts(db, list(HS_EDITIONS)).frame
     except TableUnavailable:  # typed codes are then checked for their six digits only
-        return {}
-    order = {edition: i for i, edition in enumerate(editions)}
-    ranked = rows.with_columns(
+        return {}, False
+    counts = dict(rows.group_by("hs_edition").len().iter_rows())
+    whole = bool(editions) and all(counts.get(e, 0) >= WHOLE_EDITION_CODES for e in editions)
+    # Later in the order wins: other editions (newest last), then the loaded ones.
+    order = {edition: i for i, edition in enumerate(HS_EDITIONS)}
+    order |= {edition: len(HS_EDITIONS) + i for i, edition in enumerate(editions)}
+    kept = rows if not whole else rows.filter(pl.col("hs_edition").is_in(list(editions)))
+    ranked = kept.with_columns(
         pl.col("hs_edition").replace_strict(order, default=-1).alias("order")
     ).sort("order")
-    return dict(ranked.select("hs6", pl.col("description").fill_null("")).iter_rows())
+    return dict(ranked.select("hs6", pl.col("description").fill_null("")).iter_rows()), whole
 
 
 # USGS MCS has about 9,000 figures per release; a table past this is not one the

@@ -17,11 +17,11 @@ from typing import Protocol
 
 from critmin.fetch import all as fetch_all
 from critmin.fetch import baci as fetch_baci
+from critmin.fetch import comtrade as fetch_comtrade
 from critmin.fetch import deposits as fetch_deposits
 from critmin.fetch import usgs_mcs as fetch_usgs_mcs
 from critmin.ingest import baci as ingest_baci
 from critmin.ingest import comtrade as ingest_comtrade
-from critmin.ingest import comtrade_fetch
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
 from critmin.settings import load_settings
@@ -152,7 +152,7 @@ INGEST_SOURCES: tuple[Source, ...] = (
     ),
 )
 FETCH_SOURCES: tuple[Source, ...] = (
-    Source("comtrade", comtrade_fetch, "UN Comtrade API (key optional)"),
+    Source("comtrade", fetch_comtrade, "UN Comtrade API (key optional)"),
     Source("baci", fetch_baci, "download the latest CEPII BACI release from CEPII and load it"),
     Source(
         "usgs-mcs",
@@ -163,7 +163,7 @@ FETCH_SOURCES: tuple[Source, ...] = (
     Source(
         "all",
         fetch_all,
-        "download every source, load them into a staging copy and swap it in (make real)",
+        "download every source and load them together, or not at all (make real); --check first",
     ),
 )
 

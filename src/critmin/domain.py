@@ -52,8 +52,10 @@ DEPOSIT_STATUSES = (
     "unknown",
 )
 
-# Stages of a mineral's value chain used in baskets.
-STAGES = ("ore", "intermediate", "refined")
+# Stages of a mineral's value chain used in baskets (docs/baskets.md, "Stages"): the
+# primary chain ore -> intermediate -> refined, and waste and scrap (secondary material,
+# not a step of that chain).
+STAGES = ("ore", "intermediate", "refined", "scrap")
 
 # Countries in focus.
 FOCUS_COUNTRY = "KAZ"

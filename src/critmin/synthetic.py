@@ -190,8 +190,7 @@ def build_universe(size: Size, seed: int, edition: str = EDITION) -> Universe:
     basket_codes = sorted(set(baskets["hs6"].to_list()))
     others: list[str] = []
     if size.products > len(basket_codes):
-        codes = reference.load_products().filter(pl.col("hs_edition") == edition)["hs6"]
-        pool = sorted(set(codes.to_list()) - set(basket_codes))
+        pool = sorted(set(reference.hs2022_codes()) - set(basket_codes))
         picked = rng.choice(len(pool), size.products - len(basket_codes), replace=False)
         others = [pool[i] for i in picked]
     products = np.array(sorted(basket_codes + others))

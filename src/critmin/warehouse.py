@@ -14,6 +14,11 @@ anything fails or the process dies, the manifest still points at the previous
 files, which are left exactly as they were. Old versions are removed only after
 the swap.
 
+Several loads that must take effect together (`critmin fetch all`) run inside one
+`batch()`: each load's own `transaction()` becomes a *step* of the batch's transaction.
+A step that fails is rolled back alone; the steps that succeeded join the batch, which
+commits once, with one swap of the manifest (or not at all).
+
 Tables derived from others (`schema.Table.derived_from`) must change in the same
 swap as what they come from. The rule that recomputes them lives above this module
 (`critmin.derive.refresh`) and is passed in: `warehouse.transaction(derived=...)`.
@@ -160,6 +165,7 @@ class Warehouse:
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        self._batch: Transaction | None = None
 
     # --- reading -------------------------------------------------------------------
 
@@ -265,7 +271,12 @@ class Warehouse:
         """Stage new parts and swap them in atomically on success. `derived` recomputes,
         within the transaction, the derived tables its changes make out of date (pass
         `critmin.derive.refresh`); it is required when the transaction changes their
-        sources."""
+        sources. Inside a `batch()` it is a step of the batch's transaction instead (the
+        batch's rule recomputes the derived tables once, at its commit)."""
+        if self._batch is not None:
+            with self._batch.step() as step:
+                yield step
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.root / ".lock"
         with lock_path.open("a") as lock:
@@ -285,6 +296,19 @@ class Warehouse:
                 raise
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def batch(self, *, derived: DerivedRule) -> Iterator[Transaction]:
+        """One transaction that several loads join: every `transaction()` opened on this
+        Warehouse object until the batch ends is a step of it. A step that raises is
+        rolled back alone (its error still reaches its caller); the batch commits the
+        steps that ended well, together, when it ends without an error."""
+        with self.transaction(derived=derived) as tx:
+            self._batch = tx
+            try:
+                yield tx
+            finally:
+                self._batch = None
 
     def _remove_orphans(self) -> None:
         """Delete part versions no manifest points at (left by a killed writer)."""
@@ -316,9 +340,15 @@ DerivedRule = Callable[["Transaction"], list[str]]
 class Transaction:
     """Changes to a warehouse that take effect together, or not at all."""
 
-    def __init__(self, warehouse: Warehouse, derived: DerivedRule | None = None):
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        derived: DerivedRule | None = None,
+        parent: Transaction | None = None,
+    ):
         self.warehouse = warehouse
         self._derived_rule = derived
+        self._parent = parent  # the transaction a step belongs to
         self.root = warehouse.root
         self._new: dict[tuple[str, str], Part] = {}
         self._drop: set[tuple[str, str]] = set()
@@ -395,8 +425,12 @@ class Transaction:
         self._drop.add((table, part))
 
     def final_parts(self, table: str) -> dict[str, Part]:
-        """A table's parts as they will be once this transaction commits."""
-        parts = self.warehouse.parts(table) if self.warehouse.exists() else {}
+        """A table's parts as they will be once this transaction commits (for a step:
+        once it joins its batch and the batch commits)."""
+        if self._parent is not None:
+            parts = self._parent.final_parts(table)
+        else:
+            parts = self.warehouse.parts(table) if self.warehouse.exists() else {}
         for dropped_table, name in self._drop:
             if dropped_table == table:
                 parts.pop(name, None)
@@ -411,6 +445,38 @@ class Transaction:
     def changed_tables(self) -> set[str]:
         """The tables this transaction writes or drops parts of."""
         return {table for table, _ in self._new} | {table for table, _ in self._drop}
+
+    def changed_parts(self) -> list[str]:
+        """The parts this transaction writes or drops, as "table/part"."""
+        return sorted(f"{table}/{part}" for table, part in set(self._new) | self._drop)
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[Transaction]:
+        """A step of this transaction: its changes join this one when it ends without an
+        error; a step that raises is rolled back alone and the error goes on."""
+        child = Transaction(self.warehouse, parent=self)
+        try:
+            yield child
+        except BaseException:
+            child._rollback()
+            raise
+        self._absorb(child)
+
+    def _absorb(self, step: Transaction) -> None:
+        for key in step._drop:
+            self._forget_new(key)
+            self._drop.add(key)
+        for key, entry in step._new.items():
+            self._forget_new(key, keep=entry.path)
+            self._new[key] = entry
+        self._provenance += step._provenance
+        self._staged_dirs += step._staged_dirs
+
+    def _forget_new(self, key: tuple[str, str], keep: str = "") -> None:
+        """A part an earlier step staged and a later one replaces or drops: its files go."""
+        old = self._new.pop(key, None)
+        if old is not None and old.path != keep:
+            shutil.rmtree(self.root / old.path, ignore_errors=True)
 
     def _commit(self) -> None:
         # Derived tables follow what they derive from in the same swap.

@@ -1,26 +1,32 @@
 """`critmin fetch all` (and `make real`): every source's latest public release in one run.
 
-Steps, in order: CEPII BACI (mineral baskets, HS12 by default), the USGS Mineral
-Commodity Summaries data release, the USGS deposit compilations (MRDS) and, with
-`--comtrade`, the focus country's (KAZ) own UN Comtrade declarations (every basket
-with $COMTRADE_API_KEY: one call per year; without a key the preview API needs a call
-per year and code, so only the default view's baskets, about 110 calls for 2012 on).
+Steps, in order: CEPII BACI (mineral baskets, HS12 by default; `--release` and `--hs`
+as for `critmin fetch baci`, or $CRITMIN_BACI_RELEASE), the USGS Mineral Commodity
+Summaries data release, the USGS deposit compilations (MRDS) and, with `--comtrade`, the
+focus country's (KAZ) own UN Comtrade declarations (every basket with $COMTRADE_API_KEY:
+one call per year; without a key the preview API needs a call per year and code, so
+only the default view's baskets, about 110 calls for 2012 on).
+
+`--check` asks each source what it would download (the release found on its pages, the
+file's address and size by HEAD or a one-byte ranged GET), says whether it is already
+cached and whether the server answered, downloads nothing, and exits 1 when a source
+cannot be reached. Run it first.
 
 1. Everything is downloaded (and checked) first, into the cache (`<data dir>/cache`
    unless `--cache-dir`); files already there and verified are not downloaded again.
-2. The steps are then loaded into a *staging copy* of the warehouse: a folder inside the
-   data directory whose Parquet files are hard links to the live ones (Parquet files are
-   never modified in place: every load writes new files), with its own manifest. The
-   live warehouse is locked meanwhile, so no other command writes to it.
-3. When every step succeeded, the staging copy is swapped in: its new part folders are
-   moved into the warehouse and its manifest replaces the live one in one atomic rename
-   (the same commit point as every ingest). Until then the previous warehouse is
-   exactly as it was, whatever fails or however the run is interrupted.
+2. The steps are then loaded in one batch of the warehouse's own transaction
+   (`Warehouse.batch`): each step's load is a step of it, writing new part versions
+   beside the live ones, and nothing is swapped in until the batch commits. The live
+   warehouse is locked meanwhile, so no other command writes to it.
+3. When every step succeeded, the batch commits: one atomic replace of the manifest
+   (the same commit point as every ingest), with the derived tables recomputed once.
+   Until then the previous warehouse is exactly as it was, whatever fails or however
+   the run is interrupted.
 
 `--keep-going`: a failed step does not stop the others; the steps that succeeded are
-applied (swapped in) and the failed ones leave their tables as they were. The exit
-status is 1 whenever a step failed. Without it, the first failure stops the run and
-nothing is changed.
+committed and the failed ones leave their tables as they were. The exit status is 1
+whenever a step failed. Without it, the first failure stops the run and nothing is
+changed.
 
 A table at the end says what was loaded (table/part, rows, release) and what failed
 and why.
@@ -30,29 +36,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import fcntl
-import json
 import logging
 import os
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import requests
 
-from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY, HS_EDITIONS
-from critmin.fetch import baci, deposits, download, usgs_mcs
-from critmin.fetch.download import Policy
-from critmin.ingest import comtrade_fetch
-from critmin.warehouse import MANIFEST, Warehouse, WarehouseError
+from critmin import derive
+from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY
+from critmin.fetch import baci, comtrade, deposits, download, http, usgs_mcs
+from critmin.fetch.http import Policy
+from critmin.warehouse import Transaction, Warehouse
 
 log = logging.getLogger(__name__)
 
-STAGING_PREFIX = ".staging-"
+COMMAND = "critmin fetch all"
 FIRST_YEAR = 2012  # the app's default window starts here
 # What a step may fail with: bad input or download (ValueError: FetchError, IngestError,
 # SchemaError), a busy or broken warehouse (RuntimeError: WarehouseError), the disk.
@@ -60,6 +61,11 @@ STEP_ERRORS = (ValueError, RuntimeError, OSError)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="ask each source what it would download and whether it answers; download nothing",
+    )
     parser.add_argument(
         "--comtrade",
         action="store_true",
@@ -82,119 +88,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="apply the steps that succeeded even if another failed (exit status 1)",
     )
-    parser.add_argument(
-        "--hs",
-        choices=list(HS_EDITIONS),
-        default=baci.DEFAULT_EDITION,
-        help=f"BACI HS edition (default {baci.DEFAULT_EDITION})",
-    )
+    baci.add_release_arguments(parser)
     download.add_download_arguments(parser, base_env=None, default_base=None)
-
-
-# --- the staging copy -------------------------------------------------------------------
-
-
-def _part_paths(manifest: dict[str, Any]) -> set[str]:
-    return {
-        part["path"]
-        for entry in manifest.get("tables", {}).values()
-        for part in entry.get("parts", {}).values()
-    }
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    """`target` mirrors `source` with hard links (copies where links are impossible)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.rglob("*")):
-        destination = target / path.relative_to(source)
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        try:
-            os.link(path, destination)
-        except OSError:
-            shutil.copy2(path, destination)
-
-
-class Staging:
-    """A hard-linked copy of a warehouse to load into, swapped in by `swap()`.
-
-    Lives inside the data directory (same file system, so moves are renames) and holds
-    the live warehouse's lock from start to end."""
-
-    def __init__(self, live: Warehouse):
-        self.live = live
-        self.root = live.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:8]}"
-        self.warehouse = Warehouse(self.root)
-        self._lock: Any = None
-
-    def __enter__(self) -> Staging:
-        self.live.root.mkdir(parents=True, exist_ok=True)
-        self._lock = (self.live.root / ".lock").open("a")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            self._lock.close()
-            raise WarehouseError(
-                f"Another critmin command is writing to {self.live.root}; wait for it to finish."
-            ) from error
-        try:
-            for stale in self.live.root.glob(f"{STAGING_PREFIX}*"):
-                shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-            self.root.mkdir()
-            if self.live.exists():
-                for rel in sorted(_part_paths(self.live.manifest())):
-                    if (self.live.root / rel).is_dir():
-                        _link_tree(self.live.root / rel, self.root / rel)
-                shutil.copy2(self.live.manifest_path, self.root / MANIFEST)
-        except BaseException:
-            self._close()
-            raise
-        return self
-
-    def swap(self) -> list[str]:
-        """Move the staged parts in and replace the live manifest atomically; the part
-        folders the new manifest no longer names are removed after. Returns the parts
-        that changed ("table/part")."""
-        new = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
-        old = self.live.manifest() if self.live.exists() else {"tables": {}}
-        added = sorted(_part_paths(new) - _part_paths(old))
-        removed = sorted(_part_paths(old) - _part_paths(new))
-        moved: list[Path] = []
-        tmp = self.live.root / f".{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            for rel in added:
-                destination = self.live.root / rel
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(self.root / rel, destination)
-                moved.append(destination)
-            shutil.copyfile(self.root / MANIFEST, tmp)
-            with tmp.open("rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.live.manifest_path)  # the commit point
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            for directory in moved:
-                shutil.rmtree(directory, ignore_errors=True)
-            raise
-        for rel in removed:
-            shutil.rmtree(self.live.root / rel, ignore_errors=True)
-        return sorted({"/".join(Path(rel).parts[:2]) for rel in (*added, *removed)})
-
-    def _close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._close()
 
 
 # --- the steps --------------------------------------------------------------------------
@@ -212,22 +107,32 @@ class Step:
     prepared: Any = None
 
 
+def _bases() -> dict[str, str]:
+    return {
+        "baci": download.base_url(None, baci.BASE_URL_ENV, baci.DEFAULT_BASE_URL),
+        "usgs_mcs": download.base_url(None, usgs_mcs.BASE_URL_ENV, usgs_mcs.DEFAULT_BASE_URL),
+        "comtrade": os.environ.get("COMTRADE_BASE_URL", "").strip() or comtrade.DEFAULT_BASE_URL,
+    }
+
+
 def plan(args: argparse.Namespace, cache: Path, policy: Policy) -> list[Step]:
-    session = download.make_session(policy)
+    session = http.make_session(policy)
+    bases = _bases()
     steps = [
         Step(
             "CEPII BACI",
             "trade_flows",
             baci.ingest_baci.PART,
             fetch=lambda: baci.fetch(
-                release=None,
+                release=baci.release_option(args.release),
                 edition=args.hs,
                 cache=cache,
-                base=download.base_url(None, baci.BASE_URL_ENV, baci.DEFAULT_BASE_URL),
+                base=bases["baci"],
                 policy=policy,
                 session=session,
+                command=COMMAND,
             ),
-            # The latest release replaces whichever BACI release the warehouse holds.
+            # The release found replaces whichever BACI release the warehouse holds.
             load=lambda prepared, wh: baci.ingest(
                 prepared, wh, all_products=False, replace=True
             ).print(),
@@ -240,9 +145,10 @@ def plan(args: argparse.Namespace, cache: Path, policy: Policy) -> list[Step]:
                 year=usgs_mcs.DEFAULT_YEAR,
                 item=None,
                 cache=cache,
-                base=download.base_url(None, usgs_mcs.BASE_URL_ENV, usgs_mcs.DEFAULT_BASE_URL),
+                base=bases["usgs_mcs"],
                 policy=policy,
                 session=session,
+                command=COMMAND,
             ),
             load=usgs_mcs.ingest,
         ),
@@ -258,28 +164,35 @@ def plan(args: argparse.Namespace, cache: Path, policy: Policy) -> list[Step]:
             )
         )
     if args.comtrade:
-        options = argparse.Namespace(
-            reporter=FOCUS_COUNTRY,
-            years=args.comtrade_years,
-            partners="all",
-            minerals=args.comtrade_minerals or _comtrade_minerals(),
-            flows="X,M",
-            base_url=None,
-            max_calls_per_day=comtrade_fetch.DEFAULT_DAILY_CALLS,
-            retries=policy.retries,
-            backoff=policy.backoff,
-            timeout=policy.timeout,
-        )
+        options = _comtrade_options(args, policy)
         steps.append(
             Step(
                 f"UN Comtrade ({FOCUS_COUNTRY})",
                 "trade_flows",
                 "comtrade",
-                fetch=lambda: comtrade_fetch.download_responses(options, cache / "comtrade"),
-                load=lambda result, wh: comtrade_fetch.load_responses(result, wh).print(),
+                fetch=lambda: comtrade.download_responses(options, cache / "comtrade"),
+                load=lambda result, wh: comtrade.load_responses(result, wh).print(),
             )
         )
     return steps
+
+
+def _comtrade_options(args: argparse.Namespace, policy: Policy) -> argparse.Namespace:
+    return argparse.Namespace(
+        reporter=FOCUS_COUNTRY,
+        years=args.comtrade_years,
+        partners="all",
+        minerals=args.comtrade_minerals or _comtrade_minerals(),
+        flows="X,M",
+        base_url=None,
+        max_calls_per_day=comtrade.DEFAULT_DAILY_CALLS,
+        retries=policy.retries,
+        backoff=policy.backoff,
+        timeout=policy.timeout,
+        # The API's own pace (10 calls a minute) unless a slower one was asked for.
+        pace=max(policy.pace, comtrade.DEFAULT_PACE),
+        max_wait=policy.max_wait,
+    )
 
 
 def _deposits_fetch(
@@ -291,6 +204,7 @@ def _deposits_fetch(
         base=download.base_url(None, compilation.base_env, compilation.default_base),
         policy=policy,
         session=session,
+        command=COMMAND,
     )
 
 
@@ -305,8 +219,8 @@ def _one_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def _loaded(step: Step, warehouse: Warehouse) -> str:
-    part = warehouse.parts(step.table).get(step.part)
+def _loaded(step: Step, tx: Transaction) -> str:
+    part = tx.final_parts(step.table).get(step.part)
     if part is None:
         return "loaded"
     years = f", {min(part.years)}-{max(part.years)}" if part.years else ""
@@ -321,13 +235,75 @@ def print_table(steps: list[Step]) -> None:
         print(f"{step.name.ljust(width)}  {step.status.ljust(11)}  {step.detail}")
 
 
-def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
-    policy = download.policy_from(args)
-    cache = download.cache_root(args, warehouse.root)
-    steps = plan(args, cache, policy)
-    keep_going = args.keep_going
+# --- know before downloading ------------------------------------------------------------
 
-    print(f"Downloading {len(steps)} source(s) into {cache} ...")
+
+def check_sources(
+    args: argparse.Namespace, cache: Path, policy: Policy
+) -> list[download.SourceCheck]:
+    """What every step would download, asked of each server; nothing is downloaded."""
+    session = http.make_session(policy)
+    bases = _bases()
+    rows = [
+        baci.check(
+            session,
+            release=baci.release_option(args.release),
+            edition=args.hs,
+            cache=cache,
+            base=bases["baci"],
+            policy=policy,
+            command=COMMAND,
+        ),
+        usgs_mcs.check(
+            session, year=usgs_mcs.DEFAULT_YEAR, cache=cache, base=bases["usgs_mcs"], policy=policy
+        ),
+    ]
+    for compilation in deposits.COMPILATIONS.values():
+        base = download.base_url(None, compilation.base_env, compilation.default_base)
+        rows.append(deposits.check(session, compilation, cache=cache, base=base, policy=policy))
+    if args.comtrade:
+        rows.append(
+            comtrade.check(
+                session, base_url=bases["comtrade"], cache_dir=cache / "comtrade", policy=policy
+            )
+        )
+    return rows
+
+
+def print_checks(rows: list[download.SourceCheck]) -> None:
+    for row in rows:
+        answered = "answered" if row.answered else "NOT REACHED"
+        print(f"{row.source}")
+        print(f"  url:     {row.url}")
+        print(f"  release: {row.release}")
+        print(f"  size:    {download.human_size(row.size)}")
+        print(f"  cached:  {row.cached}")
+        print(f"  server:  {answered} ({row.detail})")
+
+
+def run_check(args: argparse.Namespace, cache: Path, policy: Policy) -> int:
+    print(f"Asking each source what `{COMMAND}` would download (nothing is downloaded) ...")
+    rows = check_sources(args, cache, policy)
+    print_checks(rows)
+    unreachable = [row.source for row in rows if not row.answered]
+    if unreachable:
+        print(f"Not reachable: {', '.join(unreachable)}. See each message above for what to do.")
+        return 1
+    missing = sum(
+        row.size or 0 for row in rows if row.cached not in ("yes", "yes, not yet checked")
+    )
+    print(f"Every source answered; about {download.human_size(missing)} to download.")
+    return 0
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+class _NotApplied(Exception):
+    """Leave the batch without committing it (a step failed without --keep-going)."""
+
+
+def download_all(steps: list[Step], keep_going: bool) -> None:
     for step in steps:
         try:
             step.prepared = step.fetch()
@@ -336,9 +312,40 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
             step.status, step.detail = "failed", f"download: {_one_line(error)}"
             if not keep_going:
                 break
+
+
+def load_all(steps: list[Step], warehouse: Warehouse, cache: Path, keep_going: bool) -> list[str]:
+    """Load the downloaded steps in one batch; the parts it changed ("table/part"), or
+    _NotApplied when it must not be committed."""
+    with warehouse.batch(derived=derive.refresh) as batch:
+        for step in (s for s in steps if s.status == "downloaded"):
+            try:
+                with download.loading_into(warehouse, cache):
+                    step.load(step.prepared, warehouse)
+                step.status, step.detail = "loaded", _loaded(step, batch)
+            except STEP_ERRORS as error:
+                step.status, step.detail = "failed", _one_line(error)
+                if not keep_going:
+                    break
+        failed = any(s.status == "failed" for s in steps)
+        loaded = any(s.status == "loaded" for s in steps)
+        if (failed and not keep_going) or not loaded:
+            raise _NotApplied
+        return batch.changed_parts()
+
+
+def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    policy = download.policy_from(args)
+    cache = download.cache_root(args, warehouse.root)
+    if args.check:
+        return run_check(args, cache, policy)
+    steps = plan(args, cache, policy)
+    keep_going = args.keep_going
+
+    print(f"Downloading {len(steps)} source(s) into {cache} ...")
+    download_all(steps, keep_going)
     failed = [s for s in steps if s.status == "failed"]
-    ready = [s for s in steps if s.status == "downloaded"]
-    if (failed and not keep_going) or not ready:
+    if (failed and not keep_going) or not any(s.status == "downloaded" for s in steps):
         for step in steps:
             if step.status in ("waiting", "downloaded"):
                 step.status, step.detail = "not loaded", "the run stopped at a failed download"
@@ -346,37 +353,22 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
         print(f"Nothing was loaded: the warehouse at {warehouse.root} is unchanged.")
         return 1
 
-    with download.loading_into(warehouse, cache), Staging(warehouse) as staging:
-        print(f"Loading into a staging copy of {warehouse.root} ...")
-        for step in ready:
-            try:
-                with download.loading_into(warehouse, cache):
-                    step.load(step.prepared, staging.warehouse)
-                step.status, step.detail = "loaded", _loaded(step, staging.warehouse)
-            except STEP_ERRORS as error:
-                step.status, step.detail = "failed", _one_line(error)
-                if not keep_going:
-                    break
-        failed = [s for s in steps if s.status == "failed"]
-        loaded = [s for s in steps if s.status == "loaded"]
-        if failed and not keep_going:
-            for step in loaded:
+    print(f"Loading into {warehouse.root} (applied together at the end) ...")
+    try:
+        with download.loading_into(warehouse, cache):
+            changed = load_all(steps, warehouse, cache, keep_going)
+    except _NotApplied:
+        for step in steps:
+            if step.status == "loaded":
                 step.status, step.detail = "not applied", f"{step.detail} (discarded)"
-            for step in steps:
-                if step.status == "downloaded":
-                    step.status, step.detail = "not loaded", "the run stopped at a failed step"
-            print_table(steps)
-            print(f"Nothing was changed: the warehouse at {warehouse.root} is as it was.")
-            return 1
-        problems = staging.warehouse.check() if loaded else []
-        if problems:
-            print_table(steps)
-            print(f"Not swapped in, the staged warehouse has problems: {problems[0]}")
-            return 1
-        changed = staging.swap() if loaded else []
+            elif step.status == "downloaded":
+                step.status, step.detail = "not loaded", "the run stopped at a failed step"
+        print_table(steps)
+        print(f"Nothing was changed: the warehouse at {warehouse.root} is as it was.")
+        return 1
     print_table(steps)
-    if changed:
-        print(f"Swapped in at {warehouse.root}: {', '.join(changed)}.")
+    print(f"Applied at {warehouse.root}: {', '.join(changed)}.")
+    failed = [s for s in steps if s.status == "failed"]
     if failed:
         print(
             f"{len(failed)} step(s) failed; their tables are as they were. Re-run to retry: "

@@ -14,6 +14,9 @@ copper, ... as repackaged by MinMod; Professional Paper 1802) are published as
 geodatabases or shapefiles, not in a format the ingest reads: load their CSV exports
 with `critmin ingest deposits`.
 
+Cache first: a zip already in the cache, or passed with `--file`, is used without the
+network. A refusal names the page to download the zip from by hand and where to save it.
+
 Base URL: `--base-url`, or $CRITMIN_MRDS_BASE_URL, or https://mrdata.usgs.gov.
 """
 
@@ -31,8 +34,8 @@ from pathlib import Path, PurePosixPath
 
 import requests
 
-from critmin.fetch import download
-from critmin.fetch.download import FetchError, Policy
+from critmin.fetch import download, http
+from critmin.fetch.http import ByHand, FetchError, Policy
 from critmin.ingest import deposits as ingest_deposits
 from critmin.warehouse import Warehouse
 
@@ -47,6 +50,7 @@ class Compilation:
     base_env: str
     path: str  # under the base URL
     member: str  # the CSV inside the zip
+    page: str  # where a person finds the download
 
 
 MRDS = Compilation(
@@ -56,6 +60,7 @@ MRDS = Compilation(
     base_env="CRITMIN_MRDS_BASE_URL",
     path="/mrds/mrds-csv.zip",
     member="mrds.csv",
+    page="https://mrdata.usgs.gov/mrds/",
 )
 COMPILATIONS = {c.name: c for c in (MRDS,)}
 
@@ -66,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(COMPILATIONS),
         action="append",
         help="compilation to fetch (default: every one listed)",
+    )
+    parser.add_argument(
+        "--file",
+        help="the compilation's zip, already downloaded (with one --source): loaded without "
+        "the network",
     )
     download.add_download_arguments(parser, base_env=MRDS.base_env, default_base=MRDS.default_base)
 
@@ -156,23 +166,58 @@ def fetch(
     base: str,
     policy: Policy,
     session: requests.Session | None = None,
+    file: Path | None = None,
+    command: str = "critmin fetch deposits",
 ) -> Prepared:
-    session = session or download.make_session(policy)
+    """The compilation's zip (from --file, the cache, or the server), checked, and its
+    CSV extracted into the cache."""
     folder = cache / "deposits" / compilation.name
-    archive = folder / PurePosixPath(compilation.path).name
-    got = download.fetch_file(
-        base + compilation.path,
-        archive,
-        session=session,
-        policy=policy,
-        check=lambda path, label: check_compilation_zip(path, label, compilation),
-    )
-    print(f"{compilation.title}: {got.describe()}")
+    archive = zip_target(cache, compilation)
+    if file is not None:
+        if not file.is_file():
+            raise FetchError(
+                f"--file {file}: no such file ({PurePosixPath(compilation.path).name} expected)"
+            )
+        check_compilation_zip(file, str(file), compilation)
+        print(f"{compilation.title}: using {file} (--file); nothing downloaded")
+        got = download.Downloaded(file, "", file.stat().st_size, reused=True)
+        archive = file
+    else:
+        got = download.fetch_file(
+            base + compilation.path,
+            archive,
+            session=session or http.make_session(policy),
+            policy=policy,
+            check=lambda path, label: check_compilation_zip(path, label, compilation),
+            by_hand=ByHand(
+                what=archive.name, page=compilation.page, save_as=str(archive), then=command
+            ),
+        )
+        print(f"{compilation.title}: {got.describe()}")
     with download.writing_to(folder):
+        folder.mkdir(parents=True, exist_ok=True)
         encoding = extract_csv(archive, compilation, folder / compilation.member)
     if encoding != "UTF-8":
         print(f"{compilation.title}: {compilation.member} was {encoding}; converted to UTF-8")
     return Prepared(compilation, folder / compilation.member, encoding, got)
+
+
+def zip_target(cache: Path, compilation: Compilation) -> Path:
+    return cache / "deposits" / compilation.name / PurePosixPath(compilation.path).name
+
+
+def check(
+    session: requests.Session, compilation: Compilation, *, cache: Path, base: str, policy: Policy
+) -> download.SourceCheck:
+    """What `fetch` would download, asked without downloading it."""
+    return download.check_file(
+        session,
+        compilation.title,
+        base + compilation.path,
+        "as published (no release number)",
+        zip_target(cache, compilation),
+        policy,
+    )
 
 
 def ingest(prepared: Prepared, warehouse: Warehouse) -> int:
@@ -190,9 +235,12 @@ def ingest(prepared: Prepared, warehouse: Warehouse) -> int:
 
 def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     policy = download.policy_from(args)
-    session = download.make_session(policy)
+    session = http.make_session(policy)
     cache = download.cache_root(args, warehouse.root)
-    for name in args.source or sorted(COMPILATIONS):
+    names = args.source or sorted(COMPILATIONS)
+    if args.file and len(names) != 1:
+        raise FetchError("--file loads one compilation: name it with --source")
+    for name in names:
         compilation = COMPILATIONS[name]
         prepared = fetch(
             compilation,
@@ -200,6 +248,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
             base=download.base_url(args.base_url, compilation.base_env, compilation.default_base),
             policy=policy,
             session=session,
+            file=Path(args.file).expanduser() if args.file else None,
         )
         with download.loading_into(warehouse, prepared.csv.parent):
             ingest(prepared, warehouse)

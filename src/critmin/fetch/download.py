@@ -1,23 +1,29 @@
-"""The download core every fetcher uses: one HTTP session, one way to fetch a file.
+"""Files from the sources' servers: cache first, resumable, checked before anything loads.
 
-- HTTP: a `requests` session whose adapter retries connection errors, 429 and 5xx
-  answers with exponential back-off honouring Retry-After (urllib3 `Retry`); a 404 is
-  not retried. Proxies come from the usual environment (`HTTPS_PROXY`, `HTTP_PROXY`,
-  `NO_PROXY`), which requests reads by itself.
-- Resume: a file is written as `<name>.part` beside a small sidecar
-  `<name>.part.json` (URL, expected size, ETag / Last-Modified). A later attempt asks
-  for the rest with `Range` and `If-Range`; a 206 answer is appended, a 200 answer (the
-  file changed, or the server ignores ranges) restarts the file from zero. A connection
-  that drops mid-file is resumed in the same run, with the same back-off.
-- Checks before anything is ingested: the size against Content-Length (and the size and
-  MD5 a source publishes), then a source-specific check (zip CRC test, CSV header). A
-  file that fails is removed from the cache and the fetch stops with a one-line reason.
-- Cache: a complete, verified file is kept as `<name>` with a record `<name>.json`
-  (URL, size, validators, when); a later run reuses it without downloading.
-- Disks: a read-only, unwritable or full folder (EROFS, EACCES, ENOSPC) stops with a
-  message naming the folder; a partial download stays as `.part` for a later resume.
-- Progress: a tqdm bar on stderr with bytes, rate and time left (hidden when stderr is
-  not a terminal).
+Every request goes through the polite session of `critmin.fetch.http` (pacing, a
+User-Agent naming critmin, retries honouring Retry-After, refusals in words). On top of
+it, `fetch_file` is a few named steps:
+
+1. `from_cache`: a complete, verified file already at the target (downloaded earlier,
+   or saved there by hand after a refusal) is used without asking the network. Its
+   record `<name>.json` (URL, size, validators, MD5, when) says it was verified; a file
+   without one is checked afresh.
+2. `transfer`: the file is written as `<name>.part` beside a sidecar `<name>.part.json`
+   (URL, expected size, ETag / Last-Modified). `resume_headers` asks for the rest of a
+   part with `Range` and `If-Range`; `accept_answer` appends a 206 that continues the
+   part, restarts on a 200 (the file changed, or the server ignores ranges), and turns
+   a refusal into a message; `write_body` streams the body, and refuses a web page
+   (a browser check, a login page) before a byte of it is saved. A connection that
+   drops or stalls mid-file is resumed in the same run, with the same back-off.
+3. `verify_download`: the size against Content-Length (and the size and MD5 a source
+   publishes), then the source's own check (zip CRC test, CSV header). A file that
+   fails is removed and the fetch stops with a one-line reason.
+4. `promote`: the part becomes the file and its record is written.
+
+Disks: a read-only, unwritable or full folder (EROFS, EACCES, ENOSPC) stops with a
+message naming the folder; a partial download stays as `.part` for a later resume.
+Progress: a tqdm bar on stderr with bytes, rate and time left (hidden when stderr is
+not a terminal).
 """
 
 from __future__ import annotations
@@ -37,193 +43,51 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.exceptions import MaxRetryError, ProtocolError
-from urllib3.util import Retry
 
+from critmin.fetch import http
+from critmin.fetch.http import (
+    DEFAULT_BACKOFF,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_PACE,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    ByHand,
+    FetchError,
+    Policy,
+    PoliteRetry,
+)
 from critmin.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-DEFAULT_RETRIES = 5
-DEFAULT_BACKOFF = 2.0
-DEFAULT_TIMEOUT = 60.0
-BACKOFF_MAX = 120.0
 CHUNK_BYTES = 1 << 16  # what a dropped connection can cost: the chunk in flight
 MAX_RESTARTS = 3
-USER_AGENT = "critmin (public data fetch; https://github.com/critmin)"
+KEEP_NOTE = "; the partial download is kept and resumes on the next run"
 # Errors of the folder being written, not of the download.
 DISK_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EDQUOT}
-
-
-class FetchError(ValueError):
-    """A download that cannot complete; the message is one line and says what to do."""
-
-
-class NotFound(FetchError):
-    """The server has no such file (HTTP 404)."""
-
-    def __init__(self, message: str, url: str):
-        super().__init__(message)
-        self.url = url
-
-
-# --- the HTTP session -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How hard to try: retries and back-off (seconds, doubling each retry), timeout."""
-
-    retries: int = DEFAULT_RETRIES
-    backoff: float = DEFAULT_BACKOFF
-    timeout: float = DEFAULT_TIMEOUT
-
-    def retry(self) -> Retry:
-        return Retry(
-            total=self.retries,
-            connect=self.retries,
-            read=self.retries,
-            status=self.retries,
-            backoff_factor=self.backoff,
-            backoff_max=BACKOFF_MAX,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "HEAD"}),
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-
-
-def make_session(
-    policy: Policy, *, user_agent: str = USER_AGENT, headers: dict[str, str] | None = None
-) -> requests.Session:
-    """A session that retries transient failures with back-off; proxies from the env."""
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=policy.retry())
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = user_agent
-    session.headers.update(headers or {})
-    return session
-
-
-def attempts(response: requests.Response) -> int:
-    """How many requests the adapter made for this answer (1 + its retries)."""
-    retries = getattr(response.raw, "retries", None)
-    history = getattr(retries, "history", ()) or ()
-    return 1 + len(history)
-
-
-def reason(error: Exception) -> str:
-    """A short reason from requests' long exception texts."""
-    text = str(error)
-    for marker in (
-        "Connection refused",
-        "Name or service not known",
-        "Temporary failure in name resolution",
-        "timed out",
-        "Connection reset",
-        "Remote end closed connection",
-        "Connection broken",
-        "too many 429",
-        "too many 5",
-    ):
-        if marker.lower() in text.lower():
-            return marker
-    return text.splitlines()[0][:160] if text else type(error).__name__
-
-
-def get(
-    session: requests.Session,
-    url: str,
-    policy: Policy,
-    *,
-    headers: dict[str, str] | None = None,
-    params: dict[str, str] | None = None,
-    stream: bool = False,
-    keep_note: str = "",
-) -> requests.Response:
-    """GET with the session's retries; FetchError in one line on network failure.
-
-    The answer may still be an HTTP error (after retries): see `raise_for_answer`.
-    """
-    try:
-        return session.get(
-            url, headers=headers, params=params, stream=stream, timeout=policy.timeout
-        )
-    except requests.exceptions.RetryError as error:
-        raise FetchError(
-            f"{url}: still failing after retries ({reason(error)}){keep_note}"
-        ) from error
-    except requests.exceptions.ConnectionError as error:
-        host = urlsplit(url).netloc
-        raise FetchError(
-            f"cannot reach {host} ({reason(error)}) for {url}; check the network, the base URL "
-            f"(--base-url) or the HTTPS_PROXY setting, then re-run{keep_note}"
-        ) from error
-    except requests.exceptions.Timeout as error:
-        raise FetchError(
-            f"{url}: no answer within {policy.timeout:g} s; re-run later{keep_note}"
-        ) from error
-
-
-def raise_for_answer(
-    response: requests.Response, url: str, *, save_as: Path | None = None, keep_note: str = ""
-) -> None:
-    """FetchError (NotFound for 404) with the fix, for any answer that is not 200/206."""
-    status = response.status_code
-    if status in (200, 206):
-        return
-    tries = attempts(response)
-    if status == 404:
-        raise NotFound(f"{url}: not found (HTTP 404)", url)
-    if status in (401, 403):
-        by_hand = (
-            f"; open it in a browser, save it as {save_as} and re-run (a file already in the "
-            "cache is checked and used)"
-            if save_as
-            else ""
-        )
-        raise FetchError(f"{url}: the server refused the download (HTTP {status}){by_hand}")
-    if status in RETRY_STATUSES:
-        raise FetchError(
-            f"{url}: HTTP {status} after {tries} attempt(s): the server is busy or down; "
-            f"re-run later{keep_note}"
-        )
-    raise FetchError(f"{url}: unexpected HTTP {status}{keep_note}")
-
-
-def get_json(session: requests.Session, url: str, policy: Policy, **kwargs: Any) -> Any:
-    """A small JSON document (a catalogue entry): parsed, or FetchError."""
-    response = get(session, url, policy, **kwargs)
-    with response:
-        raise_for_answer(response, url)
-        try:
-            return response.json()
-        except ValueError as error:
-            raise FetchError(f"{url}: the answer is not JSON") from error
-
-
-def get_text(session: requests.Session, url: str, policy: Policy, **kwargs: Any) -> str:
-    """A small text document (a listing page): decoded, or FetchError."""
-    response = get(session, url, policy, **kwargs)
-    with response:
-        raise_for_answer(response, url)
-        return response.text
+DROPPED = (
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
 
 
 # --- command-line options every fetcher shares -------------------------------------------
 
 
 def add_download_arguments(
-    parser: argparse.ArgumentParser, *, base_env: str | None, default_base: str | None
+    parser: argparse.ArgumentParser,
+    *,
+    base_env: str | None,
+    default_base: str | None,
+    pace: float = DEFAULT_PACE,
 ) -> None:
-    """--cache-dir, --retries, --backoff, --timeout (and --base-url when given a default)."""
+    """--cache-dir, --retries, --backoff, --timeout, --pace, --max-wait (and --base-url
+    when given a default)."""
     parser.add_argument("--cache-dir", help="where downloads are kept (default: <data dir>/cache)")
     if default_base is not None:
         parser.add_argument(
@@ -243,6 +107,19 @@ def add_download_arguments(
     parser.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds without data before a retry"
     )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=pace,
+        help=f"seconds between two requests to one server (default {pace:g})",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=DEFAULT_MAX_WAIT,
+        help="the longest Retry-After to wait for; a longer one stops with when to re-run "
+        f"(default {DEFAULT_MAX_WAIT:g} s)",
+    )
 
 
 def policy_from(args: argparse.Namespace) -> Policy:
@@ -250,6 +127,8 @@ def policy_from(args: argparse.Namespace) -> Policy:
         retries=getattr(args, "retries", DEFAULT_RETRIES),
         backoff=getattr(args, "backoff", DEFAULT_BACKOFF),
         timeout=getattr(args, "timeout", DEFAULT_TIMEOUT),
+        pace=getattr(args, "pace", DEFAULT_PACE),
+        max_wait=getattr(args, "max_wait", DEFAULT_MAX_WAIT),
     )
 
 
@@ -322,7 +201,29 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-# --- fetching one file ------------------------------------------------------------------
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- what a fetch returns and expects ---------------------------------------------------
 
 
 @dataclass
@@ -359,116 +260,127 @@ Check = Callable[[Path, str], None]
 """A source-specific integrity check: (file, its name for messages) -> raise FetchError."""
 
 
-def _record_path(target: Path) -> Path:
+@dataclass(frozen=True)
+class Expected:
+    """What a source publishes about a file, when it does: its size and MD5."""
+
+    size: int | None = None
+    md5: str | None = None
+
+
+def record_path(target: Path) -> Path:
     return target.with_name(target.name + ".json")
 
 
-def _part_paths(target: Path) -> tuple[Path, Path]:
-    return target.with_name(target.name + ".part"), target.with_name(target.name + ".part.json")
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _verify(
-    path: Path,
-    label: str,
-    *,
-    size: int | None,
-    expected_size: int | None,
-    expected_md5: str | None,
-    check: Check | None,
+def verify(
+    path: Path, label: str, *, announced: int | None, expected: Expected, check: Check | None
 ) -> str:
     """Size, MD5 and the source's check; FetchError naming what is wrong. Returns the MD5
     when one was computed."""
     actual = path.stat().st_size
-    for expected, what in ((size, "the server announced"), (expected_size, "the source lists")):
-        if expected is not None and actual != expected:
-            raise FetchError(
-                f"{label} is truncated or damaged: {actual:,} bytes, {what} {expected:,}"
-            )
+    for size, what in ((announced, "the server announced"), (expected.size, "the source lists")):
+        if size is not None and actual != size:
+            raise FetchError(f"{label} is truncated or damaged: {actual:,} bytes, {what} {size:,}")
     md5 = ""
-    if expected_md5:
+    if expected.md5:
         md5 = _md5(path)
-        if md5.lower() != expected_md5.lower():
-            raise FetchError(f"{label} is damaged: MD5 {md5}, the source lists {expected_md5}")
+        if md5.lower() != expected.md5.lower():
+            raise FetchError(f"{label} is damaged: MD5 {md5}, the source lists {expected.md5}")
     if check is not None:
         check(path, label)
     return md5
 
 
-def _reusable(
-    target: Path,
-    label: str,
-    *,
-    expected_size: int | None,
-    expected_md5: str | None,
-    check: Check | None,
+# --- step 1: the cache ------------------------------------------------------------------
+
+
+def _recorded_and_unchanged(
+    target: Path, record: dict[str, Any] | None, expected: Expected
 ) -> bool:
-    """A complete file in the cache that is still what the source publishes."""
-    stat = target.stat()
-    record = _read_json(_record_path(target))
-    if record is not None:
-        same_file = (
-            record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns
-        )
-        same_size = expected_size is None or expected_size == stat.st_size
-        same_md5 = not expected_md5 or str(record.get("md5", "")).lower() == expected_md5.lower()
-        if same_file and same_size and same_md5:
-            return True
-    # A file placed by hand, or one the source has since revised: check it afresh.
-    try:
-        md5 = _verify(
-            target,
-            label,
-            size=None,
-            expected_size=expected_size,
-            expected_md5=expected_md5,
-            check=check,
-        )
-    except FetchError as problem:
-        log.warning("%s in the cache is not usable (%s); downloading it again", target, problem)
+    if record is None:
         return False
-    _write_json(
-        _record_path(target),
-        asdict(
-            Record(
-                url=str(record.get("url", "")) if record else "",
-                size=stat.st_size,
-                mtime_ns=stat.st_mtime_ns,
-                md5=md5,
-                fetched_at=str(record.get("fetched_at", "")) if record else "",
+    stat = target.stat()
+    same_file = record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns
+    same_size = expected.size is None or expected.size == stat.st_size
+    same_md5 = not expected.md5 or str(record.get("md5", "")).lower() == expected.md5.lower()
+    return same_file and same_size and same_md5
+
+
+def from_cache(
+    target: Path, url: str, label: str, *, expected: Expected, check: Check | None
+) -> Downloaded | None:
+    """The file at `target` when it is complete and still what the source publishes
+    (recorded by an earlier fetch, or saved there by hand and passing the checks now);
+    None when it must be downloaded."""
+    with writing_to(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file():
+            return None
+        record = _read_json(record_path(target))
+        if not _recorded_and_unchanged(target, record, expected):
+            # A file placed by hand, or one the source has since revised: check it afresh.
+            try:
+                md5 = verify(target, label, announced=None, expected=expected, check=check)
+            except FetchError as problem:
+                log.warning(
+                    "%s in the cache is not usable (%s); downloading it again", target, problem
+                )
+                return None
+            stat = target.stat()
+            _write_json(
+                record_path(target),
+                asdict(
+                    Record(
+                        url=str((record or {}).get("url", "")) or url,
+                        size=stat.st_size,
+                        mtime_ns=stat.st_mtime_ns,
+                        md5=md5,
+                        fetched_at=str((record or {}).get("fetched_at", "")),
+                    )
+                ),
             )
-        ),
-    )
-    return True
+    return Downloaded(target, url, target.stat().st_size, reused=True)
 
 
-def _content_range(header: str) -> tuple[int, int | None] | None:
-    """'bytes 100-199/200' -> (100, 200); total None for '*'."""
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", header or "")
-    if not match:
-        return None
-    return int(match[1]), None if match[2] == "*" else int(match[2])
+# --- step 2: the transfer ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A download in progress: `<name>.part` and its sidecar `<name>.part.json`."""
+
+    path: Path
+    meta_path: Path
+
+    @classmethod
+    def of(cls, target: Path) -> Partial:
+        return cls(
+            target.with_name(target.name + ".part"), target.with_name(target.name + ".part.json")
+        )
+
+    def meta(self) -> dict[str, Any] | None:
+        return _read_json(self.meta_path) if self.path.is_file() else None
+
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path.is_file() else 0
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.meta_path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How to write an accepted answer: append (206) or start over (200), from where,
+    and the file's total size when the server said."""
+
+    mode: str
+    offset: int
+    total: int | None
+
+
+COMPLETE = "complete"  # the part already holds the whole file (416 at its end)
+RESTART = "restart"  # the server cannot continue the part: start over
 
 
 def _validator(meta: dict[str, Any]) -> str:
@@ -479,13 +391,58 @@ def _validator(meta: dict[str, Any]) -> str:
     return str(meta.get("last_modified") or "")
 
 
-def _restart(part: Path, meta_path: Path, restarts: int, url: str) -> int:
-    """Drop a `.part` the server cannot continue; at most MAX_RESTARTS times a fetch."""
-    if restarts >= MAX_RESTARTS:
-        raise FetchError(f"{url}: the server does not serve byte ranges consistently; re-run later")
-    part.unlink(missing_ok=True)
-    meta_path.unlink(missing_ok=True)
-    return restarts + 1
+def resume_headers(partial: Partial) -> tuple[int, dict[str, str]]:
+    """(offset, headers): the Range of a part left by an earlier attempt, checked against
+    the file it started from with If-Range; no Range for a fresh start."""
+    meta = partial.meta()
+    offset = partial.size() if meta is not None else 0
+    headers = {"Accept-Encoding": "identity"}  # byte ranges of the file itself
+    if offset and meta is not None:
+        headers["Range"] = f"bytes={offset}-"
+        if validator := _validator(meta):
+            headers["If-Range"] = validator
+    return offset, headers
+
+
+def _content_range(header: str) -> tuple[int, int | None] | None:
+    """'bytes 100-199/200' -> (100, 200); total None for '*'."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", header or "")
+    if not match:
+        return None
+    return int(match[1]), None if match[2] == "*" else int(match[2])
+
+
+def accept_answer(
+    response: requests.Response,
+    partial: Partial,
+    offset: int,
+    url: str,
+    label: str,
+    by_hand: ByHand | None,
+) -> Answer | str:
+    """What to do with the server's answer: an `Answer` to write, COMPLETE, RESTART, or
+    a FetchError (a refusal with how to get the file by hand, a 404, a busy server)."""
+    meta = partial.meta()
+    if response.status_code == 416 and meta is not None:
+        return COMPLETE if offset == meta.get("size") else RESTART
+    http.raise_for_answer(response, url, by_hand=by_hand, keep_note=KEEP_NOTE if offset else "")
+    if response.status_code == 206:
+        ranged = _content_range(response.headers.get("Content-Range", ""))
+        expected_total = meta.get("size") if meta else None
+        if (
+            ranged is None
+            or ranged[0] != offset
+            or (
+                ranged[1] is not None and expected_total is not None and ranged[1] != expected_total
+            )
+        ):
+            log.warning("%s: the server's range does not continue the part", label)
+            return RESTART
+        return Answer("ab", offset, ranged[1])
+    if offset:
+        log.info("%s: the server sent the whole file again; restarting", label)
+    length = response.headers.get("Content-Length")
+    return Answer("wb", 0, int(length) if length and length.isdigit() else None)
 
 
 def progress_bar(total: int | None, initial: int, desc: str) -> tqdm:
@@ -503,148 +460,152 @@ def progress_bar(total: int | None, initial: int, desc: str) -> tqdm:
     )
 
 
-def fetch_file(
+def write_body(
+    response: requests.Response,
+    partial: Partial,
+    answer: Answer,
     url: str,
-    target: Path,
+    label: str,
+    by_hand: ByHand | None,
+) -> None:
+    """Stream the body into the part. A fresh start is refused before anything is saved
+    when its first bytes are a web page (a browser check, a login page)."""
+    folder = partial.path.parent
+    chunks = response.iter_content(CHUNK_BYTES)
+    first = next(chunks, b"")
+    if answer.mode == "wb":
+        http.reject_web_page(first, url, "the file", by_hand)
+        with writing_to(folder):
+            _write_json(
+                partial.meta_path,
+                {
+                    "url": url,
+                    "size": answer.total,
+                    "etag": response.headers.get("ETag", ""),
+                    "last_modified": response.headers.get("Last-Modified", ""),
+                },
+            )
+    with (
+        writing_to(folder, partial=partial.path),
+        partial.path.open(answer.mode) as out,
+        progress_bar(answer.total, answer.offset, label) as bar,
+    ):
+        for chunk in _chain(first, chunks):
+            out.write(chunk)
+            bar.update(len(chunk))
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def after_drop(
+    retry: PoliteRetry, url: str, error: Exception, partial: Partial, label: str, timeout: float
+) -> PoliteRetry:
+    """Back off after a connection that dropped or stalled mid-file, or stop (keeping the
+    part for the next run) when the retries are used up."""
+    try:
+        retry = retry.increment(method="GET", url=url, error=ProtocolError(str(error)))
+    except MaxRetryError as exhausted:
+        kept = (
+            f"the partial download {partial.path} ({human_size(partial.size())}) is kept and "
+            "resumes on the next run"
+            if partial.size()
+            else "nothing arrived"
+        )
+        raise FetchError(
+            f"{url}: the connection kept dropping or stalling ({http.reason(error)}; "
+            f"--timeout {timeout:g} s): {kept}; re-run later or with a longer --timeout"
+        ) from exhausted
+    log.warning(
+        "%s: connection dropped after %s (%s); resuming",
+        label,
+        human_size(partial.size()),
+        http.reason(error),
+    )
+    retry.sleep()
+    return retry
+
+
+def _restart(partial: Partial, restarts: int, url: str) -> int:
+    """Drop a part the server cannot continue; at most MAX_RESTARTS times a fetch."""
+    if restarts >= MAX_RESTARTS:
+        raise FetchError(f"{url}: the server does not serve byte ranges consistently; re-run later")
+    partial.discard()
+    return restarts + 1
+
+
+def transfer(
+    url: str,
+    partial: Partial,
     *,
     session: requests.Session,
     policy: Policy,
-    expected_size: int | None = None,
-    expected_md5: str | None = None,
-    check: Check | None = None,
-    label: str | None = None,
-) -> Downloaded:
-    """Download `url` to `target` (resuming a `.part` left by an earlier run), verify it,
-    and return it; a verified file already at `target` is reused."""
-    label = label or target.name
-    folder = target.parent
-    part, meta_path = _part_paths(target)
-    with writing_to(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-        if target.is_file() and _reusable(
-            target, label, expected_size=expected_size, expected_md5=expected_md5, check=check
-        ):
-            return Downloaded(target, url, target.stat().st_size, reused=True)
-    started = time.monotonic()
-    keep_note = "; the partial download is kept and resumes on the next run"
-    resume = policy.retry()  # the same back-off for connections that drop mid-file
-    total: int | None = None
+    label: str,
+    by_hand: ByHand | None = None,
+) -> int | None:
+    """Download into the part until it holds the whole file; the size the server
+    announced (None when it did not)."""
+    retry = policy.retry()  # the same back-off for connections that drop mid-file
     restarts = 0
     while True:
-        meta = _read_json(meta_path) if part.is_file() else None
-        offset = part.stat().st_size if meta is not None and part.is_file() else 0
-        headers = {"Accept-Encoding": "identity"}  # byte ranges of the file itself
-        if offset and meta is not None:
-            headers["Range"] = f"bytes={offset}-"
-            if validator := _validator(meta):
-                headers["If-Range"] = validator
-        response = get(
+        offset, headers = resume_headers(partial)
+        response = http.get(
             session,
             url,
             policy,
             headers=headers,
             stream=True,
-            keep_note=keep_note if offset else "",
+            keep_note=KEEP_NOTE if offset else "",
         )
         with response:
-            if response.status_code == 416 and meta is not None:
-                if offset == meta.get("size"):
-                    total = offset  # the part was already complete
-                    break
-                restarts = _restart(part, meta_path, restarts, url)
+            answer = accept_answer(response, partial, offset, url, label, by_hand)
+            if answer == COMPLETE:
+                return offset
+            if answer == RESTART:
+                restarts = _restart(partial, restarts, url)
                 continue
-            raise_for_answer(response, url, save_as=target, keep_note=keep_note if offset else "")
-            if response.status_code == 206:
-                ranged = _content_range(response.headers.get("Content-Range", ""))
-                expected_total = meta.get("size") if meta else None
-                if (
-                    ranged is None
-                    or ranged[0] != offset
-                    or (
-                        ranged[1] is not None
-                        and expected_total is not None
-                        and ranged[1] != expected_total
-                    )
-                ):
-                    log.warning("%s: the server's range does not continue the part", label)
-                    restarts = _restart(part, meta_path, restarts, url)
-                    continue
-                total = ranged[1]
-                mode = "ab"
-            else:  # 200: the whole file (first attempt, or the file changed upstream)
-                if offset:
-                    log.info("%s: the server sent the whole file again; restarting", label)
-                offset = 0
-                length = response.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
-                mode = "wb"
-                with writing_to(folder):
-                    _write_json(
-                        meta_path,
-                        {
-                            "url": url,
-                            "size": total,
-                            "etag": response.headers.get("ETag", ""),
-                            "last_modified": response.headers.get("Last-Modified", ""),
-                        },
-                    )
-            written = offset
+            assert isinstance(answer, Answer)
             try:
-                with (
-                    writing_to(folder, partial=part),
-                    part.open(mode) as out,
-                    progress_bar(total, offset, label) as bar,
-                ):
-                    for chunk in response.iter_content(CHUNK_BYTES):
-                        out.write(chunk)
-                        written += len(chunk)
-                        bar.update(len(chunk))
-            except (
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-            ) as error:
-                try:
-                    resume = resume.increment(
-                        method="GET", url=url, error=ProtocolError(str(error))
-                    )
-                except MaxRetryError as exhausted:
-                    raise FetchError(
-                        f"{url}: the connection kept dropping ({reason(error)}) after "
-                        f"{human_size(written)}; the partial download {part} is kept and "
-                        "resumes on the next run"
-                    ) from exhausted
-                log.warning(
-                    "%s: connection dropped after %s (%s); resuming",
-                    label,
-                    human_size(written),
-                    reason(error),
-                )
-                resume.sleep()
+                write_body(response, partial, answer, url, label, by_hand)
+            except DROPPED as error:
+                retry = after_drop(retry, url, error, partial, label, policy.timeout)
                 continue
-        break
+        return answer.total
+
+
+# --- steps 3 and 4: checks, then the file -----------------------------------------------
+
+
+def verify_download(
+    partial: Partial,
+    url: str,
+    label: str,
+    *,
+    announced: int | None,
+    expected: Expected,
+    check: Check | None,
+) -> str:
+    """`verify` the part; a part that fails is removed, so nothing damaged is loaded or kept."""
     try:
-        md5 = _verify(
-            part,
-            label,
-            size=total,
-            expected_size=expected_size,
-            expected_md5=expected_md5,
-            check=check,
-        )
+        return verify(partial.path, label, announced=announced, expected=expected, check=check)
     except FetchError as problem:
-        part.unlink(missing_ok=True)
-        meta_path.unlink(missing_ok=True)
+        partial.discard()
         raise FetchError(
             f"{problem} (from {url}); it was removed from the cache and nothing was loaded — "
             "re-run to download it again"
         ) from problem
-    meta = _read_json(meta_path) or {}
-    with writing_to(folder):
-        os.replace(part, target)
+
+
+def promote(partial: Partial, target: Path, url: str, md5: str, started: float) -> Downloaded:
+    """The verified part becomes the file, with its record."""
+    meta = _read_json(partial.meta_path) or {}
+    with writing_to(target.parent):
+        os.replace(partial.path, target)
         stat = target.stat()
         _write_json(
-            _record_path(target),
+            record_path(target),
             asdict(
                 Record(
                     url=url,
@@ -657,5 +618,83 @@ def fetch_file(
                 )
             ),
         )
-        meta_path.unlink(missing_ok=True)
+        partial.meta_path.unlink(missing_ok=True)
     return Downloaded(target, url, stat.st_size, reused=False, seconds=time.monotonic() - started)
+
+
+def fetch_file(
+    url: str,
+    target: Path,
+    *,
+    session: requests.Session,
+    policy: Policy,
+    expected_size: int | None = None,
+    expected_md5: str | None = None,
+    check: Check | None = None,
+    label: str | None = None,
+    by_hand: ByHand | None = None,
+) -> Downloaded:
+    """`target`, from the cache when it holds the verified file, else downloaded from
+    `url` (resuming a `.part` left by an earlier run) and verified. `by_hand` says how a
+    user gets the file when the server refuses a script."""
+    label = label or target.name
+    by_hand = by_hand or ByHand(what=target.name, page=url, save_as=str(target))
+    expected = Expected(expected_size, expected_md5)
+    if (cached := from_cache(target, url, label, expected=expected, check=check)) is not None:
+        return cached
+    started = time.monotonic()
+    partial = Partial.of(target)
+    announced = transfer(url, partial, session=session, policy=policy, label=label, by_hand=by_hand)
+    md5 = verify_download(partial, url, label, announced=announced, expected=expected, check=check)
+    return promote(partial, target, url, md5, started)
+
+
+# --- knowing before downloading ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """What a source would download, as `critmin fetch all --check` prints it."""
+
+    source: str
+    url: str
+    release: str
+    size: int | None
+    cached: str
+    answered: bool
+    detail: str
+
+
+def cached_state(target: Path) -> str:
+    """'yes' for a verified file in the cache, 'yes, not yet checked' for one saved by
+    hand, 'partial (N MB)' for an interrupted download, else 'no'."""
+    if target.is_file():
+        return "yes" if record_path(target).is_file() else "yes, not yet checked"
+    partial = Partial.of(target)
+    if partial.path.is_file():
+        return f"partial ({human_size(partial.size())})"
+    return "no"
+
+
+def check_file(
+    session: requests.Session,
+    source: str,
+    url: str,
+    release: str,
+    target: Path,
+    policy: Policy,
+    *,
+    size: int | None = None,
+) -> SourceCheck:
+    """Ask the server about one file (HEAD, else a one-byte ranged GET); nothing is
+    downloaded. `size` is what the source lists, used when the server does not say."""
+    answer = http.probe(session, url, policy)
+    return SourceCheck(
+        source,
+        url,
+        release,
+        answer.size if answer.size is not None else size,
+        cached_state(target),
+        answer.answered,
+        answer.detail,
+    )

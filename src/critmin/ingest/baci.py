@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from critmin import derive, reference
+from critmin import derive, reference, sources
 from critmin.domain import HS_EDITIONS
 from critmin.ingest.common import (
     NUMERIC_ALIASES,
@@ -59,12 +59,8 @@ log = logging.getLogger(__name__)
 SOURCE = "baci"
 PART = "baci"
 COLUMNS = ("t", "i", "j", "k", "v", "q")
-LICENCE = "Etalab Open Licence 2.0"
-CITATION = (
-    "Gaulier, G. and Zignago, S. (2010). BACI: International Trade Database at the "
-    "Product-Level. The 1994-2007 Version. CEPII Working Paper N°2010-23"
-)
-URL = "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37"
+# Publisher, licence, citation and addresses: ingest/sources/baci.toml.
+SOURCE_FILE = "baci"
 
 _RELEASE = r"V(?P<release>\d{6}[a-z]?)"
 FLOW_NAME = re.compile(rf"^BACI_(?P<edition>HS\d\d)_Y(?P<year>\d{{4}})_{_RELEASE}\.csv$", re.I)
@@ -760,10 +756,9 @@ def load_baci(
                     file,
                     source=SOURCE,
                     release=f"{found.release} ({found.edition})",
-                    licence=LICENCE,
-                    citation=CITATION,
-                    url=URL,
+                    version=found.release,  # a BACI release is its version (V202401b corrected V202401)
                     table=TABLE,
+                    **sources.source(SOURCE_FILE).record_fields(),
                 )
             )
     summary.notes += [f"derived {line}" for line in tx.derived]

@@ -93,8 +93,9 @@ def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
 
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
     """Give a fresh warehouse the reference tables the app needs (countries, baskets,
-    products, events, curated sites); an existing warehouse keeps its own."""
-    if not warehouse.exists() or not warehouse.parts("countries"):
+    products, events, curated sites); an existing warehouse keeps its own, and so does one
+    an earlier step of the same batch (`critmin fetch all`) has given them."""
+    if not tx.final_parts("countries"):
         write_reference_tables(tx)
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import polars as pl
 
-from critmin import derive, reference
+from critmin import derive, reference, sources
 from critmin.domain import (
     COMTRADE_EXPORT_FLOWS,
     COMTRADE_IMPORT_FLOWS,
@@ -61,9 +61,8 @@ log = logging.getLogger(__name__)
 SOURCE = "comtrade"
 PART = "comtrade"
 RELEASE = "Comtrade API v1"
-LICENCE = "UN Comtrade terms of use (attribution required; no redistribution of bulk data)"
-CITATION = "United Nations Statistics Division, UN Comtrade Database, https://comtradeplus.un.org/"
-URL = "https://comtradeapi.un.org/"
+# Publisher, licence, citation and addresses: ingest/sources/comtrade.toml.
+SOURCE_FILE = "comtrade"
 
 # Comtrade classification codes of the HS editions.
 CLASSIFICATION_EDITIONS = {
@@ -613,16 +612,16 @@ def load_comtrade(
         if note := drop_demo_flows(tx, warehouse):
             summary.notes.append(note)
         accessed = dt.date.today().isoformat()
+        fields = sources.source(SOURCE_FILE).record_fields()
+        fields["citation"] += f" (accessed {accessed})"
         for path in used:
             tx.add_provenance(
                 Provenance.for_file(
                     path,
                     source=SOURCE,
                     release=RELEASE,
-                    licence=LICENCE,
-                    citation=f"{CITATION} (accessed {accessed})",
-                    url=URL,
                     table=TABLE,
+                    **fields,
                 )
             )
     summary.notes += [f"derived {line}" for line in tx.derived]

@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from critmin import derive, reference
+from critmin import derive, reference, sources
 from critmin.domain import DEPOSIT_STATUSES
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
@@ -94,29 +94,8 @@ LABELS = {
     "jasansky": "Jasansky et al. (2023) facilities",
     "generic": "generic deposits CSV",
 }
-LICENCES = {
-    "minmod": "Public domain (USGS data sets); MinMod knowledge graph MIT",
-    "mrds": "Public domain (U.S. Geological Survey)",
-    "jasansky": "CC BY 4.0 (Scientific Data article and data)",
-    "generic": "as stated by the file's provider",
-}
-CITATIONS = {
-    "minmod": "USGS deposit compilations named in source_desc (Major mineral deposits of the "
-    "world, porphyry copper, sediment-hosted Cu and Zn-Pb, VMS, Ni-Cr-PGE, REE, potash, "
-    "phosphate, ...), Mudd and Jowitt grade-tonnage sets and the GSC tin-tungsten set, as "
-    "repackaged by the DARPA CriticalMAAS MinMod knowledge graph",
-    "mrds": "U.S. Geological Survey, 2005, Mineral Resources Data System: U.S. Geological Survey, "
-    "Reston, Virginia",
-    "jasansky": "Jasansky, S., Lieber, M., Giljum, S., Maus, V. (2023). An open database on global "
-    "coal and metal mine production. Scientific Data 10, 52",
-    "generic": "generic CSV supplied by the user",
-}
-URLS = {
-    "mrds": "https://mrdata.usgs.gov/mrds/",
-    "jasansky": "https://doi.org/10.1038/s41597-023-01965-y",
-    "minmod": "",
-    "generic": "",
-}
+# Each format's publisher, licence, citation and address: ingest/sources/deposits_<format>.toml.
+SOURCE_FILES = {fmt: f"deposits_{fmt}" for fmt in LABELS}
 TOLERANCE_DEG = 0.05  # as reference.point_in_country
 COMMODITY_ALIASES_FILE = reference.REFERENCE_DIR / "commodity_aliases.csv"
 STATUS_ALIASES_FILE = reference.REFERENCE_DIR / "deposit_status_aliases.csv"
@@ -645,8 +624,10 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     )
     part = getattr(args, "part", None) or fmt
     release = path.name
-    licence = (getattr(args, "licence", None) if fmt == "generic" else None) or LICENCES[fmt]
-    citation = (getattr(args, "citation", None) if fmt == "generic" else None) or CITATIONS[fmt]
+    fields = sources.source(SOURCE_FILES[fmt]).record_fields()
+    if fmt == "generic":  # the user's own file: its terms as given
+        fields["licence"] = getattr(args, "licence", None) or fields["licence"]
+        fields["citation"] = getattr(args, "citation", None) or fields["citation"]
     with warehouse.transaction(derived=derive.refresh) as tx:
         common.ensure_reference_tables(tx, warehouse)
         tx.write_frame(TABLE, part, frame, source=fmt, release=release)
@@ -656,10 +637,8 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
                     file,
                     source=fmt,
                     release=release,
-                    licence=licence,
-                    citation=citation,
-                    url=URLS[fmt],
                     table=TABLE,
+                    **fields,
                 )
             )
     summary.notes.append(f"written as {TABLE}/{part}; other parts (curated, ...) kept")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
-from critmin import derive
+from critmin import derive, sources
 from critmin.domain import USGS_MISSING_TOKENS
 from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary
@@ -60,12 +60,10 @@ REQUIRED_COLUMNS = (
     "Value",
     "Notes",
 )
-LICENCE = "CC0 1.0 (U.S. Geological Survey, public domain)"
-URL = (
-    "https://www.usgs.gov/centers/national-minerals-information-center/mineral-commodity-summaries"
-)
-# Digital object identifiers of data releases we have checked, by MCS edition.
-RELEASE_DOIS = {"MCS2026": "10.5066/P1WKQ63T"}
+# Publisher, licence, citation, addresses, and each release's DOI and known file versions:
+# ingest/sources/usgs_mcs.toml.
+SOURCE_FILE = "usgs_mcs"
+UNKNOWN_VERSION = "unknown: not a version of the file critmin knows (see the corrections page)"
 
 # MCS value tokens besides the shared missing-value ones (domain.USGS_MISSING_TOKENS).
 EXTRA_TOKENS = {"E": "net exporter (net import reliance)", "s": "less than 1/2 unit"}
@@ -143,13 +141,20 @@ def release_from(path: Path, years: list[int]) -> str:
 
 
 def citation_for(release: str) -> str:
-    edition = release.removeprefix("MCS")
-    doi = RELEASE_DOIS.get(release)
-    return (
-        f"National Minerals Information Center, {edition}, U.S. Geological Survey Mineral "
-        f"Commodity Summaries {edition} Data Release: U.S. Geological Survey data release"
-        + (f", https://doi.org/{doi}" if doi else "")
+    return sources.source(SOURCE_FILE).cite(release)
+
+
+def provenance(path: Path, release: str) -> Provenance:
+    """The file's provenance record, with its version when the source file knows it by
+    checksum (a corrected release's CSV is not the CSV as first posted)."""
+    info = sources.source(SOURCE_FILE)
+    record = Provenance.for_file(
+        path, source=SOURCE, release=release, table=TABLE, **info.record_fields(release)
     )
+    known = info.version_of(release, record.sha256)
+    record.version = known.get("version", UNKNOWN_VERSION if info.release(release) else "")
+    record.version_date = known.get("version_date", "")
+    return record
 
 
 def resolve_file(path: Path) -> Path:
@@ -265,17 +270,10 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
         if had_curated:
             tx.drop_part(TABLE, CURATED_PART)
             summary.notes.append(f"dropped the demo's hand-quoted {TABLE}/{CURATED_PART} part")
-        tx.add_provenance(
-            Provenance.for_file(
-                csv_path,
-                source=SOURCE,
-                release=release,
-                licence=LICENCE,
-                citation=citation_for(release),
-                url=URL,
-                table=TABLE,
-            )
-        )
+        record = provenance(csv_path, release)
+        tx.add_provenance(record)
+        if record.version:
+            summary.notes.append(f"version: {record.version}")
     years = sorted(int(y) for y in frame["year"].unique().to_list())
     summary.notes.append(
         f"release {release}; {frame['country'].n_unique()} countries, "

@@ -37,8 +37,13 @@ def data_banner(catalog: Catalog) -> None:
 
 
 def basket_notes(catalog: Catalog, minerals: Iterable[str]) -> None:
-    """Under a chart: the chosen baskets' codes that also hold other goods."""
+    """Under a chart: the chosen baskets' codes that also hold other goods; a code whose
+    note starts with "Warning:" (2617.90, which outweighs beryllium metal) as a warning."""
     shared = catalog.baskets_in_data(minerals).filter(pl.col("shared_basket"))
+    warned = shared.filter(pl.col("note").str.starts_with("Warning:"))
+    for mineral, hs6, note in sorted(set(warned.select("mineral", "hs6", "note").iter_rows())):
+        st.warning(f"**{catalog.mineral_label(str(mineral))} — HS {hs6}**: {note}")
+    shared = shared.filter(~pl.col("note").str.starts_with("Warning:"))
     if shared.height:
         lines = sorted(
             {

@@ -214,6 +214,9 @@ def check_codes(typed: Sequence[str], catalog: Catalog) -> tuple[list[str], list
             problems.append(
                 f"{code} is not a code of {editions}, the HS edition of the data loaded: "
                 "no flow can match it."
+                if catalog.codes_of_editions
+                else f"{code} is not a code of the Harmonized System (any edition): no flow "
+                "can match it."
             )
         elif code not in good:
             good.append(code)

@@ -1,9 +1,10 @@
 """About the data: what is loaded, in words read from the warehouse (sources,
 releases and when they were published, years, quantity coverage, production and site
 sets) and as the manifest's table (table, part, source, release, years, rows), every
-loaded file's provenance (licence, citation, size, checksum), the notes on the
-warehouse as opened, the basket definitions and the policy events with their
-sources. Nothing about what is loaded is written by hand (critmin.loaded)."""
+loaded file's provenance (release, version and corrections page, licence, citation, size,
+checksum), the notes on the warehouse as opened, the basket definitions, the minerals trade
+data cannot show and why, and the policy events with their sources. Nothing about what is
+loaded is written by hand (critmin.loaded)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ import polars as pl
 from critmin import loaded, queries
 from critmin.catalog import Catalog
 from critmin.db import Database, TableUnavailable
+from critmin.reference import load_minerals_not_showable
 
 PROVENANCE_COLUMNS = (
     "table",
     "source",
     "release",
+    "version",
+    "version_date",
+    "corrections_url",
     "file_name",
     "licence",
     "citation",
@@ -45,6 +50,7 @@ class View:
     coverage: pl.DataFrame
     provenance: pl.DataFrame
     baskets: pl.DataFrame
+    not_showable: pl.DataFrame  # Mineral, Lists, Why no series
     events: pl.DataFrame
 
 
@@ -83,6 +89,11 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             "shared_basket",
             "note",
             "citation",
+        ),
+        not_showable=load_minerals_not_showable().select(
+            pl.col("label").alias("Mineral"),
+            pl.col("lists").list.join(", ").alias("Lists"),
+            pl.col("reason").alias("Why no series"),
         ),
         events=catalog.events().select(
             "date",

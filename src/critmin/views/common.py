@@ -82,7 +82,12 @@ def thousands(values: pl.Expr) -> pl.Expr:
 
 # How a stage is named in a column header ("Tonnes, ores"); codes chosen directly have
 # no stage.
-STAGE_SHORT = {"ore": "ores", "intermediate": "intermediates", "refined": "refined"}
+STAGE_SHORT = {
+    "ore": "ores",
+    "intermediate": "intermediates",
+    "refined": "refined",
+    "scrap": "waste and scrap",
+}
 NO_STAGE = "codes chosen"
 
 

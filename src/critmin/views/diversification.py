@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from critmin import metrics, queries
-from critmin.catalog import Catalog
+from critmin.catalog import STAGE_LABELS, Catalog
 from critmin.db import Database, TableUnavailable
 from critmin.domain import C5, SIDE_LABELS, USGS_MISSING_TOKENS
 from critmin.filters import TradeFilter
@@ -98,9 +98,10 @@ class View:
     redirect_usd: float  # all C5 sources together
     redirect_kg: float | None
     covers_usd: float | None  # share of the gap they could cover together (capped at 1)
-    covers_kg: float | None
-    covers: float | None  # by tonnes where known, else by value
-    covers_by: str  # "by tonnes" or "by value"
+    covers_kg: float | None  # None unless the mineral's codes are all of one stage
+    covers: float | None  # the headline share: always by value (see tonnes_note)
+    covers_by: str  # "by value"
+    tonnes_note: str | None  # why tonnes are not shown (the codes span several stages)
     c5_exports: bool  # any C5 source exported the mineral in the year
     chart: pl.DataFrame  # Source, USD million, Tonnes: the gap and each C5 source
     download: pl.DataFrame  # the redirect table with the scenario's settings
@@ -157,6 +158,14 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     else:
         purchases = _empty_purchases()
         world = queries.exporters_by_series(db, f.years(state.year).only(exporters=sources)).frame
+    # Gross tonnes of different stages (chromite ore, ferrochrome) never add up: tonnes
+    # are shown only for a mineral whose codes are all of one stage (the queries give
+    # none otherwise), and the share of the gap covered is always by value.
+    stages = list(catalog.stages_of([state.mineral], state.stages))
+    tonnes_note = _tonnes_note(stages)
+    if tonnes_note:
+        purchases = purchases.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))
+        world = world.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))
     in_year = purchases.filter(pl.col("year") == state.year)
     total_usd = float(in_year["value_usd"].sum())
     label = catalog.mineral_label(state.mineral)
@@ -167,6 +176,10 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     known = known_sum(from_rows["quantity_kg"])
     gap_kg = None if known is None else fraction * known
     redirect = redirectable(catalog, world, in_year, sources, gap_usd, gap_kg)
+    if tonnes_note:  # a country with no flow has no tonnes to show either
+        redirect = redirect.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias(c) for c in REDIRECT_COLUMNS if "(t)" in c
+        )
     redirect_usd = float(redirect["Redirectable (USD)"].sum())
     redirect_t = known_sum(redirect["Redirectable (t)"])
     redirect_kg = None if redirect_t is None else redirect_t * 1e3
@@ -201,8 +214,9 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         redirect_kg=redirect_kg,
         covers_usd=covers_usd,
         covers_kg=covers_kg,
-        covers=covers_usd if covers_kg is None else covers_kg,
-        covers_by="by value" if covers_kg is None else "by tonnes",
+        covers=covers_usd,
+        covers_by="by value",
+        tonnes_note=tonnes_note,
         c5_exports=float(redirect["To the world (USD)"].sum()) > 0,
         chart=gap_chart(redirect, gap_label, gap_usd, gap_kg),
         download=scenario_download(redirect, catalog, state, gap_usd, gap_kg),
@@ -223,6 +237,17 @@ def _empty_purchases() -> pl.DataFrame:
             "value_usd": pl.Float64,
             "quantity_kg": pl.Float64,
         }
+    )
+
+
+def _tonnes_note(stages: list[str]) -> str | None:
+    if len(stages) <= 1:
+        return None
+    return (
+        f"No tonnes: this mineral's codes span {len(stages)} value-chain stages "
+        f"({', '.join(STAGE_LABELS.get(s, s).lower() for s in stages)}), whose gross weights "
+        "do not add up (a tonne of ore is not a tonne of alloy or metal). Shares, the gap "
+        "and the share of it Central Asia could cover are by value."
     )
 
 
@@ -542,7 +567,8 @@ def assumptions(
     side = SIDE_LABELS.get(state.side, state.side)
     said = [
         f"One year, {state.year}, and one declaration: {side} flows. Values are current "
-        "US dollars; tonnes add up the flows that report a quantity.",
+        "US dollars; tonnes add up the flows that report a quantity, and only within one "
+        "value-chain stage. The share of the gap covered is by value.",
         f"The gap is {state.replace_pct}% of {importer}'s imports from {replaced} in "
         f"{state.year}: the supply that would need a new source.",
         "What a Central Asian country could redirect is what it exports today to everyone "

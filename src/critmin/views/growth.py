@@ -54,7 +54,8 @@ class View:
     # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %, Shared code
     summary: pl.DataFrame
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
-    quantity_coverage: float | None  # share of the value that has a quantity
+    quantity_coverage: float | None  # share of the value that has a quantity (where shown)
+    tonnes_note: str | None  # the series without tonnes because their codes span stages
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
@@ -64,7 +65,9 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     events = events_for(catalog.events(), state.minerals)
     table = flagged(catalog, series)
     chart = measure_chart(table, state)
-    total = float(table["value_usd"].sum())
+    # Coverage of the series that show tonnes (one stage); the others say why they show none.
+    shown = table.filter(pl.col("value_with_quantity_usd").is_not_null())
+    total = float(shown["value_usd"].sum())
     return View(
         name=name,
         table=table,
@@ -75,7 +78,31 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         events=events,
         summary=with_shared_codes(catalog, growth_summary(table, state.year_from, state.year_to)),
         before_after=before_after(table, events),
-        quantity_coverage=float(table["value_with_quantity_usd"].sum()) / total if total else None,
+        quantity_coverage=float(shown["value_with_quantity_usd"].sum()) / total if total else None,
+        tonnes_note=tonnes_note(catalog, state),
+    )
+
+
+def tonnes_note(catalog: Catalog, state: State) -> str | None:
+    """Which chosen minerals show no tonnes or USD/kg, and why: their codes (of the chosen
+    stages) span several value-chain stages, whose gross tonnes are never added."""
+    baskets = catalog.baskets_in_data(state.minerals)
+    if state.stages:
+        baskets = baskets.filter(pl.col("stage").is_in(list(state.stages)))
+    spans = (
+        baskets.group_by("mineral")
+        .agg(pl.col("stage").n_unique().alias("stages"))
+        .filter(pl.col("stages") > 1)["mineral"]
+        .to_list()
+    )
+    if not spans:
+        return None
+    names = ", ".join(sorted(catalog.mineral_label(m) for m in spans))
+    return (
+        f"No tonnes or USD/kg for {names}: the codes span several value-chain stages (ore, "
+        "intermediate, refined, scrap), and a tonne of ore is not a tonne of metal, so "
+        "their gross weights are never added. Choose one *Value-chain stage* in the "
+        "sidebar to see tonnes."
     )
 
 

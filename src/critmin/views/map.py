@@ -120,9 +120,9 @@ def all_sites(db: Database, f: DepositFilter) -> pl.DataFrame:
 def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
     """One row per site: records with the same name (case, punctuation and a bracketed
     note such as "(Kempirsai group)" aside) in the same country, within SAME_SITE_DEG
-    of the first of them, are one site, with the commodities of all of them (in the
-    order first listed), the first known status, their sources, and how many records
-    they are. Records without coordinates stay apart; unnamed ones are one site only at
+    of the first of them (by name, then position), are one site, with the commodities
+    of all of them (in the order first listed), the first known status, their sources,
+    and how many records they are. Records without coordinates stay apart; unnamed ones are one site only at
     the very same point with the same commodities."""
     key = (
         pl.col("name")
@@ -140,7 +140,10 @@ def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
         + pl.col("commodities").list.join(",").fill_null("")
     )
     row = pl.lit("#") + pl.col("_row").cast(pl.String)
-    keyed = records.with_row_index("_row").with_columns(
+    # Sorted first, so the sites are the same whatever order the records come in (the
+    # map's points and the table's and download's rows).
+    ordered = records.sort("country", "name", "lat", "lon", nulls_last=True, maintain_order=True)
+    keyed = ordered.with_row_index("_row").with_columns(
         pl.when(~located)
         .then(row)
         .when(key.is_in(list(UNNAMED)))

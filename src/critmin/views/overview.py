@@ -1,6 +1,7 @@
 """Overview: a country's critical-mineral exports at a glance: headline figures, exports
-by mineral over time, the value chain (ore, intermediate, refined), share of world
-exports and rank per mineral, top destinations, and USGS production and reserves."""
+by mineral over time, the value chain (ore, intermediate, refined; waste and scrap
+apart), share of world exports and rank per mineral, top destinations, and USGS
+production and reserves."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from critmin.views.common import musd, thousands
 TOP_MINERALS = 10  # bands of the stacked chart; the rest are "Other minerals"
 OTHER = "Other minerals"
 PROCESSED = ("intermediate", "refined")
+# The primary value chain; waste and scrap is secondary material, left out of the share.
+PRIMARY = ("ore", *PROCESSED)
 UNSTAGED = "Codes chosen directly"
 
 
@@ -46,7 +49,7 @@ class View:
     headline: Headline | None  # None: no exports in the window
     by_mineral: pl.DataFrame  # year, mineral, value_musd (stackable: each flow once)
     stages: pl.DataFrame  # year, stage (label), value_musd, share
-    processed: pl.DataFrame  # year, processed_share (intermediate + refined)
+    processed: pl.DataFrame  # year, processed_share (intermediate + refined, of ore + both)
     world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank, Shared code
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
@@ -186,7 +189,7 @@ def by_stage(stages: pl.DataFrame) -> pl.DataFrame:
     labelled = stages.with_columns(
         pl.col("stage").replace_strict(STAGE_LABELS, default=pl.lit(UNSTAGED)).alias("stage"),
         pl.col("stage")
-        .replace_strict({"ore": 0, "intermediate": 1, "refined": 2}, default=3)
+        .replace_strict({"ore": 0, "intermediate": 1, "refined": 2, "scrap": 3}, default=4)
         .alias("order"),
     )
     return (
@@ -197,17 +200,18 @@ def by_stage(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
-    """Per year, the share of the exports' value that is processed (intermediate plus
-    refined products) rather than ore and concentrates."""
+    """Per year, the share of the primary chain's export value that is processed
+    (intermediate plus refined products) rather than ore and concentrates. Waste and
+    scrap is not a step of that chain (a country exporting scrap has not moved up from
+    ore), so it is in neither part of the share."""
+    value = pl.col("value_usd")
     return (
         stages.group_by("year")
         .agg(
-            pl.col("value_usd")
-            .filter(pl.col("stage").is_in(list(PROCESSED)))
-            .sum()
-            .alias("processed"),
-            pl.col("value_usd").sum().alias("total"),
+            value.filter(pl.col("stage").is_in(list(PROCESSED))).sum().alias("processed"),
+            value.filter(pl.col("stage").is_in(list(PRIMARY))).sum().alias("total"),
         )
+        .filter(pl.col("total") > 0)
         .with_columns((pl.col("processed") / pl.col("total")).alias("processed_share"))
         .sort("year")
     )

@@ -8,8 +8,11 @@ WITH
 -- include: selected_once
 SELECT f.year::INTEGER AS year, f.exporter, f.stage,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg,
-       coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0) AS value_with_quantity_usd
+       -- each group is one stage; codes chosen directly (no stage) only one at a time
+       CASE WHEN min(f.stage_key) = max(f.stage_key) THEN sum(f.quantity_kg) END AS quantity_kg,
+       CASE WHEN min(f.stage_key) = max(f.stage_key)
+            THEN coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0)
+       END AS value_with_quantity_usd
 FROM selected_once AS f
 GROUP BY ALL
 ORDER BY year, exporter, stage

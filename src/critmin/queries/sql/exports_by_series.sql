@@ -6,8 +6,13 @@ WITH
 -- include: selected
 SELECT f.year::INTEGER AS year, f.series,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg,
-       coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0) AS value_with_quantity_usd,
+       -- tonnes only within one value-chain stage (series_stages and stage_key: selected)
+       CASE WHEN max(f.series_stages) <= 1 AND min(f.stage_key) = max(f.stage_key)
+            THEN sum(f.quantity_kg)
+       END AS quantity_kg,
+       CASE WHEN max(f.series_stages) <= 1 AND min(f.stage_key) = max(f.stage_key)
+            THEN coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0)
+       END AS value_with_quantity_usd,
        count(*) AS flows
 FROM selected AS f
 GROUP BY ALL

@@ -7,7 +7,8 @@ WITH
 -- include: selected_once
 SELECT f.year::INTEGER AS year, f.stage,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg
+       -- each group is one stage; codes chosen directly (no stage) only one at a time
+       CASE WHEN min(f.stage_key) = max(f.stage_key) THEN sum(f.quantity_kg) END AS quantity_kg
 FROM selected_once AS f
 GROUP BY ALL
 ORDER BY year, stage

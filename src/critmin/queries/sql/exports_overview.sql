@@ -14,8 +14,16 @@ SELECT CASE grouping(f.series, f.stage, f.importer)
            WHEN 3 THEN 'series' WHEN 5 THEN 'stage' ELSE 'partner' END AS part,
        f.year::INTEGER AS year, f.series, f.stage, f.importer AS partner,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg,
-       coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0) AS value_with_quantity_usd,
+       -- tonnes only within one value-chain stage (series_stages and stage_key:
+       -- selected); the 'stage' part's groups are one stage each
+       CASE WHEN (grouping(f.stage) = 0 OR max(f.series_stages) <= 1)
+                 AND min(f.stage_key) = max(f.stage_key)
+            THEN sum(f.quantity_kg)
+       END AS quantity_kg,
+       CASE WHEN (grouping(f.stage) = 0 OR max(f.series_stages) <= 1)
+                 AND min(f.stage_key) = max(f.stage_key)
+            THEN coalesce(sum(f.value_usd) FILTER (WHERE f.quantity_kg IS NOT NULL), 0)
+       END AS value_with_quantity_usd,
        count(*) AS flows
 FROM selected_once AS f
 GROUP BY GROUPING SETS ((f.year, f.series), (f.year, f.stage), (f.year, f.importer))

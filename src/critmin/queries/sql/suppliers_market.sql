@@ -19,9 +19,14 @@ market AS (
 )
 SELECT f.year::INTEGER AS year, f.series, f.exporter,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg,
+       -- tonnes only within one value-chain stage (series_stages and stage_key: selected)
+       CASE WHEN max(f.series_stages) <= 1 AND min(f.stage_key) = max(f.stage_key)
+            THEN sum(f.quantity_kg)
+       END AS quantity_kg,
        sum(f.value_usd) FILTER (WHERE f.bought) AS bought_usd,
-       sum(f.quantity_kg) FILTER (WHERE f.bought) AS bought_kg,
+       CASE WHEN max(f.series_stages) <= 1 AND min(f.stage_key) = max(f.stage_key)
+            THEN sum(f.quantity_kg) FILTER (WHERE f.bought)
+       END AS bought_kg,
        count(*) FILTER (WHERE f.bought) AS bought_flows
 FROM market AS f
 GROUP BY ALL

@@ -1,7 +1,8 @@
 """`critmin fetch comtrade` against a local http.server on 127.0.0.1 serving recorded
-responses: preview and keyed modes, 429 then 200, a lasting 500, a closed port,
-resume after an interruption, the row cap and the daily budget. No test touches
-the internet."""
+responses: preview and keyed modes, pacing (10 calls a minute, as rOpenSci's comtradr),
+429 and 403 with Retry-After as the API's gateway sends them, a 403 without it, a lasting
+500, a closed port, resume after an interruption, the row cap, the daily budget and
+--file. No test touches the internet, and no test waits: the clock is a fake one."""
 
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ from urllib.parse import parse_qs, urlparse
 
 import polars as pl
 import pytest
+from fetch_server import FakeClock
 
+from critmin import __version__
 from critmin.cli import main
-from critmin.ingest.common import IngestError
-from critmin.ingest.comtrade_fetch import (
+from critmin.fetch.comtrade import (
     Request,
     country_codes,
     parse_years,
     plan_requests,
 )
+from critmin.ingest.common import IngestError
 from critmin.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "data" / "comtrade"
@@ -117,6 +120,11 @@ def api() -> Iterator[tuple[Api, str]]:
 
 
 @pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return FakeClock().install(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
 def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
     monkeypatch.delenv("COMTRADE_BASE_URL", raising=False)
@@ -202,13 +210,80 @@ def test_keyed_fetch_one_call_per_year(
     assert editions == {2021: "HS17", 2022: "HS22"}
 
 
-def test_429_then_200_is_retried(api: tuple[Api, str], tmp_path: Path) -> None:
+def test_calls_are_paced_keyless_and_keyed(
+    api: tuple[Api, str], tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state, url = api
-    state.script = [(429, {"Retry-After": "0"}, b'{"statusCode": 429}')]
     assert fetch(tmp_path / "wh", url) == 0
-    assert len(state.calls) == 4  # 3 codes, one retried
+    assert len(state.calls) == 3 and clock.sleeps == [6.0, 6.0]  # 10 calls a minute
+    assert state.calls[0][2]["User-Agent"].startswith(f"critmin/{__version__} ")
+    monkeypatch.setenv("COMTRADE_API_KEY", "test-key")
+    clock.sleeps.clear()
+    assert fetch(tmp_path / "wh2", url, "--pace", "12", years="2019-2021") == 0
+    assert clock.sleeps == [12.0, 12.0]  # configurable, and the keyed API is paced too
+
+
+RATE_LIMITED = (
+    429,
+    {"Retry-After": "2", "Content-Type": "application/json"},
+    b'{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 2 seconds."}',
+)
+
+
+def test_429_is_retried_after_the_wait_it_asks_and_costs_no_budget(
+    api: tuple[Api, str], tmp_path: Path, clock: FakeClock
+) -> None:
+    state, url = api
+    state.script = [RATE_LIMITED]
+    assert fetch(tmp_path / "wh", url) == 0
+    assert len(state.calls) == 4  # 3 codes, one asked twice
+    assert 2.0 in clock.sleeps  # Retry-After honoured
     budget = json.loads((tmp_path / "cache" / "budget.json").read_text())
-    assert budget["calls"] == 4  # the refused call counts too
+    assert budget["calls"] == 3  # the retry does not spend the daily budget
+
+
+def test_403_with_retry_after_is_waited_for_like_429(
+    api: tuple[Api, str], tmp_path: Path, clock: FakeClock
+) -> None:
+    """The gateway answers a quota reached for a short window with 403 and Retry-After;
+    comtradr retries it like a 429."""
+    state, url = api
+    state.script = [(403, {"Retry-After": "30"}, b'{"statusCode": 403}')]
+    assert fetch(tmp_path / "wh", url) == 0
+    assert len(state.calls) == 4 and 30.0 in clock.sleeps
+
+
+def test_403_for_a_used_up_quota_stops_with_when_to_re_run(
+    api: tuple[Api, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], clock: FakeClock
+) -> None:
+    state, url = api
+    body = b'{"statusCode": 403, "message": "Out of call volume quota. Quota will be replenished in 05:00:00."}'
+    state.default = lambda path, params: (403, {"Retry-After": "18000"}, body)
+    assert fetch(tmp_path / "wh", url) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(state.calls) == 1
+    assert (
+        "the server asks to wait 5.0 h before the next request (HTTP 403 with Retry-After)" in err
+    )
+    assert "daily call quota is used up" in err and "re-run after" in err
+    assert clock.sleeps == []  # it did not sleep five hours
+
+
+def test_403_without_retry_after_says_what_it_can_mean(
+    api: tuple[Api, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = api
+    state.default = lambda path, params: (
+        403,
+        {"Content-Type": "application/json"},
+        b'{"statusCode": 403, "message": "Forbidden"}',
+    )
+    assert fetch(tmp_path / "wh", url) == 1
+    err = capsys.readouterr().err
+    assert len(state.calls) == 1  # not asked again
+    assert 'HTTP 403) (the server says: "Forbidden")' in err
+    for meaning in ("quota is used up", "$COMTRADE_API_KEY is wrong or not subscribed", "proxy"):
+        assert meaning in err
 
 
 def test_lasting_500_fails_in_one_line(
@@ -229,8 +304,12 @@ def test_closed_port_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixt
         port = probe.getsockname()[1]
     assert fetch(tmp_path / "wh", f"http://127.0.0.1:{port}") == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"critmin: cannot reach http://127.0.0.1:{port}/public/v1/preview")
-    assert "Connection refused" in err and len(err.splitlines()) == 1
+    assert err.startswith(f"critmin: cannot reach 127.0.0.1:{port} (Connection refused)")
+    assert (
+        f"for http://127.0.0.1:{port}/public/v1/preview" in err
+        and "cached responses are kept" in err
+    )
+    assert len(err.splitlines()) == 1
 
 
 def test_resume_after_interruption(api: tuple[Api, str], tmp_path: Path) -> None:
@@ -287,6 +366,14 @@ def test_daily_budget_stops_and_resumes(
     assert len(state.calls) == 2
     assert fetch(tmp_path / "wh", url, "--max-calls-per-day", "3") == 0
     assert len(state.calls) == 3
+
+
+def test_file_option_loads_responses_without_a_call(api: tuple[Api, str], tmp_path: Path) -> None:
+    state, url = api
+    data_dir = tmp_path / "wh"
+    assert main(["--data-dir", str(data_dir), "fetch", "comtrade", "--file", str(FIXTURES)]) == 0
+    assert state.calls == []
+    assert "KAZ" in set(flows(data_dir)["exporter"]) | set(flows(data_dir)["importer"])
 
 
 def test_planning_helpers() -> None:

@@ -8,13 +8,21 @@ cache every response on disk, then load the cache like `critmin ingest comtrade`
   500 rows a call, so calls are split per year and code; a response that comes back
   with exactly 500 rows is split again per flow, and still-capped answers are
   warned about (rows may be missing).
-- 429 and 5xx answers and dropped connections are retried with exponential back-off
-  (urllib3 `Retry`, honouring Retry-After), by the session of the download core
-  every fetcher shares (`critmin.fetch.download`). A calls-per-day budget is counted in
-  the cache folder (`budget.json`) and stops the run before it is exceeded.
+- Polite: calls are paced (`--pace`, default 6 s between calls, i.e. 10 a minute as
+  rOpenSci's comtradr keeps, keyed or not) by the session every fetcher shares
+  (`critmin.fetch.http`), whose User-Agent names critmin and its version. 429 and 5xx
+  answers and dropped connections are retried with exponential back-off; Retry-After is
+  honoured on 429 and on 403 (the API gateway answers a used-up quota with 403 and the
+  seconds until it renews), and a wait longer than `--max-wait` stops the run with the
+  time to re-run. A 403 names what it can mean (a used-up quota, a key that is wrong or
+  not subscribed, a proxy that blocks the API).
+- A calls-per-day budget is counted in the cache folder (`budget.json`), one per request
+  whatever its retries cost, and stops the run before it is exceeded.
 - Resumable: each successful response is written atomically as one JSON file per
   request key (`<reporter>_<year>_<flows>_<codes>_<endpoint>.json`) and never
   fetched again; a re-run after an interruption continues where it stopped.
+- Cache first: a response already cached is never asked again; `--file` loads
+  responses or Comtrade+ downloads already on disk without any call.
 - `--base-url` (or $COMTRADE_BASE_URL) points at another server, for tests.
 """
 
@@ -39,7 +47,8 @@ from tqdm import tqdm
 
 from critmin import reference
 from critmin.domain import COMTRADE_EXPORT_FLOWS, COMTRADE_IMPORT_FLOWS
-from critmin.fetch import download
+from critmin.fetch import download, http
+from critmin.fetch.http import FetchError, Policy
 from critmin.ingest import comtrade
 from critmin.ingest.common import NUMERIC_ALIASES, IngestError, Summary, iso3_by_numeric
 from critmin.warehouse import Warehouse
@@ -52,17 +61,23 @@ PREVIEW_PATH = "/public/v1/preview/C/A/HS"
 PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 DEFAULT_DAILY_CALLS = 500
+DEFAULT_PACE = 6.0  # seconds between calls: 10 a minute, as rOpenSci's comtradr
 BUDGET_FILE = "budget.json"
-RETRY_STATUSES = download.RETRY_STATUSES
+REFUSAL_HINT = (
+    "for UN Comtrade a 403 means the daily call quota is used up (of the key, or of this "
+    "address without one: the answer's Retry-After says when it renews), or that "
+    "$COMTRADE_API_KEY is wrong or not subscribed to the Comtrade API, or that a proxy or "
+    "firewall blocks comtradeapi.un.org"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reporter",
-        required=True,
-        help="reporting country, ISO3 (KAZ) or Comtrade code (398); several separated by commas",
+        help="reporting country, ISO3 (KAZ) or Comtrade code (398); several separated by "
+        "commas (needed unless --file)",
     )
-    parser.add_argument("--years", required=True, help="2012-2024, or 2019,2021")
+    parser.add_argument("--years", help="2012-2024, or 2019,2021 (needed unless --file)")
     parser.add_argument(
         "--partners",
         default="all",
@@ -91,11 +106,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"daily call budget kept in the cache folder (default "
         f"{DEFAULT_DAILY_CALLS}, the free key's limit)",
     )
-    parser.add_argument("--retries", type=int, default=5, help="retries on 429/5xx/network")
     parser.add_argument(
-        "--backoff", type=float, default=2.0, help="back-off factor in seconds (doubles each retry)"
+        "--retries", type=int, default=http.DEFAULT_RETRIES, help="retries on 429/5xx/network"
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    parser.add_argument(
+        "--backoff",
+        type=float,
+        default=http.DEFAULT_BACKOFF,
+        help="back-off factor in seconds (doubles each retry; Retry-After is honoured)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=http.DEFAULT_TIMEOUT, help="seconds per call"
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=DEFAULT_PACE,
+        help=f"seconds between two calls (default {DEFAULT_PACE:g}: 10 calls a minute)",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=http.DEFAULT_MAX_WAIT,
+        help="the longest Retry-After to wait for; a longer one stops with when to re-run",
+    )
+    parser.add_argument(
+        "--file",
+        help="API responses (JSON) or Comtrade+ downloads (CSV), a file or a folder, already "
+        "on disk: loaded without calling the API",
+    )
     parser.add_argument(
         "--all-products",
         action="store_true",
@@ -267,51 +306,38 @@ def _write_atomic(path: Path, text: str) -> None:
 # --- the calls ------------------------------------------------------------------------
 
 
-def make_session(retries: int, backoff: float, api_key: str | None) -> requests.Session:
-    """The download core's session (retries 429/5xx/network errors with back-off,
-    honouring Retry-After), with the API key header when there is one."""
-    return download.make_session(
-        download.Policy(retries=retries, backoff=backoff),
-        user_agent="critmin (UN Comtrade fetch)",
-        headers={"Ocp-Apim-Subscription-Key": api_key} if api_key else None,
+def policy(retries: int, backoff: float, timeout: float, pace: float, max_wait: float) -> Policy:
+    return Policy(retries=retries, backoff=backoff, timeout=timeout, pace=pace, max_wait=max_wait)
+
+
+def make_session(policy: Policy, api_key: str | None) -> requests.Session:
+    """The shared polite session (paced, named, retrying with Retry-After on 429 and 403),
+    with the API key header when there is one."""
+    return http.make_session(
+        policy, headers={"Ocp-Apim-Subscription-Key": api_key} if api_key else None
     )
 
 
 def call(
-    session: requests.Session, url: str, params: dict[str, str], timeout: float
-) -> tuple[dict[str, Any], int]:
-    """GET one response; (payload, calls spent). IngestError in one line on failure."""
-    try:
-        response = session.get(url, params=params, timeout=timeout)
-    except requests.exceptions.RetryError as error:
-        raise IngestError(f"{url}: still failing after retries ({_reason(error)})") from error
-    except requests.exceptions.ConnectionError as error:
-        raise IngestError(
-            f"cannot reach {url} ({_reason(error)}); check the network or "
-            "--base-url, then re-run: cached responses are kept"
-        ) from error
-    except requests.exceptions.Timeout as error:
-        raise IngestError(f"{url}: no answer within the timeout; re-run later") from error
-    spent = download.attempts(response)
-    if response.status_code != 200:
-        hint = " (check $COMTRADE_API_KEY)" if response.status_code in (401, 403) else ""
-        raise IngestError(
-            f"{url}: HTTP {response.status_code} after {spent} attempt(s)"
-            f"{hint}; re-run later, cached responses are kept"
-        )
-    try:
-        payload = response.json()
-    except ValueError as error:
-        raise IngestError(f"{url}: the answer is not JSON") from error
+    session: requests.Session, url: str, params: dict[str, str], policy: Policy
+) -> dict[str, Any]:
+    """GET one response; FetchError in one line on failure (cached responses are kept)."""
+    keep = "; cached responses are kept"
+    response = http.get(
+        session, url, policy, params=params, keep_note=keep, refusal_hint=REFUSAL_HINT
+    )
+    with response:
+        http.raise_for_answer(response, url, keep_note=keep, refusal_hint=REFUSAL_HINT)
+        try:
+            payload = response.json()
+        except ValueError as error:
+            kind = "a web page" if http.looks_like_html(response.content[:2048]) else "not JSON"
+            raise FetchError(f"{url}: the answer is {kind}{keep}") from error
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-        raise IngestError(f"{url}: the answer has no data list")
+        raise FetchError(f"{url}: the answer has no data list")
     if payload.get("error"):
-        raise IngestError(f"{url}: the API answered with an error: {payload['error']}")
-    return payload, spent
-
-
-def _reason(error: Exception) -> str:
-    return download.reason(error)
+        raise FetchError(f"{url}: the API answered with an error: {payload['error']}")
+    return payload
 
 
 @dataclass
@@ -329,13 +355,11 @@ def fetch(
     base_url: str,
     api_key: str | None,
     budget: Budget,
-    retries: int = 5,
-    backoff: float = 2.0,
-    timeout: float = 60.0,
+    policy: Policy,
 ) -> FetchResult:
     """Fetch every planned request not yet in the cache; return the cached files."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    session = make_session(retries, backoff, api_key)
+    session = make_session(policy, api_key)
     path = KEYED_PATH if api_key else PREVIEW_PATH
     url = base_url.rstrip("/") + path
     cap = KEYED_CAP if api_key else PREVIEW_CAP
@@ -359,12 +383,12 @@ def fetch(
                 bar.update(1)
                 continue
             if budget.left <= 0:
-                raise IngestError(
+                raise FetchError(
                     f"the daily budget of {budget.limit} calls is used up ({budget.path}); "
                     f"{len(queue) + 1} request(s) left — re-run tomorrow to continue"
                 )
-            payload, spent = call(session, url, request.params(cap), timeout)
-            budget.spend(spent)
+            payload = call(session, url, request.params(cap), policy)
+            budget.spend(1)  # one call, whatever its retries cost
             rows = len(payload["data"])
             if rows >= cap and not api_key and len(request.flows) > 1:
                 # At the preview cap: ask again per flow instead of keeping a partial answer.
@@ -403,6 +427,8 @@ def _per_flow(request: Request) -> list[Request]:
 
 def download_responses(args: argparse.Namespace, cache_dir: Path) -> FetchResult:
     """Plan the calls the options ask for and fetch those not yet in the cache."""
+    if not args.reporter or not args.years:
+        raise IngestError("--reporter and --years say what to fetch (or give --file)")
     api_key = os.environ.get("COMTRADE_API_KEY", "").strip() or None
     base_url = args.base_url or os.environ.get("COMTRADE_BASE_URL", "").strip() or DEFAULT_BASE_URL
     flows = [f.strip().upper() for f in args.flows.split(",") if f.strip()]
@@ -428,15 +454,20 @@ def download_responses(args: argparse.Namespace, cache_dir: Path) -> FetchResult
         f"Comtrade: {len(planned)} request(s) via the {mode}; cache {cache_dir}; "
         f"{budget.left} call(s) left today"
     )
+    paced = policy(
+        args.retries,
+        args.backoff,
+        args.timeout,
+        getattr(args, "pace", DEFAULT_PACE),
+        getattr(args, "max_wait", http.DEFAULT_MAX_WAIT),
+    )
+    minutes = len(planned) * paced.pace / 60
+    if minutes >= 1:
+        print(
+            f"Comtrade: at most {len(planned)} call(s), one every {paced.pace:g} s: up to {minutes:.0f} min"
+        )
     result = fetch(
-        planned,
-        cache_dir,
-        base_url=base_url,
-        api_key=api_key,
-        budget=budget,
-        retries=args.retries,
-        backoff=args.backoff,
-        timeout=args.timeout,
+        planned, cache_dir, base_url=base_url, api_key=api_key, budget=budget, policy=paced
     )
     print(f"Comtrade: {result.fetched} fetched, {result.cached} already cached")
     return result
@@ -461,9 +492,41 @@ def load_responses(
     return summary
 
 
+def from_files(path: Path) -> FetchResult:
+    """--file: responses or Comtrade+ downloads already on disk, loaded as they are."""
+    if not path.exists():
+        raise FetchError(f"--file {path}: no such file or folder")
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".csv"))
+    files = [p for p in files if p.name != BUDGET_FILE] if path.is_dir() else [path]
+    print(f"Comtrade: using {len(files)} file(s) from {path} (--file); no call made")
+    return FetchResult(files=files, fetched=0, cached=len(files), capped=[])
+
+
+def check(
+    session: requests.Session, *, base_url: str, cache_dir: Path, policy: Policy
+) -> download.SourceCheck:
+    """Does the API answer (HEAD on the endpoint the run would call; no data is asked)?"""
+    keyed = bool(os.environ.get("COMTRADE_API_KEY", "").strip())
+    url = base_url.rstrip("/") + (KEYED_PATH if keyed else PREVIEW_PATH)
+    answer = http.probe(session, url, policy)
+    cached = len([p for p in cache_dir.glob("*.json") if p.name != BUDGET_FILE])
+    return download.SourceCheck(
+        "UN Comtrade",
+        url,
+        "keyed API" if keyed else "keyless preview",
+        None,
+        f"{cached} response(s)" if cached else "no",
+        answer.answered,
+        answer.detail,
+    )
+
+
 def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     cache_dir = Path(args.cache_dir) if args.cache_dir else warehouse.root / "cache" / "comtrade"
-    result = download_responses(args, cache_dir)
+    if args.file:
+        result = from_files(Path(args.file).expanduser())
+    else:
+        result = download_responses(args, cache_dir)
     if args.fetch_only:
         return 0
     load_responses(result, warehouse, all_products=args.all_products).print()
