@@ -49,7 +49,6 @@ def write_release(
         edition=edition,
     )
     path = directory / f"BACI_{short}_{release}.zip"
-    used: set[str] = set()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for year in years:
             flows = synthetic.year_flows(universe, year, rows_per_year, seed, edition=edition)
@@ -70,7 +69,6 @@ def write_release(
                 .alias("quantity_kg")
             )
             baci = to_baci(flows)
-            used.update(baci["k"].to_list())
             buffer = io.BytesIO()
             baci.write_csv(buffer, float_precision=3, null_value="")
             archive.writestr(f"BACI_{short}_Y{year}_{release}.csv", buffer.getvalue())
@@ -81,7 +79,7 @@ def write_release(
             )
         else:
             archive.writestr(f"country_codes_{release}.csv", _country_codes())
-            archive.writestr(f"product_codes_{short}_{release}.csv", _product_codes(used))
+            archive.writestr(f"product_codes_{short}_{release}.csv", _product_codes())
     return path
 
 
@@ -94,10 +92,11 @@ def _country_codes() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _product_codes(codes: set[str]) -> str:
+def _product_codes() -> str:
+    """Every code, as CEPII's dictionary lists every code of the edition (traded or not):
+    the bundled texts, the newest edition's where a code has several."""
     texts = (
         reference.load_products()
-        .filter(pl.col("hs6").is_in(sorted(codes)))
         .sort("hs_edition", descending=True)
         .unique("hs6", keep="first")
         .sort("hs6")
