@@ -41,6 +41,12 @@ def pages() -> list[st.Page]:
             url_path="diversification",
         ),
         st.Page(
+            "pages/latest.py",
+            title="Latest months",
+            icon=":material/calendar_month:",
+            url_path="latest",
+        ),
+        st.Page(
             "pages/mirror.py",
             title="Reported vs mirror",
             icon=":material/compare_arrows:",

@@ -87,6 +87,18 @@ KEYS: dict[str, list[str]] = {
     "products": ["hs_edition", "hs6"],
     "trade_years": ["year", "hs_edition", "source", "side", "release"],
     "deposit_facets": ["facet", "value"],
+    "exports_by_series_partner": ["year", "series", "partner"],
+    "monthly_by_partner": [
+        "year",
+        "month",
+        "partner",
+        "reporter",
+        "side",
+        "source",
+        "national_code",
+    ],
+    "monthly_imports": ["year", "month", "supplier", "reporter", "source", "national_code"],
+    "monthly_reporting": ["reporter", "side", "source"],
 }
 # site_points.sql's output: what the Map draws and counts of every site.
 SITE_POINT_COLUMNS = [
@@ -446,6 +458,146 @@ class PolarsLazy:
         if self.derived:
             return self._scan("trade_summary").group_by(keys).agg(pl.col("flows").sum()).collect()
         return self._trade().group_by(keys).agg(pl.len().alias("flows")).collect()
+
+    def exports_by_series_partner(self, call: Call) -> pl.DataFrame:
+        lf = self.selected(call.params).rename({"importer": "partner"})
+        return self._sums(lf, ["year", "series", "partner"])
+
+    def _monthly(self, p: dict[str, Any]) -> pl.LazyFrame:
+        """monthly_lines.sql and the window: the chosen codes' declarations, each with
+        the chosen minerals it holds, and the source rank (a customs office first)."""
+        if p.get("exact_minerals"):
+            lines = self._scan("national_lines").filter(
+                pl.col("mineral").is_in(list(p["exact_minerals"])) & (pl.col("grade") == "exact")
+            )
+            lines = lines.select(
+                "classification", "hs_edition", "code", "valid_from", "valid_to", "mineral"
+            )
+        else:
+            lines = self._scan("mineral_baskets").filter(
+                pl.col("mineral").is_in(list(p.get("basket_minerals", [])))
+            )
+            lines = lines.select(
+                pl.lit("HS").alias("classification"),
+                "hs_edition",
+                pl.col("hs6").alias("code"),
+                pl.lit(None, pl.Int32).alias("valid_from"),
+                pl.lit(None, pl.Int32).alias("valid_to"),
+                "mineral",
+            )
+        lines = lines.group_by(
+            "classification", "hs_edition", "code", "valid_from", "valid_to"
+        ).agg(pl.col("mineral").unique().sort().alias("minerals"))
+        ym = pl.col("year") * 100 + pl.col("month")
+        return (
+            self._scan("monthly_flows")
+            .filter(ym.is_between(p["ym_from"], p["ym_to"]))
+            .join(
+                lines,
+                left_on=["classification", "national_code", "hs_edition"],
+                right_on=["classification", "code", "hs_edition"],
+            )
+            .filter(
+                (pl.col("valid_from").is_null() | (pl.col("year") >= pl.col("valid_from")))
+                & (pl.col("valid_to").is_null() | (pl.col("year") <= pl.col("valid_to")))
+            )
+            .with_columns(
+                pl.when(pl.col("source") == "comtrade").then(2).otherwise(1).alias("rank")
+            )
+        )
+
+    @staticmethod
+    def _first_source(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+        return lf.filter(pl.col("rank") == pl.col("rank").min().over(keys))
+
+    def monthly_by_partner(self, call: Call) -> pl.DataFrame:
+        p = call.params
+        exporter = p["exporter"]
+        imported = pl.col("side") == "importer_reported"
+        lf = self._monthly(p).filter(
+            pl.col("side").is_in(list(p["sides"]))
+            & (
+                (imported & (pl.col("partner") == exporter))
+                | (~imported & (pl.col("reporter") == exporter))
+            )
+        )
+        keys = ["reporter", "partner", "side", "year", "month", "national_code"]
+        return (
+            self._first_source(lf, keys)
+            .with_columns(
+                pl.when(imported)
+                .then(pl.col("reporter"))
+                .otherwise(pl.col("partner"))
+                .alias("partner")
+            )
+            .select(
+                "year",
+                "month",
+                "partner",
+                "reporter",
+                "side",
+                "source",
+                "classification",
+                "national_code",
+                "hs6",
+                "minerals",
+                "value_usd",
+                "value_native",
+                "currency",
+                "quantity_kg",
+                "provisional",
+                "vintage",
+            )
+            .collect()
+        )
+
+    def monthly_imports(self, call: Call) -> pl.DataFrame:
+        p = call.params
+        importers = list(p["importers"])
+        lf = self._monthly(p).filter(
+            (pl.col("side") == "importer_reported")
+            & pl.col("reporter").is_in(importers)
+            & ~pl.col("partner").is_in(importers)
+        )
+        keys = ["reporter", "partner", "year", "month", "national_code"]
+        return (
+            self._first_source(lf, keys)
+            .select(
+                "year",
+                "month",
+                pl.col("partner").alias("supplier"),
+                "reporter",
+                "source",
+                "classification",
+                "national_code",
+                "hs6",
+                "minerals",
+                "value_usd",
+                "value_native",
+                "currency",
+                "quantity_kg",
+                "provisional",
+            )
+            .collect()
+        )
+
+    def monthly_reporting(self, call: Call) -> pl.DataFrame:
+        p = call.params
+        ym = (pl.col("year") * 100 + pl.col("month")).cast(pl.Int32)
+        return (
+            self._scan("monthly_flows")
+            .filter(
+                ym.is_between(p["ym_from"], p["ym_to"]) & pl.col("side").is_in(list(p["sides"]))
+            )
+            .group_by("reporter", "side", "source")
+            .agg(
+                ym.min().alias("first_ym"),
+                ym.max().alias("last_ym"),
+                ym.unique().sort().alias("months"),
+                pl.col("vintage").max(),
+            )
+            .collect()
+        )
 
     def answer(self, call: Call) -> pl.DataFrame:
         return _method(self, call.name)(call)

@@ -42,6 +42,7 @@ ORDER = (
     "suppliers",
     "mirror",
     "diversification",
+    "latest",
     "map",
     "explorer",
     "about",
@@ -133,6 +134,10 @@ class Scenario:
             "order": "desc",
             "replace_pct": 50,
             "replace_from": "both",
+            # Latest months (its monthly queries, the nowcast and its backtest).
+            "window": "36",
+            "declared_by": "mirror",
+            "product": "basket",
         }
 
 

@@ -132,6 +132,7 @@ TRADE_QUERIES = {
     "exporters_by_stage",
     "exporters_total",
     "quantity_coverage",
+    "exports_by_series_partner",
 }
 
 

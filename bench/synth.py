@@ -19,6 +19,7 @@ skip generation.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import inspect
 import logging
@@ -26,7 +27,10 @@ import shutil
 import time
 from pathlib import Path
 
-from critmin import derive, synthetic, warehouse
+import polars as pl
+
+from critmin import derive, reference, synthetic, warehouse
+from critmin.domain import C5
 from critmin.embedded import EMBEDDED_DIR, PROVENANCE_FILE, write_embedded
 from critmin.reference import REFERENCE_DIR
 from critmin.reference_tables import write_reference_tables
@@ -81,6 +85,7 @@ def build_warehouse(
         write_embedded(tx)
         baci_dir = tx.new_part_dir("trade_flows", "baci")
         comtrade_dir = tx.new_part_dir("trade_flows", "comtrade")
+        newest = None
         for flows in synthetic.generate(size, seed, last_year, source="baci", release=RELEASE):
             write_table_files("trade_flows", validate_frame("trade_flows", flows), baci_dir)
             sides = synthetic.reported_sides(flows, seed)
@@ -88,9 +93,19 @@ def build_warehouse(
             log.info(
                 "year %d: %d flows (+%d reported)", flows["year"][0], flows.height, sides.height
             )
+            newest = flows
             del flows, sides
         tx.set_part("trade_flows", "baci", baci_dir, source="baci", release=RELEASE)
         tx.set_part("trade_flows", "comtrade", comtrade_dir, source="comtrade", release="synthetic")
+        if newest is not None:  # the monthly declarations of the Latest months page
+            year = int(newest["year"][0])
+            eu = tuple(reference.countries().filter(pl.col("groups").list.contains("EU27"))["iso3"])
+            months = synthetic.monthly_declarations(
+                newest, year, dt.date(year + 2, 10, 1), seed, eu, exporters=(*C5, "CHN")
+            )
+            tx.write_frame(
+                "monthly_flows", "synthetic", months, source="synthetic", release=RELEASE
+            )
         tx.add_provenance(
             Provenance.without_file(
                 source="baci",

@@ -24,6 +24,7 @@ state = sidebar.render(
         fields.side(catalog),
         fields.percent("replace_pct", "Share of their supply to replace, %", div.DEFAULT_PCT),
         fields.choice("replace_from", "Supply from", div.REPLACE_FROM, "both"),
+        fields.choice("product", "Product", div.PRODUCTS, "basket"),
     ],
 )
 view = data.view(div.build, state)
@@ -55,6 +56,9 @@ def figure(column: Any, title: str, value: str, note: str | None = None, **kw: A
 st.title(f"Diversification: {view.importer} — {label}")
 st.caption(notes.figures_caption(catalog, [state.mineral], (), state.stages, state.side))
 notes.data_banner(catalog)
+notes.exactness(catalog, [state.mineral], state.importer, state.product == "exact")
+if view.product_note:
+    st.info(view.product_note, icon=":material/target:")
 if view.no_imports:
     notes.empty(
         f"No imports of {label} by {view.importer} from outside in {year} "

@@ -38,6 +38,7 @@ cap = load_settings().row_cap
 
 st.title("Data explorer")
 notes.data_banner(catalog)
+notes.exactness(catalog, state.minerals)
 st.markdown(f"**The query in words:** {view.in_words}. Query file: `{view.query}.sql`.")
 if not state.minerals and not state.codes:
     notes.empty("Choose a mineral basket or an HS6 code in the sidebar.")

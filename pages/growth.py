@@ -25,7 +25,7 @@ view = data.view(growth.build, state)
 st.title(f"Export growth: {view.name}")
 st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages, state.side))
 notes.data_banner(catalog)
-notes.shared_codes(catalog, state.minerals)
+notes.exactness(catalog, state.minerals)
 if not state.minerals and not state.codes:
     notes.empty("Choose at least one mineral or HS6 code in the sidebar.")
     st.stop()
@@ -66,20 +66,28 @@ elif one_year:  # one point per series: bars read better than lines, and no even
     )
 else:
     charts.show(
-        charts.lines(
-            chart.frame,
+        charts.with_provisional(
+            charts.lines(
+                chart.frame,
+                chart.y,
+                "label",
+                f"{view.name}: exports, {growth.MEASURES[state.measure]}",
+                chart.y_title,
+                chart.format,
+                events=view.events,
+                year_span=(state.year_from, state.year_to),
+            ),
+            view.provisional,
             chart.y,
             "label",
-            f"{view.name}: exports, {growth.MEASURES[state.measure]}",
             chart.y_title,
             chart.format,
-            events=view.events,
-            year_span=(state.year_from, state.year_to),
         )
     )
-    legend = charts.event_legend(view.events, state.year_from, state.year_to)
-    if legend:
-        st.caption("Dashed lines mark policy events:\n" + legend)
+notes.provisional(view.provisional, view.provisional_note)
+legend = charts.event_legend(view.events, state.year_from, state.year_to)
+if legend and not no_tonnes and not one_year:
+    st.caption("Dashed lines mark policy events:\n" + legend)
 if state.measure in ("quantity", "unit_value") and view.tonnes_note and not no_tonnes:
     st.caption(view.tonnes_note)
 if (

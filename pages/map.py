@@ -44,6 +44,7 @@ view = data.view(sites_map.build, state)
 
 st.title(f"Map: sites in Central Asia and {view.name}'s exports")
 notes.data_banner(catalog)
+notes.exactness(catalog, state.minerals)
 st.pydeck_chart(data.drawn(maps.for_view, view, state), height=560)
 st.markdown(
     maps.legend_html(maps.legend(view.sites), maps.aggregated(view.sites)),
@@ -108,7 +109,6 @@ else:
 
 st.subheader(f"{view.name}'s exports of {minerals}, {state.year}: the arcs")
 if view.partners:
-    notes.shared_codes(catalog, state.minerals)
     tables.show(view.flows, column_config=tables.number_columns(view.flows))
     st.caption(
         f"{fmt.usd(view.exports_usd)} to {view.partners} partners; the map draws the 25 "

@@ -28,7 +28,7 @@ USD = tables.usd_columns(*[mirror.usd_column(s) for s in SIDE_LABELS], mirror.GA
 st.title(f"Reported vs mirror: {view.name}'s exports")
 st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages))
 notes.data_banner(catalog)
-notes.shared_codes(catalog, state.minerals)
+notes.exactness(catalog, state.minerals)
 st.markdown(
     "A flow can be read from the exporter's declaration or from the importer's (the *mirror*). "
     "Imports are valued CIF and exports FOB, so importers typically record 5–20% more; "

@@ -21,6 +21,7 @@ st.caption(
     f"{state.year_from}–{state.year_to} · every mineral basket · {notes.side_caption(view.side)}"
 )
 notes.data_banner(catalog)
+notes.exactness(catalog, catalog.mineral_labels)
 
 if view.headline is None:
     notes.empty(
@@ -58,16 +59,24 @@ else:
             + ". Which other goods each code holds: the table *Share of world exports* below."
         )
     charts.show(
-        charts.stacked_area(
-            view.by_mineral,
+        charts.with_provisional(
+            charts.stacked_area(
+                view.by_mineral,
+                "value_musd",
+                "mineral",
+                f"{view.name}: exports by mineral, USD million",
+                "USD million",
+                ",.1f",
+                color_title="Mineral",
+            ),
+            view.provisional,
             "value_musd",
-            "mineral",
-            f"{view.name}: exports by mineral, USD million",
-            "USD million",
+            None,
+            "USD million, all minerals",
             ",.1f",
-            color_title="Mineral",
         )
     )
+    notes.provisional(view.provisional, view.provisional_note)
     st.caption(
         "Each flow is counted once: a code that several baskets share (811292 holds "
         "gallium, germanium, indium, niobium and vanadium) is one band named after all of them."

@@ -27,7 +27,7 @@ view = data.view(partners.build, state)
 st.title(f"Partners: where {view.name}'s exports go")
 st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages, state.side))
 notes.data_banner(catalog)
-notes.shared_codes(catalog, state.minerals)
+notes.exactness(catalog, state.minerals)
 if not state.minerals and not state.codes:
     notes.empty("Choose at least one mineral or HS6 code in the sidebar.")
     st.stop()

@@ -6,7 +6,7 @@ import streamlit as st
 from critmin.domain import C5
 from critmin.ui import charts, data, fields, notes, sidebar, tables
 from critmin.ui import format as fmt
-from critmin.views import suppliers
+from critmin.views import exact, suppliers
 
 catalog = data.catalog_or_stop()
 state = sidebar.render(
@@ -23,6 +23,7 @@ state = sidebar.render(
         fields.countries(catalog, "peers", "Peers to compare", [*C5[1:], "CHN", "RUS"], 8),
         fields.importer(catalog, label="Importer's view"),
         fields.side(catalog),
+        fields.choice("product", "Importer's product", exact.PRODUCTS, "basket"),
     ],
 )
 view = data.view(suppliers.build, state)
@@ -31,6 +32,7 @@ label = view.label.lower()
 st.title(f"Suppliers: the world market for {label}")
 st.caption(notes.figures_caption(catalog, [state.mineral], (), state.stages, state.side))
 notes.data_banner(catalog)
+notes.exactness(catalog, [state.mineral], state.importer, hint=state.product != "exact")
 if view.empty:
     notes.empty(
         f"No exports of {label} by any country in {state.year_from}–{state.year_to} "
@@ -129,6 +131,8 @@ else:
 
 imp = view.importer
 st.subheader(f"The importer's view: {imp.name}")
+if imp.note:
+    st.info(imp.note, icon=":material/target:")
 if imp.total_usd is None:
     notes.empty(f"{imp.name} bought no {label} from outside in {state.year_to}.")
 else:

@@ -21,6 +21,7 @@ PAGES = [
     "partners",
     "suppliers",
     "diversification",
+    "latest",
     "mirror",
     "map",
     "explorer",

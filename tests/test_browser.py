@@ -17,6 +17,7 @@ SHARED_LINKS = {
     "partners": "country=KAZ&minerals=manganese_sulfate,gallium,graphite&compare=CHN,RUS,USA,KOR",
     "suppliers": "mineral=gallium&highlight=KAZ&importer=USA",
     "diversification": "importer=USA&mineral=gallium&replace_pct=50&replace_from=both",
+    "latest": "country=KAZ&minerals=gallium,manganese_sulfate&window=36&declared_by=mirror",
     "mirror": "country=KAZ&minerals=gallium,manganese_sulfate",
     "map": "country=KAZ&sites_in=KAZ,UZB,KGZ,TJK,TKM&minerals=manganese_sulfate,gallium,graphite",
     "explorer": "exporters=KAZ&minerals=gallium&sort=value_usd&order=desc",
@@ -50,7 +51,7 @@ def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
     )
     assert errors.count() == 0, errors.all_inner_texts()
     # Charts and the map draw after the script run; give them time on a busy machine.
-    if name in {"overview", "growth", "partners", "suppliers", "mirror"}:
+    if name in {"overview", "growth", "partners", "suppliers", "mirror", "latest"}:
         page.wait_for_selector(
             '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
             timeout=30_000,

@@ -54,6 +54,10 @@ PAGES: dict[str, dict[str, tuple[str, str]]] = {
         "stages": ("multiselect", "stages"),
         "years": ("selectbox", "year"),
     },
+    "latest": {
+        "country": ("selectbox", "country"),
+        "minerals": ("multiselect", "minerals"),
+    },
     "explorer": {
         "country": ("multiselect", "exporters"),
         "minerals": ("multiselect", "minerals"),

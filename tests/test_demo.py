@@ -97,3 +97,24 @@ def test_chromium_is_among_kazakhstans_largest_demo_exports(demo_warehouse_dir):
         kaz.group_by("mineral").agg(pl.col("value_usd").sum()).sort("value_usd", descending=True)
     )
     assert "chromium" in ranked["mineral"].head(3).to_list()
+
+
+def test_demo_months_follow_the_last_reconciled_year_like_the_real_sources(demo_warehouse_dir):
+    import datetime as dt
+
+    from critmin.demo import default_last_year, synthetic_monthly_flows
+
+    assert default_last_year(dt.date(2026, 12, 7)) == 2024  # BACI V202601 ends in 2024
+    months = pl.read_parquet(Warehouse(demo_warehouse_dir).files("monthly_flows"))
+    assert "demo" in Warehouse(demo_warehouse_dir).parts("monthly_flows")
+    assert int((months["year"] * 100 + months["month"]).min()) == 202401
+    # Each reporter as its real publisher would: the US by the Census (HTS10 lines too),
+    # EU members by Comext (CN8, euros), the rest by UN Comtrade; Russia not at all.
+    by = dict(months.group_by("reporter").agg(pl.col("source").unique()).iter_rows())
+    assert by["USA"] == ["census"] and by["DEU"] == ["comext"] and by["CHN"] == ["comtrade"]
+    assert "RUS" not in by
+    assert set(months.filter(pl.col("source") == "comext")["currency"]) == {"EUR"}
+    assert {"HTS10", "CN8", "HS"} <= set(months["classification"])
+    flows = synthetic_trade_flows(last_year=2016)
+    one = synthetic_monthly_flows(flows, 2016, dt.date(2018, 6, 1))
+    assert one.equals(synthetic_monthly_flows(flows, 2016, dt.date(2018, 6, 1)))

@@ -23,6 +23,7 @@ PAGES = [
     "partners",
     "suppliers",
     "diversification",
+    "latest",
     "mirror",
     "map",
     "explorer",

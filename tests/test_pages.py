@@ -14,6 +14,7 @@ PAGES = [
     "partners",
     "suppliers",
     "diversification",
+    "latest",
     "mirror",
     "map",
     "explorer",
@@ -46,7 +47,7 @@ def test_default_view_renders(page, app_env):
     assert at.title, "every page has a title"
     if page != "about":
         assert "Synthetic trade flows" in texts(at.warning)
-    if page in {"overview", "growth", "partners", "suppliers", "mirror"}:
+    if page in {"overview", "growth", "partners", "suppliers", "mirror", "latest"}:
         assert at.get("vega_lite_chart"), "charts are drawn"
 
 
@@ -56,6 +57,7 @@ EXPECTED_TITLES = {
     "partners": "Partners: where Kazakhstan's exports go",
     "suppliers": "Suppliers: the world market for manganese sulfate",
     "diversification": "Diversification: United States — manganese sulfate",
+    "latest": "Latest months: Kazakhstan's exports",
     "mirror": "Reported vs mirror: Kazakhstan's exports",
     "map": "Map: sites in Central Asia and Kazakhstan's exports",
     "explorer": "Data explorer",
@@ -75,6 +77,7 @@ CHANGES = {
     "partners": ("selectbox", "partners:country", "KGZ", "country", "KGZ"),
     "suppliers": ("selectbox", "suppliers:mineral", "gallium", "mineral", "gallium"),
     "diversification": ("slider", "diversification:replace_pct", 80, "replace_pct", "80"),
+    "latest": ("radio", "latest:window", "24", "window", "24"),
     "mirror": ("selectbox", "mirror:country", "UZB", "country", "UZB"),
     "map": ("multiselect", "map:statuses", ["producing"], "statuses", "producing"),
     "explorer": ("selectbox", "explorer:sort", "year", "sort", "year"),
@@ -110,6 +113,10 @@ RESTORE = {
     "diversification": (
         {"importer": "EU27", "mineral": "chromium", "replace_pct": "30", "replace_from": "RUS"},
         "Diversification: European Union (27) — chromium",
+    ),
+    "latest": (
+        {"country": "UZB", "minerals": "copper", "window": "24", "declared_by": "own"},
+        "Latest months: Uzbekistan's exports",
     ),
     "mirror": (
         {"country": "TJK", "minerals": "alumina"},
@@ -166,6 +173,7 @@ EMPTY = {
     "partners": {"country": "AND"},
     "suppliers": {"highlight": "AND"},
     "diversification": {"importer": "AND"},
+    "latest": {"country": "AND"},
     "mirror": {"country": "AND"},
     "map": {"sites_in": "USA", "country": "AND"},
     "explorer": {"importers": "AND"},

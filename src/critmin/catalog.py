@@ -71,6 +71,13 @@ class Catalog:
     parts_table: pl.DataFrame = field(default_factory=pl.DataFrame)
     as_of: str = ""  # the line every page shows (loaded.data_as_of), made once
 
+    # What monthly_flows holds (queries.monthly_summary: source, side, classification,
+    # first_ym, last_ym, reporters, rows, vintage) and whether it is the demo's
+    # synthetic months.
+    monthly: pl.DataFrame = field(default_factory=pl.DataFrame)
+    monthly_synthetic: bool = False
+    national_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # the table as is
+
     def events(self) -> pl.DataFrame:
         """The policy events; a page that needs them stops with the reason when the
         table cannot be read, as its own query would have (other pages keep working)."""
@@ -87,6 +94,12 @@ class Catalog:
         return self.production_table.filter(pl.col("country").is_in(list(countries)))
 
     # --- choices -----------------------------------------------------------------
+
+    def latest_month(self) -> int | None:
+        """The newest month (year * 100 + month) of any monthly declaration loaded."""
+        if self.monthly.is_empty():
+            return None
+        return int(self.monthly["last_ym"].max())  # type: ignore[arg-type]
 
     def default_side(self) -> str:
         """The side headline figures use: reconciled if loaded, else the exporter's own."""
@@ -217,6 +230,14 @@ def load_catalog(db: Database) -> Catalog:
     except TableUnavailable as error:  # Growth and About say so; other pages keep working
         events, events_problem = pl.DataFrame(), str(error)
     production, production_problem = _production(db)
+    try:
+        monthly = queries.monthly_summary(db).frame
+    except TableUnavailable:  # the Latest months page says so; the rest keeps working
+        monthly = pl.DataFrame()
+    try:
+        lines = queries.national_lines(db).frame
+    except TableUnavailable:  # grades then come from the HS6 baskets alone
+        lines = pl.DataFrame()
     groups: dict[str, list[str]] = {}
     for iso3, members in countries.select("iso3", "groups").iter_rows():
         for group in members or []:
@@ -260,6 +281,9 @@ def load_catalog(db: Database) -> Catalog:
         codes_of_editions=whole,
         trade_table=years,
         parts_table=pl.DataFrame(db.warehouse.table_summary()),
+        monthly=monthly,
+        monthly_synthetic="demo" in db.warehouse.parts("monthly_flows"),
+        national_lines=lines,
     )
     notes = {m: note for m in labels if (note := catalog.shared_note([m])) is not None}
     as_of = loaded.data_as_of(catalog.trade_table, catalog.parts_table)

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from critmin import reference_tables
 from critmin.fetch import all as fetch_all
 from critmin.fetch import baci as fetch_baci
 from critmin.fetch import comtrade as fetch_comtrade
 from critmin.fetch import deposits as fetch_deposits
 from critmin.fetch import usgs_mcs as fetch_usgs_mcs
 from critmin.ingest import baci as ingest_baci
+from critmin.ingest import census as ingest_census
+from critmin.ingest import comext as ingest_comext
 from critmin.ingest import comtrade as ingest_comtrade
+from critmin.ingest import comtrade_monthly as ingest_comtrade_monthly
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
 from critmin.settings import load_settings
@@ -93,7 +97,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "tables": rows,
                     "provenance": [p.__dict__ for p in warehouse.provenance()],
                     "problems": problems,
-                    "stale": stale,
+                    "stale": stale + reference_tables.outdated_in(warehouse),
                 },
                 indent=2,
             )
@@ -105,6 +109,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"PROBLEM: {problem}")
         for line in stale:
             print(f"NOTE: {line}; `critmin reindex` rewrites it (pages are slower until then)")
+        for line in reference_tables.outdated_in(warehouse):
+            print(
+                f"NOTE: {line}; `critmin reindex` brings this critmin's baskets, texts and events"
+            )
     return 1 if problems else 0
 
 
@@ -113,6 +121,11 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     warehouse = Warehouse(_data_dir(args))
     warehouse.manifest()  # a clear error if there is no warehouse
+    rewritten = reference_tables.refresh(warehouse)
+    if rewritten:
+        print("Reference tables rewritten from this critmin's bundled files:")
+        for line in rewritten:
+            print(f"  {line}")
     done = derive.reindex(warehouse, progress=lambda line: print(f"  {line}", flush=True))
     if done:
         print("Derived tables rewritten:")
@@ -144,6 +157,13 @@ INGEST_SOURCES: tuple[Source, ...] = (
     Source(
         "comtrade", ingest_comtrade, "UN Comtrade API JSON responses or Comtrade+ CSV downloads"
     ),
+    Source(
+        "comtrade-monthly",
+        ingest_comtrade_monthly,
+        "UN Comtrade monthly API JSON responses (C/M/HS) or Comtrade+ CSV downloads",
+    ),
+    Source("comext", ingest_comext, "Eurostat Comext monthly CN8: bulk .dat files or SDMX-CSV"),
+    Source("census", ingest_census, "US Census international trade API JSON (monthly, HTS10)"),
     Source("usgs-mcs", ingest_usgs_mcs, "the USGS Mineral Commodity Summaries data release CSV"),
     Source(
         "deposits",

@@ -25,6 +25,23 @@ SIDE_LABELS = {
     "importer_reported": "Importer-reported (mirror)",
 }
 
+# Monthly declarations (table monthly_flows): who publishes them, the code lists their
+# goods are declared in (an HS6 code, the EU's eight-digit Combined Nomenclature, the
+# US ten-digit Harmonized Tariff Schedule or, for US exports, Schedule B), and the
+# direction of the declaration.
+MONTHLY_SOURCES = ("comtrade", "comext", "census")
+MONTHLY_SOURCE_LABELS = {
+    "comtrade": "UN Comtrade (monthly)",
+    "comext": "Eurostat Comext",
+    "census": "US Census Bureau",
+}
+CLASSIFICATIONS = ("HS", "CN8", "HTS10", "SCHEDULE_B")
+MONTHLY_FLOWS = ("import", "export")
+# How exact a series is about its mineral (reference/national_lines.csv, baskets):
+# exact = the line holds only the mineral; proxy = dominated by it; basket = shared
+# with other goods, which are named.
+GRADES = ("exact", "proxy", "basket")
+
 # UN Comtrade flow codes: exports and re-exports are the exporter's declaration,
 # imports and re-imports the importer's (the "mirror").
 COMTRADE_EXPORT_FLOWS = ("X", "RX")

@@ -92,3 +92,34 @@ class Sort:
 
     column: str
     descending: bool = True
+
+
+@dataclass(frozen=True)
+class MonthlyFilter:
+    """The monthly declarations a view asks for: the chosen minerals' codes (the mineral
+    baskets' HS6 codes, or with `exact` the national lines graded exact), a window of
+    months (year * 100 + month, both ends included) and the declaring sides."""
+
+    minerals: tuple[str, ...]
+    ym_from: int
+    ym_to: int
+    exact: bool = False
+    sides: tuple[str, ...] = ("importer_reported",)
+
+    def __post_init__(self) -> None:
+        for ym in (self.ym_from, self.ym_to):
+            if not (1900_01 <= ym <= 2100_12 and 1 <= ym % 100 <= 12):
+                raise ValueError(f"month {ym} is not year * 100 + month")
+        if self.ym_from > self.ym_to:
+            raise ValueError(f"month window {self.ym_from}-{self.ym_to} is reversed")
+        if bad := [s for s in self.sides if s not in TRADE_SIDES[1:]]:
+            raise ValueError(f"unknown declaring side(s) {bad}")
+
+    def params(self) -> dict[str, Any]:
+        """The bound parameters of monthly_lines and the window (queries/sql/monthly_*)."""
+        return {
+            "basket_minerals": [] if self.exact else list(self.minerals),
+            "exact_minerals": list(self.minerals) if self.exact else [],
+            "ym_from": self.ym_from,
+            "ym_to": self.ym_to,
+        }

@@ -527,3 +527,124 @@ def commodity_names_expr(column: str = "commodities") -> pl.Expr:
     return pl.col(column).list.eval(
         pl.element().replace_strict(names, default=word, return_dtype=pl.String)
     )
+
+
+# --- national tariff lines ------------------------------------------------------------
+
+NATIONAL_LINE_COLUMNS = (
+    "classification",
+    "code",
+    "label",
+    "mineral",
+    "editions",
+    "hs6",
+    "valid_from",
+    "valid_to",
+    "grade",
+    "other_goods",
+    "evidence",
+    "citation",
+)
+NATIONAL_CODE_DIGITS = {"CN8": 8, "HTS10": 10}
+
+
+@functools.cache
+def load_national_lines(path: Path | None = None) -> pl.DataFrame:
+    """The `national_lines` table: national tariff lines (EU CN8, US HTS10) mapped to an
+    HS6 code and a mineral for the years each is valid, with its exactness grade, the
+    other goods it holds where it is not exact, and the evidence and citation behind it.
+    Every row of national_lines.csv is checked; a bad one raises ReferenceError naming
+    its line."""
+    from critmin.domain import GRADES
+
+    path = path or REFERENCE_DIR / "national_lines.csv"
+    raw = pl.read_csv(path, infer_schema=False)
+    missing = [c for c in NATIONAL_LINE_COLUMNS if c not in raw.columns]
+    unknown = [c for c in raw.columns if c not in NATIONAL_LINE_COLUMNS]
+    if missing or unknown:
+        raise ReferenceError(f"{path.name}: missing columns {missing}, unknown columns {unknown}")
+    minerals = set(load_mineral_baskets()["mineral"].to_list())
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in enumerate(raw.iter_rows(named=True), start=2):
+        where = f"{path.name} line {line}"
+        classification, code = row["classification"] or "", row["code"] or ""
+        digits = NATIONAL_CODE_DIGITS.get(classification)
+        if digits is None:
+            raise ReferenceError(f"{where}: classification '{classification}' is not CN8 or HTS10")
+        if not (len(code) == digits and code.isdigit()):
+            raise ReferenceError(f"{where}: {classification} code '{code}' must be {digits} digits")
+        hs6 = row["hs6"] or ""
+        if code[:6] != hs6:
+            raise ReferenceError(f"{where}: code {code} does not start with its hs6 {hs6}")
+        if row["mineral"] not in minerals:
+            raise ReferenceError(f"{where}: mineral '{row['mineral']}' has no basket")
+        grade = row["grade"] or ""
+        if grade not in GRADES:
+            raise ReferenceError(f"{where}: grade '{grade}' is not {'/'.join(GRADES)}")
+        if grade != "exact" and not (row["other_goods"] or "").strip():
+            raise ReferenceError(f"{where}: a {grade} line must name its other goods")
+        for column in ("label", "evidence", "citation"):
+            if not (row[column] or "").strip():
+                raise ReferenceError(f"{where}: {column} must not be empty")
+        try:
+            valid_from = int(row["valid_from"])
+            valid_to = int(row["valid_to"]) if row["valid_to"] else None
+        except (TypeError, ValueError) as error:
+            raise ReferenceError(f"{where}: valid_from/valid_to must be years") from error
+        if valid_to is not None and valid_to < valid_from:
+            raise ReferenceError(f"{where}: valid_to {valid_to} is before valid_from")
+        for edition in _expand_editions(row["editions"] or "", where):
+            key = (classification, code, row["mineral"])
+            if key in seen:
+                raise ReferenceError(f"{where}: {classification} {code} repeats line {seen[key]}")
+            seen[key] = line
+            rows.append(
+                {
+                    "classification": classification,
+                    "code": code,
+                    "label": row["label"].strip(),
+                    "mineral": row["mineral"],
+                    "hs_edition": edition,
+                    "hs6": hs6,
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                    "grade": grade,
+                    "other_goods": (row["other_goods"] or "").strip() or None,
+                    "evidence": row["evidence"].strip(),
+                    "citation": row["citation"].strip(),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "classification": pl.String,
+            "code": pl.String,
+            "label": pl.String,
+            "mineral": pl.String,
+            "hs_edition": pl.String,
+            "hs6": pl.String,
+            "valid_from": pl.Int32,
+            "valid_to": pl.Int32,
+            "grade": pl.String,
+            "other_goods": pl.String,
+            "evidence": pl.String,
+            "citation": pl.String,
+        },
+    )
+
+
+@functools.cache
+def iso3_by_iso2() -> dict[str, str]:
+    """ISO 3166 alpha-2 -> alpha-3 for current countries (country_converter's table),
+    with the codes Eurostat uses in their place (EL Greece, UK and XU/XI the United
+    Kingdom and its parts)."""
+    raw = pl.read_csv(_country_converter_table(), separator="\t", infer_schema=False)
+    current = set(countries_base()["iso3"].to_list())
+    mapping = {
+        iso2: iso3
+        for iso2, iso3 in raw.select("ISO2", "ISO3").iter_rows()
+        if iso2 and iso3 in current
+    }
+    mapping.update({"EL": "GRC", "UK": "GBR", "XU": "GBR", "XI": "GBR"})
+    return mapping

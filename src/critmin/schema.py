@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from critmin.domain import DEPOSIT_STATUSES, HS_EDITIONS, TRADE_SIDES, TRADE_SOURCES
+from critmin.domain import (
+    CLASSIFICATIONS,
+    DEPOSIT_STATUSES,
+    GRADES,
+    HS_EDITIONS,
+    MONTHLY_FLOWS,
+    MONTHLY_SOURCES,
+    TRADE_SIDES,
+    TRADE_SOURCES,
+)
 
 
 class SchemaError(ValueError):
@@ -229,6 +238,101 @@ TABLES: dict[str, Table] = {
         ),
     ]
 }
+
+MONTHLY_COLUMNS: dict[str, pl.DataType] = {
+    "year": pl.Int32(),
+    "month": pl.Int32(),
+    "period": pl.String(),  # the period as the source published it ("202406", "2024-06")
+    "reporter": pl.String(),  # ISO3 of the declaring country
+    "partner": pl.String(),
+    "flow": pl.String(),  # import / export, as the reporter declared it
+    "side": pl.String(),  # exporter_reported / importer_reported (as in trade_flows)
+    "classification": pl.String(),  # HS (six-digit), CN8, HTS10, SCHEDULE_B
+    "national_code": pl.String(),  # the code as declared (the HS6 itself for HS rows)
+    "hs_edition": pl.String(),
+    "hs6": pl.String(),
+    "value_usd": pl.Float64(),  # empty where a EUR value has no exchange rate
+    "value_native": pl.Float64(),  # the value as published, in `currency`
+    "currency": pl.String(),
+    "quantity_kg": pl.Float64(),  # net weight where the source gives one
+    "supp_quantity": pl.Float64(),  # another unit (pieces, litres, kg of content)
+    "supp_unit": pl.String(),
+    "source": pl.String(),
+    "release": pl.String(),
+    "vintage": pl.Date(),  # when the source published (or critmin downloaded) the figures
+    "provisional": pl.Boolean(),  # not yet through the publisher's annual revision
+}
+
+TABLES.update(
+    {
+        t.name: t
+        for t in [
+            Table(
+                "monthly_flows",
+                MONTHLY_COLUMNS,
+                nullable=frozenset(
+                    {"value_usd", "quantity_kg", "supp_quantity", "supp_unit", "period"}
+                ),
+                rules={
+                    "month": ("is not a month 1-12", lambda df: ~df["month"].is_between(1, 12)),
+                    "reporter": ("is not an ISO3 code", _not_matching("reporter", ISO3)),
+                    "partner": ("is not an ISO3 code", _not_matching("partner", ISO3)),
+                    "flow": ("is not import or export", _not_in("flow", MONTHLY_FLOWS)),
+                    "side": ("is not a declaring side", _not_in("side", TRADE_SIDES[1:])),
+                    "classification": (
+                        "is not a known classification",
+                        _not_in("classification", CLASSIFICATIONS),
+                    ),
+                    "national_code": (
+                        "is not 6-10 digits",
+                        _not_matching("national_code", r"\d{6,10}"),
+                    ),
+                    "hs_edition": (
+                        "is not an HS edition",
+                        _not_in("hs_edition", list(HS_EDITIONS)),
+                    ),
+                    "hs6": ("is not a six-digit code", _not_matching("hs6", HS6)),
+                    "value_native": ("is negative", _negative("value_native")),
+                    "value_usd": ("is negative", _negative("value_usd")),
+                    "quantity_kg": ("is negative", _negative("quantity_kg")),
+                    "currency": ("is not USD or EUR", _not_in("currency", ("USD", "EUR"))),
+                    "source": ("is not a monthly source", _not_in("source", MONTHLY_SOURCES)),
+                },
+                # Pages ask for a few codes of one exporter's partners, over months.
+                sort_by=("hs6", "partner", "reporter", "year", "month", "source"),
+                description="Monthly declarations by reporter, partner and code (HS6 or a "
+                "national line: EU CN8, US HTS10), with the period, release and vintage "
+                "as published and a provisional flag: UN Comtrade monthly, Eurostat "
+                "Comext, US Census.",
+            ),
+            Table(
+                "national_lines",
+                {
+                    "classification": pl.String(),
+                    "code": pl.String(),
+                    "label": pl.String(),
+                    "mineral": pl.String(),
+                    "hs_edition": pl.String(),
+                    "hs6": pl.String(),
+                    "valid_from": pl.Int32(),
+                    "valid_to": pl.Int32(),
+                    "grade": pl.String(),
+                    "other_goods": pl.String(),
+                    "evidence": pl.String(),
+                    "citation": pl.String(),
+                },
+                nullable=frozenset({"valid_to", "other_goods"}),
+                rules={
+                    "grade": ("is not exact, proxy or basket", _not_in("grade", GRADES)),
+                    "hs6": ("is not a six-digit code", _not_matching("hs6", HS6)),
+                },
+                sort_by=("mineral", "classification", "code"),
+                description="National tariff lines (EU CN8, US HTS10) mapped to HS6 and to "
+                "minerals, with years of validity, exactness grade and citation.",
+            ),
+        ]
+    }
+)
 
 DERIVED_TABLES = [name for name, table in TABLES.items() if table.derived_from]
 # The part that reference data bundled with critmin is written to; where a table keeps

@@ -22,6 +22,7 @@ Europe (`KAZ_PATHS`), so the pages have a plausible story to show.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from critmin import reference
-from critmin.domain import C5, FIRST_YEAR, latest_full_year
+from critmin.domain import C5, FIRST_YEAR, HS_EDITIONS, latest_full_year
 from critmin.schema import TABLES
 
 EDITION = "HS12"
@@ -401,3 +402,237 @@ def generate(
         if story:
             flows = kazakh_story(flows, universe, years, seed)
         yield flows.select(list(TABLES["trade_flows"].columns))
+
+
+# --- monthly declarations (the embedded default's latest months) ---------------------------
+
+# Who declares a reporter's monthly imports in the demo, as in reality: the US Census
+# Bureau for the United States, Eurostat Comext for EU members, UN Comtrade for the rest.
+# Months of delay before a reporter's month is published (a few publish later, Russia
+# has published no detailed customs data since 2022), and months it leaves out.
+MONTHLY_LAG = {"USA": 2, "CHN": 2, "KOR": 2, "JPN": 2, "TUR": 3, "IND": 4, "UZB": 6, "KGZ": 5}
+DEFAULT_LAG = 3
+SILENT_REPORTERS = ("RUS", "TKM")  # no monthly declarations at all
+GAPS = {"UZB": 2, "IND": 1}  # months missing inside the published range
+EXPORTER_LAG = 4  # the exporter's own declarations (Kazakhstan's) come later
+SYNTHETIC_USD_PER_EUR = 1.08  # the demo's euro values; no real exchange rate
+# Imports are declared CIF (Comtrade, Comext) or at customs value (US Census): the
+# demo's mirror values carry a CIF margin over the reconciled FOB value.
+CIF_MARGIN = {"comtrade": 0.07, "comext": 0.06, "census": 0.0}
+# How the demo splits an HS6 code among national lines (the rest stays in other lines
+# of the code): unwrought gallium and germanium in 811292.
+LINE_SHARES = {
+    "811292": {
+        "CN8": {"81129289": 0.45, "81129295": 0.25},
+        "HTS10": {"8112921000": 0.45, "8112926000": 0.2},
+    }
+}
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def monthly_declarations(
+    reconciled: pl.DataFrame,
+    first_year: int,
+    as_of: dt.date,
+    seed: int,
+    eu_members: tuple[str, ...],
+    release: str = "synthetic",
+    exporters: tuple[str, ...] = C5,
+) -> pl.DataFrame:
+    """Synthetic monthly declarations in the monthly_flows schema, shaped like the three
+    real sources, from January of `first_year` (the last reconciled year, so a backtest
+    can run on it) to the month each reporter would have published by `as_of`:
+
+    - the importers' declarations (mirror) of the `exporters`' exports (Central Asia),
+      and the United States' and EU members' imports from everyone of the codes with
+      national lines; one year's reconciled value (`reconciled`, the flows of
+      `first_year`) spread over its months with seasonal noise, growing after it, with
+      the CIF margin of the source;
+    - the US rows as US Census answers (HS6 totals and HTS10 lines), the EU members' as
+      Comext (CN8 lines and HS6 totals, in euros), the rest as UN Comtrade (HS6);
+    - Kazakhstan's own export declarations (UN Comtrade), a little under the mirror and
+      later, and its exports to Russia seen short (EAEU transit), as in `reported_sides`.
+
+    **Nothing here is real trade data.**"""
+    rng = np.random.default_rng([seed, first_year, 12])
+    last_month = _month_index(as_of.year, as_of.month)
+    lined = pl.col("importer").is_in(["USA", *eu_members]) & pl.col("hs6").is_in(list(LINE_SHARES))
+    flows = reconciled.filter(pl.col("importer") != pl.col("exporter")).select(
+        "hs6", "exporter", "importer", "value_usd", "quantity_kg"
+    )
+    mirror = flows.filter(
+        (pl.col("exporter").is_in(exporters) | lined) & ~pl.col("importer").is_in(SILENT_REPORTERS)
+    ).with_columns(
+        pl.lit("importer_reported").alias("side"),
+        pl.col("importer").alias("reporter"),
+        pl.col("exporter").alias("partner"),
+    )
+    own = (
+        flows.filter(pl.col("exporter") == "KAZ").with_columns(
+            pl.lit("exporter_reported").alias("side"),
+            pl.col("exporter").alias("reporter"),
+            pl.col("importer").alias("partner"),
+        )
+        if "KAZ" in exporters
+        else mirror.clear()
+    )
+    imported = pl.col("side") == "importer_reported"
+    declared = (
+        pl.concat([mirror, own])
+        .with_row_index("declaration")
+        .with_columns(
+            pl.when(imported & (pl.col("reporter") == "USA"))
+            .then(pl.lit("census"))
+            .when(imported & pl.col("reporter").is_in(eu_members))
+            .then(pl.lit("comext"))
+            .otherwise(pl.lit("comtrade"))
+            .alias("source"),
+            pl.when(imported)
+            .then(
+                pl.col("reporter").replace_strict(
+                    MONTHLY_LAG, default=DEFAULT_LAG, return_dtype=pl.Int64
+                )
+            )
+            .otherwise(pl.lit(EXPORTER_LAG, pl.Int64))
+            .alias("lag"),
+        )
+    )
+    # The months each reporter has published, the same for all its declarations.
+    published = []
+    for reporter, side, lag in (
+        declared.select("reporter", "side", "lag").unique().sort("reporter", "side").iter_rows()
+    ):
+        span = [
+            (i // 12, i % 12 + 1)
+            for i in range(_month_index(first_year, 1), last_month - int(lag) + 1)
+        ]
+        gaps = GAPS.get(reporter, 0)
+        if gaps and len(span) > 6:
+            for index in rng.choice(len(span) - 3, gaps, replace=False):
+                span[int(index)] = (0, 0)
+        published += [(reporter, side, y, m) for y, m in span if y]
+    months = pl.DataFrame(
+        published,
+        schema={"reporter": pl.String, "side": pl.String, "year": pl.Int32, "month": pl.Int32},
+        orient="row",
+    )
+    growth = rng.normal(0.05, 0.08, declared.height)
+    declared = declared.with_columns(
+        (
+            pl.Series(growth)
+            + pl.when(
+                (pl.col("partner") != "KAZ")
+                & pl.col("partner").is_in(["USA", "KOR", "DEU"])
+                & (pl.col("reporter") == "KAZ")
+                | ((pl.col("partner") == "KAZ") & pl.col("reporter").is_in(["USA", "KOR", "DEU"]))
+            )
+            .then(0.10)
+            .otherwise(0.0)
+        ).alias("growth"),
+        pl.when(imported)
+        .then(pl.col("source").replace_strict(CIF_MARGIN, return_dtype=pl.Float64))
+        .otherwise(pl.when(pl.col("partner") == "RUS").then(-0.33).otherwise(-0.03))
+        .alias("margin"),
+    )
+    rows = declared.join(months, on=["reporter", "side"])
+    n = rows.height
+    season = 1 + 0.12 * np.sin(rows["month"].to_numpy() / 12 * 2 * np.pi)
+    factor = rng.lognormal(0.0, 0.25, n) * season * rng.lognormal(0.0, 0.02, n)
+    rows = rows.with_columns(
+        (
+            pl.col("value_usd")
+            * (1 + pl.col("growth")) ** (pl.col("year") - first_year)
+            / 12.0
+            * pl.Series(factor)
+            * (1 + pl.col("margin"))
+        )
+        .round(0)
+        .alias("usd")
+    ).filter(pl.col("usd") >= 100)
+    rows = rows.with_columns(
+        (pl.col("quantity_kg") * pl.col("usd") / pl.col("value_usd")).round(1).alias("kg")
+    )
+    heads = rows.select(
+        "year",
+        "month",
+        "reporter",
+        "partner",
+        "side",
+        "source",
+        "hs6",
+        pl.lit("HS").alias("classification"),
+        pl.col("hs6").alias("national_code"),
+        "usd",
+        "kg",
+    )
+    shares = pl.DataFrame(
+        [
+            (hs6, "census" if kind == "HTS10" else "comext", kind, code, share)
+            for hs6, kinds in LINE_SHARES.items()
+            for kind, codes in kinds.items()
+            for code, share in codes.items()
+        ],
+        schema={
+            "hs6": pl.String,
+            "source": pl.String,
+            "classification": pl.String,
+            "national_code": pl.String,
+            "share": pl.Float64,
+        },
+        orient="row",
+    )
+    split = rows.join(shares, on=["hs6", "source"])
+    jitter = rng.uniform(0.8, 1.2, split.height)
+    split = split.select(
+        "year",
+        "month",
+        "reporter",
+        "partner",
+        "side",
+        "source",
+        "hs6",
+        "classification",
+        "national_code",
+        (pl.col("usd") * pl.col("share") * pl.Series(jitter)).round(0).alias("usd"),
+        (pl.col("kg") * pl.col("share")).round(1).alias("kg"),
+    )
+    edition = pl.lit(EDITION)
+    for name, start in HS_EDITIONS.items():
+        edition = pl.when(pl.col("year") >= start).then(pl.lit(name)).otherwise(edition)
+    comext = pl.col("source") == "comext"
+    return (
+        pl.concat([heads, split])
+        .with_columns(
+            pl.when(comext)
+            .then(pl.format("{}-{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2)))
+            .when(pl.col("source") == "census")
+            .then(pl.format("{}-{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2)))
+            .otherwise(
+                pl.format("{}{}", pl.col("year"), pl.col("month").cast(pl.String).str.zfill(2))
+            )
+            .alias("period"),
+            pl.when(pl.col("side") == "importer_reported")
+            .then(pl.lit("import"))
+            .otherwise(pl.lit("export"))
+            .alias("flow"),
+            edition.alias("hs_edition"),
+            pl.col("usd").cast(pl.Float64).alias("value_usd"),
+            pl.when(comext)
+            .then((pl.col("usd") / SYNTHETIC_USD_PER_EUR).round(0))
+            .otherwise(pl.col("usd"))
+            .cast(pl.Float64)
+            .alias("value_native"),
+            pl.when(comext).then(pl.lit("EUR")).otherwise(pl.lit("USD")).alias("currency"),
+            pl.col("kg").cast(pl.Float64).alias("quantity_kg"),
+            pl.lit(None, pl.Float64).alias("supp_quantity"),
+            pl.lit(None, pl.String).alias("supp_unit"),
+            pl.lit(release).alias("release"),
+            pl.lit(as_of).alias("vintage"),
+            (pl.col("year") >= as_of.year - 1).alias("provisional"),
+        )
+        .select(list(TABLES["monthly_flows"].columns))
+        .sort("year", "month", "reporter", "partner", "national_code")
+    )

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import polars as pl
 from tqdm import tqdm
 
-from critmin import reference
-from critmin.reference_tables import write_reference_tables
+from critmin import reference, reference_tables
 from critmin.warehouse import Transaction, Warehouse
 
 T = TypeVar("T")
@@ -92,11 +91,11 @@ def numeric_to_iso3(codes: pl.Expr) -> pl.Expr:
 
 
 def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
-    """Give a fresh warehouse the reference tables the app needs (countries, baskets,
-    products, events, curated sites); an existing warehouse keeps its own, and so does one
-    an earlier step of the same batch (`critmin fetch all`) has given them."""
-    if not tx.final_parts("countries"):
-        write_reference_tables(tx)
+    """Give a warehouse the reference tables the app needs (countries, baskets, products,
+    events, national lines, curated sites) where they are missing or came from other
+    versions of the bundled reference files (an upgrade of critmin); current ones are
+    kept, as are those an earlier step of the same batch (`critmin fetch all`) wrote."""
+    reference_tables.ensure_current(tx)
 
 
 def require_file(path: Path, what: str) -> Path:

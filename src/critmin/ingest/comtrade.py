@@ -300,23 +300,51 @@ def harmonise(
     *,
     all_products: bool = False,
     hs_edition: str | None = None,
+    frequency: str = "A",
 ) -> pl.DataFrame:
-    """Raw Comtrade rows -> trade_flows rows (both sides, summed per side)."""
+    """Raw Comtrade rows -> trade_flows rows (both sides, summed per side).
+
+    With `frequency="M"` the monthly rows (freqCode M, period YYYYMM) are kept instead
+    of the annual ones, and the result has a `month` column beside `year`
+    (`critmin.ingest.comtrade_monthly` writes them to monthly_flows)."""
     summary.rows_in += raw.height
+    monthly = frequency == "M"
     frame = raw.with_columns(
-        pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False).alias("year")
+        pl.col("period").str.slice(0, 4).cast(pl.Int32, strict=False).alias("year"),
+        (
+            pl.when(pl.col("period").str.len_chars() == 6)
+            .then(pl.col("period").str.slice(4, 2).cast(pl.Int32, strict=False))
+            .otherwise(None)
+            if monthly
+            else pl.lit(None, pl.Int32)
+        ).alias("month"),
     )
     bad = frame.filter(pl.col("year").is_null())
     if bad.height:
         raise IngestError(
             f"{bad['file'][0]} row {bad['row'][0]}: period {bad['period'][0]!r} is not a year"
         )
-    frame = _skip(
-        frame,
-        pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "A"),
-        summary,
-        "monthly rows skipped (only annual data are loaded)",
-    )
+    if monthly:
+        frame = _skip(
+            frame,
+            pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "M"),
+            summary,
+            "annual rows skipped (load them with `critmin ingest comtrade`)",
+        )
+        bad = frame.filter(~pl.col("month").is_between(1, 12).fill_null(False))
+        if bad.height:
+            raise IngestError(
+                f"{bad['file'][0]} row {bad['row'][0]}, period: {bad['period'][0]!r} is not "
+                "a month (YYYYMM, month 01-12)"
+            )
+    else:
+        frame = _skip(
+            frame,
+            pl.col("freqCode").is_not_null() & (pl.col("freqCode") != "A"),
+            summary,
+            "monthly rows skipped (only annual data are loaded; monthly ones with "
+            "`critmin ingest comtrade-monthly`)",
+        )
     flow_codes = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
     frame = _skip(
         frame,
@@ -476,7 +504,7 @@ def harmonise(
     )
 
     # The same declaration in two files: once if identical, an error if not.
-    key = ["year", "reporterCode", "partnerCode", "flowCode", "cmdCode", "hs_edition"]
+    key = ["year", "month", "reporterCode", "partnerCode", "flowCode", "cmdCode", "hs_edition"]
     copies = frame.group_by(key).agg(
         pl.len().alias("n"),
         pl.col("primaryValue").n_unique().alias("values"),
@@ -491,7 +519,7 @@ def harmonise(
             f"{first['file'][0]} row {first['row'][0]} and {first['file'][1]} row "
             f"{first['row'][1]}: two different values for reporter {first['reporterCode']}, "
             f"partner {first['partnerCode']}, flow {first['flowCode']}, code {first['cmdCode']}, "
-            f"{first['year']}; load one of them"
+            f"{first['year']}{_month_suffix(first['month'])}; load one of them"
         )
     repeated = int(copies.filter(pl.col("n") > 1).select((pl.col("n") - 1).sum()).item() or 0)
     if repeated:
@@ -503,6 +531,7 @@ def harmonise(
     exports = pl.col("flowCode").is_in(list(COMTRADE_EXPORT_FLOWS))
     sided = frame.select(
         "year",
+        "month",
         "hs_edition",
         pl.col("cmdCode").alias("hs6"),
         pl.when(exports).then(pl.col("reporter")).otherwise(pl.col("partner")).alias("exporter"),
@@ -515,7 +544,9 @@ def harmonise(
         "netWgt",
     )
     summary.rows_kept += sided.height
-    flows = sided.group_by(["year", "hs_edition", "hs6", "exporter", "importer", "side"]).agg(
+    flows = sided.group_by(
+        ["year", "month", "hs_edition", "hs6", "exporter", "importer", "side"]
+    ).agg(
         pl.col("primaryValue").sum().alias("value_usd"),
         pl.when(pl.col("netWgt").null_count() == 0)
         .then(pl.col("netWgt").sum())
@@ -526,7 +557,7 @@ def harmonise(
     if summed:
         summary.notes.append(
             f"{summed:,} re-export/re-import rows summed with the exports/imports "
-            "of the same pair, year and code"
+            f"of the same pair, {'month' if monthly else 'year'} and code"
         )
     return (
         flows.drop("_rows")
@@ -539,6 +570,7 @@ def harmonise(
         )
         .select(
             "year",
+            *(["month"] if monthly else []),
             "hs_edition",
             "hs6",
             "exporter",
@@ -549,8 +581,12 @@ def harmonise(
             "side",
             "release",
         )
-        .sort("year", "exporter", "hs6", "importer", "side")
+        .sort("year", *(["month"] if monthly else []), "exporter", "hs6", "importer", "side")
     )
+
+
+def _month_suffix(month: int | None) -> str:
+    return "" if month is None else f"-{month:02d}"
 
 
 def _reporter() -> pl.Expr:

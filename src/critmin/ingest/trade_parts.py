@@ -22,10 +22,17 @@ DEMO_PART = "demo"
 
 
 def drop_demo_flows(tx: Transaction, warehouse: Warehouse) -> str | None:
-    """Drop the synthetic `demo` part of trade_flows in this transaction; a note if dropped."""
+    """Drop the synthetic `demo` parts of trade_flows and monthly_flows in this
+    transaction (synthetic months beside real years would pass for a real nowcast); a
+    note if dropped."""
     if warehouse.exists() and DEMO_PART in warehouse.parts(TABLE):
         tx.drop_part(TABLE, DEMO_PART)
-        return "the synthetic demo trade flows were removed (real trade data loaded)"
+        if DEMO_PART in warehouse.parts("monthly_flows"):
+            tx.drop_part("monthly_flows", DEMO_PART)
+        return (
+            "the synthetic demo trade flows were removed (real trade data loaded), "
+            "and the synthetic months with them"
+        )
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from critmin.db import Database, QueryResult
-from critmin.filters import DepositFilter, Sort, TradeFilter
+from critmin.filters import DepositFilter, MonthlyFilter, Sort, TradeFilter
 
 
 @dataclass(frozen=True)
@@ -176,3 +176,45 @@ def quantity_coverage(db: Database) -> QueryResult:
 def code_texts(db: Database, editions: Sequence[str]) -> QueryResult:
     """Every HS6 code of these editions with its text."""
     return db.query("code_texts", limit=CODE_TEXTS_MAX, editions=list(editions))
+
+
+# --- monthly declarations ----------------------------------------------------------------
+
+
+def monthly_by_partner(db: Database, f: MonthlyFilter, exporter: str) -> QueryResult:
+    """An exporter's monthly exports of the filter's codes by partner, as declared by the
+    partners (mirror) and/or the exporter, a customs office's figure before UN Comtrade's."""
+    if not f.minerals:
+        raise ValueError("monthly_by_partner needs at least one mineral")
+    return db.query("monthly_by_partner", exporter=exporter, sides=list(f.sides), **f.params())
+
+
+def monthly_imports(db: Database, f: MonthlyFilter, importers: Sequence[str]) -> QueryResult:
+    """The importers' monthly purchases of the filter's codes by supplier (trade among
+    the importers left out)."""
+    if not f.minerals or not importers:
+        raise ValueError("monthly_imports needs minerals and at least one importer")
+    return db.query("monthly_imports", importers=list(importers), **f.params())
+
+
+def monthly_reporting(
+    db: Database, ym_from: int, ym_to: int, sides: Sequence[str] = ("importer_reported",)
+) -> QueryResult:
+    """Which reporters have published which months (any code, any partner)."""
+    return db.query(
+        "monthly_reporting", limit=100_000, ym_from=ym_from, ym_to=ym_to, sides=list(sides)
+    )
+
+
+def monthly_summary(db: Database) -> QueryResult:
+    """What monthly_flows holds per source, side and classification."""
+    return db.query("monthly_summary", limit=10_000)
+
+
+def exports_by_series_partner(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year, series and partner (a shared code counts under each series)."""
+    return db.query("exports_by_series_partner", **f.params())
+
+
+def national_lines(db: Database) -> QueryResult:
+    return db.query("national_lines", limit=10_000)

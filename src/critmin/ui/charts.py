@@ -283,3 +283,193 @@ def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
         if year_from <= date.year <= year_to + 1:
             lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ([{source}]({url}))")
     return "\n".join(lines)
+
+
+# --- months and provisional years ---------------------------------------------------------
+
+PROVISIONAL_DASH = [6, 4]
+
+
+def provisional_layer(
+    frame: pl.DataFrame,
+    y: str,
+    color: str | None,
+    y_title: str,
+    y_format: str,
+    color_title: str = "Series",
+) -> dict[str, Any]:
+    """A dashed line, with hollow points, of provisional years (its own inline data:
+    `year`, `y`, `color` and `basis`, the last reconciled year included so the dash
+    starts where the solid line ends). Never stacked with the reconciled marks."""
+    values = frame.select(
+        "year", y, *([color] if color else []), *(["basis"] if "basis" in frame.columns else [])
+    ).to_dicts()
+    encoding: dict[str, Any] = {
+        "x": _field("year", "quantitative"),
+        "y": _field(y, "quantitative"),
+        "tooltip": [
+            _tooltip("year", "quantitative", fmt="d"),
+            *([_tooltip(color, "nominal", color_title)] if color else []),
+            _tooltip(y, "quantitative", f"{y_title} (provisional)", y_format),
+            *([_tooltip("basis", "nominal", "Basis")] if "basis" in frame.columns else []),
+        ],
+    }
+    mark: dict[str, Any] = {
+        "type": "line",
+        "strokeDash": PROVISIONAL_DASH,
+        "point": {"filled": False, "fill": "white"},
+    }
+    if color:
+        encoding["color"] = _colors(color, color_title)
+    else:
+        mark["color"] = PALETTE[0]
+    return {"data": {"values": values}, "mark": mark, "encoding": encoding}
+
+
+def with_provisional(
+    chart: Chart,
+    provisional: pl.DataFrame | None,
+    y: str,
+    color: str | None,
+    y_title: str,
+    y_format: str,
+    color_title: str = "Series",
+) -> Chart:
+    """The chart with a dashed provisional layer added (unchanged when there is none)."""
+    if provisional is None or provisional.is_empty():
+        return chart
+    spec = dict(chart.spec)
+    title, height = spec.pop("title", None), spec.pop("height", 340)
+    layers = spec.pop("layer", None) or [spec]
+    layered = {
+        "title": title,
+        "height": height,
+        "layer": [
+            *layers,
+            provisional_layer(provisional, y, color, y_title, y_format, color_title),
+        ],
+    }
+    return Chart(layered, chart.data)
+
+
+def monthly_bars(
+    df: pl.DataFrame,
+    y: str,
+    color: str,
+    title: str,
+    y_title: str,
+    y_format: str = ",.1f",
+    events: pl.DataFrame | None = None,
+    color_title: str = "Partner",
+) -> Chart:
+    """Stacked bars per month (`month_start`, a date) and `color`, with the events that
+    fall in the months shown as dashed rules numbered as `monthly_event_legend` lists them."""
+    x = {
+        "field": "month_start",
+        "type": "temporal",
+        "timeUnit": "yearmonth",
+        "title": "Month",
+        "axis": {"format": "%b %Y", "labelAngle": -40},
+    }
+    base = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": x,
+            "y": _field(y, "quantitative", title=y_title, stack="zero", axis={"format": y_format}),
+            "color": _colors(
+                color,
+                color_title,
+                sort={"field": "order"} if "order" in df.columns else "ascending",
+            ),
+            "tooltip": [
+                {
+                    "field": "month_start",
+                    "type": "temporal",
+                    "timeUnit": "yearmonth",
+                    "title": "Month",
+                },
+                _tooltip(color, "nominal", color_title),
+                _tooltip(y, "quantitative", y_title, y_format),
+            ],
+        },
+    }
+    layers: list[dict[str, Any]] = [base]
+    if events is not None and not events.is_empty() and df.height:
+        first, last = df["month_start"].min(), df["month_start"].max()
+        assert isinstance(first, dt.date) and isinstance(last, dt.date)
+        rows = [
+            {"date": date.isoformat(), "event": f"{date.isoformat()}: {title_}", "number": str(i)}
+            for i, (date, title_) in enumerate(
+                [
+                    (d, t)
+                    for d, t in events.select("date", "title").iter_rows()
+                    if first <= d <= _month_end(last)
+                ],
+                start=1,
+            )
+        ]
+        # Numbers of events close in time go on rows above each other (as event_rules).
+        ends: list[float] = []
+        for row in rows:
+            day = dt.date.fromisoformat(row["date"])
+            position = day.year * 12 + day.month + day.day / 31
+            free = next((i for i, end in enumerate(ends) if position - end >= 0.9), None)
+            if free is None:
+                ends.append(position)
+                free = len(ends) - 1
+            ends[free] = position
+            row["dy"] = -6 - LABEL_ROW_PX * free
+        if rows:
+            rule_x = {"field": "date", "type": "temporal"}
+            layers.append(
+                {
+                    "data": {"values": rows},
+                    "mark": {
+                        "type": "rule",
+                        "color": "#777",
+                        "strokeDash": [4, 3],
+                        "strokeWidth": 1.5,
+                    },
+                    "encoding": {"x": rule_x, "tooltip": _tooltip("event", "nominal", "Event")},
+                }
+            )
+            layers += [
+                {
+                    "data": {"values": [row for row in rows if row["dy"] == dy]},
+                    "mark": {
+                        "type": "text",
+                        "dy": dy,
+                        "fontSize": 11,
+                        "fontWeight": "bold",
+                        "color": "#555",
+                        "baseline": "bottom",
+                    },
+                    "encoding": {
+                        "x": rule_x,
+                        "y": {"value": 0},
+                        "text": _field("number", "nominal"),
+                        "tooltip": _tooltip("event", "nominal", "Event"),
+                    },
+                }
+                for dy in sorted({row["dy"] for row in rows}, reverse=True)
+            ]
+    spec = (
+        {"title": title, "height": 340, "layer": layers}
+        if len(layers) > 1
+        else {"title": title, "height": 340, **base}
+    )
+    return Chart(spec, df)
+
+
+def _month_end(first_day: dt.date) -> dt.date:
+    following = dt.date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def monthly_event_legend(events: pl.DataFrame, first: dt.date, last: dt.date) -> str:
+    """The numbered list of the events `monthly_bars` draws between two months."""
+    lines: list[str] = []
+    for date, title, source, url in events.select("date", "title", "source", "url").iter_rows():
+        if first <= date <= _month_end(last):
+            lines.append(f"{len(lines) + 1}. {date.isoformat()} — {title} ([{source}]({url}))")
+    return "\n".join(lines)

@@ -58,3 +58,8 @@ def usd_per_kg(value: float | None) -> str:
         return "–"
     assert value is not None
     return f"{value:,.2f} USD/kg" if value < 100 else f"{value:,.0f} USD/kg"
+
+
+def month(first_day: object) -> str:
+    """'October 2026' for a date (the first of a month)."""
+    return f"{first_day:%B %Y}" if first_day is not None else "–"

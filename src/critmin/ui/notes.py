@@ -21,7 +21,7 @@ def data_banner(catalog: Catalog) -> None:
     """What every page says about its data: the one line of what is loaded and how
     recent it is, and a banner when the trade flows are synthetic or absent."""
     st.caption(catalog.as_of or loaded.data_as_of(catalog.trade_table, catalog.parts_table))
-    if "demo" in catalog.trade_sources:
+    if "demo" in catalog.trade_sources or catalog.monthly_synthetic:
         st.warning(
             "**Synthetic trade flows.** The trade figures on this page are generated for "
             "demonstration, not real statistics (production, reserves and sites are real "
@@ -128,3 +128,94 @@ def side_phrase(side: str) -> str:
 
 def empty(message: str) -> None:
     st.info(message, icon=":material/search_off:")
+
+
+BADGES = {
+    "exact": ":green-badge[exact]",
+    "proxy": ":blue-badge[proxy]",
+    "basket": ":orange-badge[basket]",
+}
+# Past this many minerals the grade line is a summary (Overview reads every basket).
+GRADE_LINES_MAX = 4
+
+
+def exactness(
+    catalog: Catalog,
+    minerals: Iterable[str],
+    importer: str | tuple[str, ...] | None = None,
+    exact: bool = False,
+    hint: bool = True,
+) -> None:
+    """At the top of a page, next to its figures: how exact each series is about its
+    mineral (exact / proxy / basket, naming the other goods), and for an importer whose
+    customs office publishes exact national lines (the USA, the EU27), that they exist or
+    that they are used."""
+    from critmin import grades
+
+    chosen = list(dict.fromkeys(minerals))
+    importers = (importer,) if isinstance(importer, str) else tuple(importer or ())
+    if exact and importers:
+        lines = [
+            f"**{g.label}** {BADGES[g.grade]} {g.codes}, from the monthly declarations "
+            f"published by {grades.publisher(who)}"
+            + (f" — also holds: {g.other_goods}" if g.other_goods else "")
+            for who in importers
+            for g in grades.line_grades(catalog, chosen, who)
+        ]
+        if not lines:
+            names = " or ".join(catalog.country_name(who) for who in importers)
+            lines = [
+                f"No exact national line of {names} for "
+                f"{', '.join(catalog.mineral_label(m) for m in chosen)}: nothing to show as "
+                "the exact product."
+            ]
+        st.caption("**Exact product.** " + "  \n".join(lines))
+        return
+    graded = grades.basket_grades(catalog, chosen)
+    if len(graded) > GRADE_LINES_MAX:
+        shared = [g.label for g in graded if g.grade == "basket"]
+        text = (
+            f"**Exactness:** {len(shared)} of {len(graded)} minerals are read from HS6 codes "
+            f"shared with other goods {BADGES['basket']}"
+            + (f" ({', '.join(shared[:12])}{'…' if len(shared) > 12 else ''})" if shared else "")
+            + f"; the others {BADGES['exact']}. Each code's other goods: About the data."
+        )
+        st.caption(text)
+    else:
+        st.caption(
+            "  \n".join(
+                f"**{g.label}** {BADGES[g.grade]} {g.codes}"
+                + (
+                    f" — also holds: {g.other_goods}"
+                    if g.other_goods
+                    else " — holds only this mineral"
+                )
+                for g in graded
+            )
+        )
+    for who in importers if hint else ():
+        isolated = [g for g in grades.line_grades(catalog, chosen, who) if g.grade == "exact"]
+        if isolated:
+            st.caption(
+                f"Customs declarations of {catalog.country_name(who)} isolate "
+                + "; ".join(f"{g.label} ({g.codes})" for g in isolated)
+                + ": choose **Product: exact national lines** in the sidebar."
+            )
+
+
+def provisional(frame: pl.DataFrame, note: str | None = None) -> None:
+    """Under an annual chart: what its dashed provisional years are, or why there are none."""
+    if not frame.is_empty() and "basis" in frame.columns:
+        years = sorted(
+            {int(y) for y in frame.filter(pl.col("basis").str.starts_with("provisional"))["year"]}
+        )
+        if years:
+            st.caption(
+                f"**Dashed, provisional: {', '.join(map(str, years))}.** Estimated from partners' "
+                "monthly import declarations, annualised (FOB); not reconciled statistics and "
+                "never added to the solid BACI years. Method, coverage and backtest: the "
+                "*Latest months* page."
+            )
+            return
+    if note:
+        st.caption(note)

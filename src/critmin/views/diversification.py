@@ -23,6 +23,8 @@ from critmin.db import Database, TableUnavailable
 from critmin.domain import C5, SIDE_LABELS, USGS_MISSING_TOKENS
 from critmin.filters import TradeFilter
 from critmin.reference import load_mineral_usgs
+from critmin.views.exact import PRODUCTS
+from critmin.views.exact import purchases as exact_purchases
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,11 @@ class State:
     replace_from: str
     stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
 
+    product: str = "basket"  # or "exact": the importer's exact national lines (views.exact)
+
     def __post_init__(self) -> None:
+        if self.product not in PRODUCTS:
+            raise ValueError(f"product must be one of {sorted(PRODUCTS)}")
         if self.replace_from not in REPLACE_FROM:
             raise ValueError(f"replace_from must be one of {sorted(REPLACE_FROM)}")
         if not 0 <= self.replace_pct <= 100:
@@ -111,6 +117,7 @@ class View:
     reliance: tuple[Reliance, ...]
     reliance_note: str | None
     assumptions: tuple[str, ...]
+    product_note: str | None = None  # what the exact product is read from, or why not
 
 
 REDIRECT_COLUMNS = (
@@ -166,6 +173,13 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     if tonnes_note:
         purchases = purchases.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))
         world = world.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))
+    product_note = None
+    if state.product == "exact":
+        exact, product_note = exact_purchases(
+            db, catalog, state.importer, state.mineral, f.year_from, state.year
+        )
+        if exact is not None:
+            purchases = exact.purchases
     in_year = purchases.filter(pl.col("year") == state.year)
     total_usd = float(in_year["value_usd"].sum())
     label = catalog.mineral_label(state.mineral)
@@ -226,6 +240,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         reliance=reliance,
         reliance_note=reliance_note,
         assumptions=assumptions(catalog, state, name, replaced, members, sources),
+        product_note=product_note,
     )
 
 

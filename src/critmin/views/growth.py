@@ -4,7 +4,7 @@ time axis with the year before and after each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -56,6 +56,10 @@ class View:
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
     quantity_coverage: float | None  # share of the value that has a quantity (where shown)
     tonnes_note: str | None  # the series without tonnes because their codes span stages
+    # Past the last reconciled year: the last reconciled point and the provisional years
+    # (year, label, value_musd, basis), drawn dashed; empty with the reason in the note.
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
@@ -68,6 +72,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     # Coverage of the series that show tonnes (one stage); the others say why they show none.
     shown = table.filter(pl.col("value_with_quantity_usd").is_not_null())
     total = float(shown["value_usd"].sum())
+    provisional, provisional_note = provisional_line(db, catalog, state, table)
     return View(
         name=name,
         table=table,
@@ -80,6 +85,8 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         before_after=before_after(table, events),
         quantity_coverage=float(shown["value_with_quantity_usd"].sum()) / total if total else None,
         tonnes_note=tonnes_note(catalog, state),
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
 
 
@@ -104,6 +111,36 @@ def tonnes_note(catalog: Catalog, state: State) -> str | None:
         "their gross weights are never added. Choose one *Value-chain stage* in the "
         "sidebar to see tonnes."
     )
+
+
+def provisional_line(
+    db: Database, catalog: Catalog, state: State, table: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years past the last reconciled one (views.latest.nowcast_for, per
+    mineral), starting from the chart's own last reconciled point; never added to it."""
+    from critmin.views.latest import nowcast_for, provisional_frame
+
+    empty = pl.DataFrame()
+    now = nowcast_for(db, catalog, state.country, state.minerals) if state.minerals else None
+    if now is None or table.is_empty():
+        return empty, None
+    years = ", ".join(str(y) for y in now.years)
+    if state.year_to < now.last_year:
+        return empty, f"Provisional years ({years}) lie past the chosen years."
+    if state.measure != "value" or state.view != "absolute":
+        return empty, (
+            f"Provisional years ({years}) are drawn for the value, absolute view (Latest months "
+            "page: the method and its backtest)."
+        )
+    annual = table.filter(pl.col("series").is_in(list(state.minerals))).select(
+        "year", pl.col("label").alias("Mineral"), "value_musd"
+    )
+    frame = provisional_frame(catalog, now, annual).rename({"Mineral": "label"})
+    basis = pl.col("basis")
+    reconciled = basis.str.starts_with("reconciled")
+    return frame.with_columns(
+        pl.when(reconciled).then(pl.lit("reconciled")).otherwise(basis).alias("basis")
+    ), None
 
 
 def _empty() -> pl.DataFrame:

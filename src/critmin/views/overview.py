@@ -5,7 +5,7 @@ production and reserves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -53,6 +53,10 @@ class View:
     world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank, Shared code
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
+    # Past the last reconciled year: the total of every mineral (each flow once) from
+    # the last reconciled year on, provisional after it (year, value_musd, basis).
+    provisional: pl.DataFrame = field(default_factory=pl.DataFrame)
+    provisional_note: str | None = None
 
 
 def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
@@ -71,6 +75,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
     world = queries.exporters_total(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
+    provisional, provisional_note = provisional_total(db, catalog, state, totals, partners)
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
@@ -81,7 +86,52 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         world=world_share(catalog, world, state.country),
         destinations=destinations(catalog, partners),
         production=production_table(production),
+        provisional=provisional,
+        provisional_note=provisional_note,
     )
+
+
+def provisional_total(
+    db: Database, catalog: Catalog, state: State, totals: pl.DataFrame, partners: pl.DataFrame
+) -> tuple[pl.DataFrame, str | None]:
+    """The provisional years of every mineral together (views.latest.nowcast_for, each
+    declaration once), from the chart's own last reconciled total; the partners of that
+    year come from this page's own query when its last year is the last reconciled one."""
+    from critmin.views.latest import ALL, nowcast_for
+
+    last = catalog.years[1]
+    latest = catalog.latest_month()
+    if totals.is_empty() or latest is None or latest // 100 <= last:
+        return pl.DataFrame(), None
+    if state.year_to < last:
+        years = ", ".join(str(y) for y in range(last + 1, latest // 100 + 1))
+        return pl.DataFrame(), f"Provisional years ({years}) lie past the chosen years."
+    reconciled = (
+        partners.select(pl.lit(ALL).alias("series"), "partner", "value_usd")
+        if state.year_to == last and catalog.default_side() == "reconciled"
+        else None
+    )
+    now = nowcast_for(
+        db,
+        catalog,
+        state.country,
+        tuple(catalog.mineral_labels),
+        combined=True,
+        reconciled=reconciled,
+    )
+    if now is None:
+        return pl.DataFrame(), None
+    start = totals.filter(pl.col("year") == last).select(
+        pl.lit(last, pl.Int32).alias("year"),
+        (pl.col("value_usd").sum() / 1e6).alias("value_musd"),
+        pl.lit("reconciled").alias("basis"),
+    )
+    rest = now.by_series.select(
+        pl.col("year").cast(pl.Int32),
+        (pl.col("annualised_usd") / 1e6).alias("value_musd"),
+        pl.lit("provisional: partners' declarations, annualised").alias("basis"),
+    )
+    return pl.concat([start, rest]), None
 
 
 def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -12,6 +12,7 @@ from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.filters import TradeFilter
 from critmin.views.common import by_stage, one_stage_note, tonnes_of_one_stage
+from critmin.views.exact import purchases as exact_purchases
 
 TOP_EXPORTERS = 12
 LEADERS = 8  # exporters with their own band in the shares over time
@@ -28,6 +29,7 @@ class State:
     importer: str
     side: str
     stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
+    product: str = "basket"  # or "exact": the importer's exact national lines (views.exact)
 
     def trade_filter(self) -> TradeFilter:
         return TradeFilter(
@@ -47,6 +49,7 @@ class Importer:
     hhi: float | None  # 0-10,000
     highlight_share: float | None
     table: pl.DataFrame  # Rank, Supplier, Imports (USD), Share %[, Imports (t) of one stage]
+    note: str | None = None  # what the exact product is read from, or why not
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,13 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     market = queries.suppliers_market(db, f, catalog.members(state.importer))
     staged = queries.exporters_by_stage(db, f).frame
     world, purchases = market.world, market.purchases
+    note = None
+    if state.product == "exact":
+        exact, note = exact_purchases(
+            db, catalog, state.importer, state.mineral, state.year_from, state.year_to
+        )
+        if exact is not None:
+            purchases = exact.purchases
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["year"]), "value_usd", ["year"]
     )
@@ -110,7 +120,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             catalog.country("exporter", "Exporter"),
             (pl.col("share") * 100).alias("share_pct"),
         ),
-        importer=importer_view(catalog, purchases, state, one_stage),
+        importer=importer_view(catalog, purchases, state, note, one_stage),
         empty=world.is_empty(),
         leaders=exporter_table(catalog, latest.head(TOP_EXPORTERS), staged, state.year_to),
         peers_table=peers(catalog, ranked, staged, state),
@@ -206,12 +216,18 @@ def stage_table(
 
 
 def importer_view(
-    catalog: Catalog, purchases: pl.DataFrame, state: State, one_stage: bool = True
+    catalog: Catalog,
+    purchases: pl.DataFrame,
+    state: State,
+    note: str | None = None,
+    one_stage: bool = True,
 ) -> Importer:
     """The importer's suppliers in the last year; their tonnes only when the mineral's
     codes are of one value-chain stage (tonnes of different stages are not added)."""
+    one_stage = one_stage and "quantity_kg" in purchases.columns
+    quantity = pl.col("quantity_kg").sum() if one_stage else pl.lit(None, dtype=pl.Float64)
     bought = purchases.group_by("year", "supplier").agg(
-        pl.col("value_usd").sum(), pl.col("quantity_kg").sum()
+        pl.col("value_usd").sum(), quantity.alias("quantity_kg")
     )
     hhi = metrics.hhi_by(bought, "value_usd", ["year"]).filter(pl.col("year") == state.year_to)
     shares = metrics.with_rank(
@@ -240,4 +256,5 @@ def importer_view(
                 else []
             ),
         ),
+        note=note,
     )

@@ -1,0 +1,13 @@
+-- exports_by_series_partner: exports per year, series (mineral basket or HS6 code) and
+-- importing partner; a flow whose code sits in two chosen baskets counts under both, so
+-- totals across series need exports_by_partner. (The nowcast's backtest compares the
+-- monthly method with these reconciled figures, per mineral and partner.)
+-- Parameters: those of selected (a TradeFilter).
+-- Output: year, series, partner, value_usd, quantity_kg. In no order.
+WITH
+-- include: selected
+SELECT f.year::INTEGER AS year, f.series, f.importer AS partner,
+       sum(f.value_usd) AS value_usd,
+       sum(f.quantity_kg) AS quantity_kg
+FROM selected AS f
+GROUP BY ALL
