@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint demo bench clean
+.PHONY: run test test-fast lint demo bench clean
 
 $(BIN)/critmin: pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(BIN)/critmin
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile --timeout 600
+
+## While working: every test but those marked slow, browser or load (pyproject.toml),
+## in under two minutes on two cores.
+test-fast: $(BIN)/critmin
+	$(BIN)/pytest -n 2 --timeout 600 -m "not slow and not browser and not load"
 
 lint: $(BIN)/critmin
 	$(BIN)/ruff format .

@@ -11,55 +11,14 @@ import pydeck  # noqa: F401
 import streamlit as st
 
 from critmin.ui.access import require_access
+from critmin.ui.registry import PAGES
 
 
 def pages() -> list[st.Page]:
-    """The pages, in menu order."""
+    """The pages, in menu order (critmin.ui.registry)."""
     return [
-        st.Page(
-            "pages/overview.py",
-            title="Overview",
-            icon=":material/dashboard:",
-            default=True,  # served at "/": a default page has no path of its own
-        ),
-        st.Page(
-            "pages/growth.py",
-            title="Export growth",
-            icon=":material/trending_up:",
-            url_path="growth",
-        ),
-        st.Page(
-            "pages/partners.py", title="Partners", icon=":material/handshake:", url_path="partners"
-        ),
-        st.Page(
-            "pages/suppliers.py", title="Suppliers", icon=":material/public:", url_path="suppliers"
-        ),
-        st.Page(
-            "pages/diversification.py",
-            title="Diversification",
-            icon=":material/swap_horiz:",
-            url_path="diversification",
-        ),
-        st.Page(
-            "pages/latest.py",
-            title="Latest months",
-            icon=":material/calendar_month:",
-            url_path="latest",
-        ),
-        st.Page(
-            "pages/mirror.py",
-            title="Reported vs mirror",
-            icon=":material/compare_arrows:",
-            url_path="mirror",
-        ),
-        st.Page("pages/map.py", title="Map", icon=":material/map:", url_path="map"),
-        st.Page(
-            "pages/explorer.py",
-            title="Data explorer",
-            icon=":material/table_view:",
-            url_path="explorer",
-        ),
-        st.Page("pages/about.py", title="About the data", icon=":material/info:", url_path="about"),
+        st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=p.default)
+        for p in PAGES
     ]
 
 

@@ -1,100 +1,83 @@
 """`python -m bench`: the performance benchmark (what `make bench` runs).
 
-Generates (or reuses) a synthetic BACI-shaped warehouse, times every page's view
-and its queries warm and cold on DuckDB (small tables in memory and not), answers
-the same questions with pandas and polars lazy scans, checks the answers agree,
-times merged statements, measures memory, BACI ingest and app start-up, and opens
-every page in headless Chromium on the demo and the benchmark warehouse (navigation
-and filter changes, with where the time goes). Prints the figures and writes
-bench-<rows>.json and .md into the output directory.
+Generates (or reuses) a synthetic BACI-shaped warehouse, times every page's view warm
+and in a new process, `critmin ingest baci` on a full-size yearly CSV, and every page in
+headless Chromium on the demo warehouse and on the benchmark's. Prints the report and
+writes bench-<rows>.json (every figure) and bench-<rows>.md into --out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-from bench import report as report_module
-from bench.runner import STEPS, run_benchmark
-from bench.synth import DEFAULT_SEED
+from bench import report, runner, synth
+from bench.browser import measure_browser
+from critmin.demo import build_demo
 
-DEFAULT_ROWS = 30_000_000
-DEFAULT_OUT = Path(tempfile.gettempdir()) / "critmin-bench"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--rows",
-        type=int,
-        default=DEFAULT_ROWS,
-        help=f"trade rows in the synthetic warehouse (default {DEFAULT_ROWS:,})",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=DEFAULT_OUT,
-        help=f"where the warehouse is cached and reports go (default {DEFAULT_OUT})",
-    )
-    parser.add_argument("--repeat", type=int, default=10, help="warm runs per page (default 10)")
-    parser.add_argument(
-        "--cold-repeat",
-        type=int,
-        default=3,
-        help="new processes per page for cold timings (default 3)",
-    )
-    parser.add_argument(
-        "--baseline-repeat",
-        type=int,
-        default=3,
-        help="runs per page for pandas and polars (default 3)",
-    )
-    parser.add_argument(
-        "--browser-repeat",
-        type=int,
-        default=5,
-        help="rounds of every page in the browser phase (default 5)",
-    )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument(
-        "--skip", action="append", default=[], choices=STEPS, help="leave out a step (repeatable)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true")
-    return parser
+STEPS = ("cold", "ingest", "browser")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    report = run_benchmark(
-        args.out.resolve(),
-        args.rows,
-        args.repeat,
-        seed=args.seed,
-        cold_repeat=args.cold_repeat,
-        baseline_repeat=args.baseline_repeat,
-        browser_repeat=args.browser_repeat,
-        skip=set(args.skip),
-        progress=lambda m: print(m, flush=True),
-        checkpoint=lambda partial: (args.out.resolve() / "bench-partial.json").write_text(
-            json.dumps(partial, indent=2, default=str), encoding="utf-8"
-        ),
-    )
-    json_path, md_path = report_module.write(report, args.out.resolve())
-    print()
-    print(report_module.render_markdown(report))
-    print(f"Report: {md_path}\nRaw figures: {json_path}")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=30_000_000, help="trade rows (default 30M)")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "critmin-bench")
+    parser.add_argument("--repeat", type=int, default=10, help="warm runs per page")
+    parser.add_argument("--cold-repeat", type=int, default=3, help="new processes per page")
+    parser.add_argument("--browser-repeat", type=int, default=5, help="rounds of every page")
+    parser.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
+    parser.add_argument("--skip", action="append", default=[], choices=STEPS)
+    args = parser.parse_args(argv)
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    import duckdb
+    import polars
+    import psutil
+    import streamlit
+
+    cpu = [line for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line]
+    result: dict[str, Any] = {
+        "machine": {
+            "nproc": os.cpu_count(),
+            "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "cpu": cpu[0].split(":", 1)[1].strip() if cpu else "?",
+            **{m.__name__: m.__version__ for m in (duckdb, polars, streamlit)},
+            "python": sys.version.split()[0],
+        },
+        "started_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_average": {"start": os.getloadavg()[0]},
+    }
+
+    def step(name: str, run: Any) -> None:
+        print(f"{name}...", flush=True)
+        result[name] = run()
+        (out / "bench-partial.json").write_text(json.dumps(result, default=str), encoding="utf-8")
+
+    print(f"warehouse: {args.rows:,} rows (seed {args.seed}) under {out}", flush=True)
+    root, generated_s = synth.ensure_warehouse(out, args.rows, args.seed)
+    result["warehouse"] = {**runner.warehouse_facts(root), "generated_s": generated_s}
+    step("warm", lambda: runner.warm(root, args.repeat))
+    if "cold" not in args.skip:
+        step("cold", lambda: runner.cold(root, args.cold_repeat, list(result["warm"]["pages"])))
+    if "ingest" not in args.skip:
+        step("ingest", lambda: runner.ingest(out))
+    if "browser" not in args.skip:
+        demo = out / "demo-warehouse"
+        build_demo(demo)
+        step("browser", lambda: {"demo": measure_browser(demo, args.browser_repeat)})
+        result["browser"]["benchmark"] = measure_browser(root, args.browser_repeat)
+    result["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    result["load_average"]["end"] = os.getloadavg()[0]
+    json_path, md_path = report.write(result, out)
+    print("\n" + report.render_markdown(result))
+    print(f"Report: {md_path}\nEvery figure: {json_path}")
     return 0
 
 

@@ -1,28 +1,47 @@
-"""Shared fixtures: a demo warehouse built once per test session, and the real
-public files of ../shared/data (tests using them skip when it is absent)."""
+"""Shared fixtures and helpers: a demo warehouse built once per test session, the real
+public files of ../shared/data (tests using them skip when it is absent), and
+`run_page`, how a test opens one of the app's pages in Streamlit's AppTest.
+
+Lanes: `make test-fast` leaves out the tests marked `slow`, `browser` and `load`
+(pyproject.toml); `make test` runs them all."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from critmin.ui.registry import PAGES
 
 REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+# The real public files: $CRITMIN_SHARED_DATA, else ../shared/data beside the checkout.
+SHARED_DATA = Path(os.environ.get("CRITMIN_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
-def _shared_data() -> Path:
-    override = os.environ.get("CRITMIN_SHARED_DATA")
-    return Path(override) if override else REPO.parent / "shared" / "data"
+def run_page(page: str, params: Mapping[str, str | Sequence[str]] | None = None) -> AppTest:
+    """Open pages/<page>.py through app.py's router, as a link with these query
+    parameters would, and run it once."""
+    file = next((p.file for p in PAGES if p.name == page), None)
+    if file is None:
+        raise ValueError(f"no page {page!r} in critmin.ui.registry")
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(file)
+    at.run()
+    return at
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    path = _shared_data()
-    if not path.is_dir():
-        pytest.skip(f"real public files not found at {path} (set CRITMIN_SHARED_DATA)")
-    return path
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real public files not found at {SHARED_DATA} (set CRITMIN_SHARED_DATA)")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +67,20 @@ def app_env(demo_warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the app at the session's demo warehouse."""
     monkeypatch.setenv("CRITMIN_DATA_DIR", str(demo_warehouse_dir))
     return demo_warehouse_dir
+
+
+@pytest.fixture
+def sql_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL text run from now on, through the path every query takes
+    (db.Database.query -> GuardedCursor.execute)."""
+    from critmin.sql_guard import GuardedCursor
+
+    ran: list[str] = []
+    original = GuardedCursor.execute
+
+    def recording(self: GuardedCursor, query: str, params: object = None) -> object:
+        ran.append(query)
+        return original(self, query, params)
+
+    monkeypatch.setattr(GuardedCursor, "execute", recording)
+    return ran

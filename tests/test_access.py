@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import APP, run_page
 from streamlit.testing.v1 import AppTest
 
 from critmin.ui.access import password_matches
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def test_password_comparison() -> None:
@@ -22,9 +21,7 @@ def test_password_comparison() -> None:
 
 def test_gate_is_off_by_default(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/about.py")
-    at.run()
+    at = run_page("about")
     assert not at.exception
     assert at.title[0].value == "About the data"
     assert not at.text_input
@@ -32,9 +29,7 @@ def test_gate_is_off_by_default(app_env: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_gate_blocks_deep_links(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRITMIN_PASSWORD", "correct horse")
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/explorer.py")
-    at.run()
+    at = run_page("explorer")
     assert not at.exception
     assert [t.value for t in at.title] == ["critmin"]
     assert not at.dataframe and not at.get("download_button")

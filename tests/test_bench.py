@@ -1,24 +1,21 @@
-"""The benchmark at tiny size: the synthetic warehouse has BACI's shape, every page of
-the app is timed from its own view, and DuckDB (derived tables in memory or read from
-Parquet), pandas and polars lazy scans give the same answers to the queries the views
-asked. No timing assertions: the figures are the benchmark's to print."""
+"""The benchmark at tiny size: the synthetic warehouse has BACI's shape and goes through
+the real write path, every page of the registry is timed from its own view in both
+scenarios, and the report judges each target on its worst figure. No timing assertions:
+the figures are the benchmark's to print."""
 
 from __future__ import annotations
 
+import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from bench import baselines, merged, report, synth
-from bench.pages import pages, recording, run_view, scenarios, state_for
-from bench.runner import settings_for
-from critmin import reference, synthetic, views
-from critmin.catalog import load_catalog
-from critmin.db import Database
+from bench import report, runner, synth
+from bench.browser import measure_browser
+from critmin import reference, synthetic
+from critmin.ui.registry import PAGES
 from critmin.warehouse import Warehouse
 
 LAST_YEAR = 2014
@@ -29,20 +26,6 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bench") / "warehouse"
     synth.build_warehouse(root, synth.size_for(30_000, 60, 300), seed=7, last_year=LAST_YEAR)
     return root
-
-
-@pytest.fixture(scope="module")
-def recorded(tiny: Path) -> dict[str, list]:
-    """Every page's view in both scenarios, with the queries it asked."""
-    db = Database(Warehouse(tiny), settings_for(tiny))
-    catalog = load_catalog(db)
-    out = {}
-    for scenario in scenarios():
-        for page in pages():
-            with recording(db) as calls:
-                run_view(db, catalog, page, state_for(page, scenario, catalog))
-            out[f"{scenario.name}/{page.label}"] = calls
-    return out
 
 
 def test_synthetic_flows_have_baci_shape() -> None:
@@ -57,9 +40,15 @@ def test_synthetic_flows_have_baci_shape() -> None:
     assert 0.005 < flows["quantity_kg"].null_count() / flows.height < 0.05
     baskets = set(reference.load_mineral_baskets().filter(hs_edition="HS12")["hs6"])
     assert baskets <= set(universe.products.tolist())
-    # Skew: the biggest exporter has many times the median exporter's rows.
-    counts = flows.group_by("exporter").len()["len"]
+    counts = flows.group_by("exporter").len()["len"]  # skew: a few big exporters
     assert counts.max() > 5 * counts.median()
+
+
+def test_cache_key_changes_with_rows_and_seed(tmp_path: Path) -> None:
+    a = synth.warehouse_dir(tmp_path, 1000, 1)
+    assert a != synth.warehouse_dir(tmp_path, 2000, 1)
+    assert a != synth.warehouse_dir(tmp_path, 1000, 2)
+    assert a == synth.warehouse_dir(tmp_path, 1000, 1)
 
 
 def test_warehouse_goes_through_the_real_write_path(tiny: Path) -> None:
@@ -72,153 +61,111 @@ def test_warehouse_goes_through_the_real_write_path(tiny: Path) -> None:
         assert wh.files(table), table
     for table in ("mineral_flows", "trade_summary"):  # derived in the same commit
         assert wh.files(table), table
-    sides = (
-        pl.scan_parquet([str(p) for p in wh.files("trade_flows")])
-        .select(pl.col("side").unique())
-        .collect()["side"]
-        .sort()
-        .to_list()
-    )
-    assert sides == ["exporter_reported", "importer_reported", "reconciled"]
+    files = [str(p) for p in wh.files("trade_flows")]
+    sides = pl.scan_parquet(files).select(pl.col("side").unique()).collect()["side"]
+    assert sorted(sides) == ["exporter_reported", "importer_reported", "reconciled"]
 
 
-def test_cache_key_changes_with_rows_and_seed(tmp_path: Path) -> None:
-    a = synth.warehouse_dir(tmp_path, 1000, 1)
-    assert a != synth.warehouse_dir(tmp_path, 2000, 1)
-    assert a != synth.warehouse_dir(tmp_path, 1000, 2)
-    assert a == synth.warehouse_dir(tmp_path, 1000, 1)
+def test_every_page_of_the_registry_is_timed_in_both_scenarios(tiny: Path) -> None:
+    """A page added to the registry is timed without a second list to keep; the changed
+    view (China's copper and rare earths) finds flows on every trade page, so the pages
+    time real answers, not empty frames."""
+    warm = runner.warm(tiny, repeat=1)
+    assert warm["skipped"] == {}
+    assert set(warm["pages"]) == {f"{s}/{p.title}" for s in runner.SCENARIOS for p in PAGES}
+    for key, page in warm["pages"].items():
+        assert page["view_ms"]["n"] == 1 and page["cache_hit_ms"]["n"] == 1, key
+    changed = {k: v for k, v in warm["pages"].items() if k.startswith("changed/")}
+    asked = {name for page in changed.values() for name in page["queries"]}
+    assert {"exports_by_partner", "exports_overview", "mirror_flows", "flows_explorer"} <= asked
+    assert all(v["rows"] > 0 for k, v in changed.items() if v["queries"]), changed
 
 
-def test_every_view_of_the_app_is_timed() -> None:
-    """A page added to critmin.views is benchmarked without a second list to keep."""
-    import pkgutil
-
-    names = {
-        info.name
-        for info in pkgutil.iter_modules(views.__path__)
-        if hasattr(__import__(f"critmin.views.{info.name}", fromlist=["State"]), "State")
+def test_the_report_judges_each_target_on_its_worst_figure() -> None:
+    page = {"queries": ["q"], "rows": 3, "first_ms": 9.0, "cache_hit_ms": {"p50": 0.1}}
+    summary = {"total_s": {"p50": 0.2, "p95": 0.3, "n": 2}, "kb": {"p50": 10, "p95": 150, "n": 2}}
+    big_map = {**summary, "kb": {"p50": 10, "p95": 250, "n": 2}}
+    result = {
+        "warm": {
+            "held_s": 0.1,
+            "pages": {
+                "default/Overview": {**page, "view_ms": {"p50": 20.0, "p95": 40.0}},
+                "changed/Overview": {**page, "view_ms": {"p50": 90.0, "p95": 180.0}},
+            },
+        },
+        "browser": {
+            "demo": {
+                "server_peak_rss_mb": 400.0,
+                "errors": [],
+                "pages": {"Partners": {"navigate": summary}, "Map": {"navigate": big_map}},
+            }
+        },
     }
-    assert {p.name for p in pages()} == names
-    assert {"overview", "diversification", "map", "explorer"} <= names
-
-
-def test_the_views_ask_real_questions(recorded: dict[str, list]) -> None:
-    """The changed view (China's copper and rare earths) finds flows on every trade
-    query, so the comparisons below compare numbers, not empty frames. (At this size
-    Kazakhstan has few flows of the default minerals; at benchmark size it has.)"""
-    trade = [c for k, calls in recorded.items() if k.startswith("changed/") for c in calls]
-    asked = {c.name for c in trade}
-    assert {"exports_by_partner", "exports_by_series", "mirror_flows", "flows_explorer"} <= asked
-    assert all(c.frame.height > 0 for c in trade), [
-        c.describe() for c in trade if c.frame.is_empty()
+    rows = {row[0]: row[1:] for row in report.targets(result)}
+    assert rows["a page's view p95 warm <= 150 ms"] == ["worst changed/Overview: 180 ms", "MISSED"]
+    assert rows["navigating to a page p95 (map apart) <= 1 s"][1] == "met"
+    assert rows["the default map's rerun <= 200 kB"] == [
+        "worst demo: Map navigate: 250 kB",
+        "MISSED",
     ]
-    partners = [c for c in recorded["changed/Partners"] if c.name == "exports_by_partner"]
-    assert partners[0].params["exporters"] == ["CHN"]
-    default = [c for c in recorded["default/Partners"] if c.name == "exports_by_partner"]
-    assert default[0].params["exporters"] == ["KAZ"]
+    assert rows["the app's memory, every page visited <= 1536 MB"][1] == "met"
+    assert not any(r.startswith("a page p95 in a new process") for r in rows)  # not measured
 
 
-def test_every_engine_gives_the_same_answers(tiny: Path, recorded: dict[str, list]) -> None:
-    wh = Warehouse(tiny)
-    engines = [
-        baselines.PandasApp(wh),
-        baselines.PandasApp(wh, categorical=True),
-        baselines.PolarsLazy(wh),
-        baselines.PolarsLazy(wh, derived=True),
-    ]
-    from_parquet = Database(wh, settings_for(tiny, small_tables_in_memory=False))
-    checked = 0
-    for key, calls in recorded.items():
-        for call in calls:
-            again = from_parquet.query(call.name, limit=call.limit, sort=call.sort, **call.params)
-            assert baselines.compare(call.name, call.frame, again.frame) is None, (key, call.name)
-            for engine in engines:
-                try:
-                    other = engine.answer(call)
-                except baselines.NoBaseline:
-                    continue
-                assert baselines.compare(call.name, call.frame, other) is None, (
-                    key,
-                    call.describe(),
-                    engine.label,
-                )
-                checked += 1
-    # Every trade query has a baseline in every engine.
-    trade = [c for calls in recorded.values() for c in calls if c.name.startswith("export")]
-    assert trade and checked >= 4 * len(trade)
-
-
-def test_compare_spots_a_different_number() -> None:
-    frame = pl.DataFrame(
-        {
-            "year": [2012],
-            "series": ["gallium"],
-            "value_usd": [10.0],
-            "quantity_kg": [None],
-            "value_with_quantity_usd": [0.0],
-            "flows": [1],
+def test_the_browser_phase_and_the_page_views_stand_alone() -> None:
+    """Each step of the benchmark can run, and change, without the other."""
+    for module, other in (("browser", "runner"), ("runner", "browser")):
+        tree = ast.parse((Path(runner.__file__).parent / f"{module}.py").read_text())
+        imported = {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in [getattr(node, "module", None) or "", *(a.name for a in node.names)]
         }
-    )
-    assert baselines.compare("exports_by_series", frame, frame) is None
-    changed = frame.with_columns(pl.lit(11.0).alias("value_usd"))
-    assert "value_usd" in (baselines.compare("exports_by_series", frame, changed) or "")
-    assert "rows" in (baselines.compare("exports_by_series", frame, frame.clear()) or "")
+        assert not {other, f"bench.{other}"} & imported, (module, imported)
 
 
-def test_merged_statements_answer_as_the_separate_queries(
-    tiny: Path, recorded: dict[str, list]
-) -> None:
-    db = Database(Warehouse(tiny), settings_for(tiny))
-    figures = merged.measure(db, recorded, repeat=1)
-    assert {"default/Suppliers", "changed/Suppliers", "default/Overview"} <= set(figures)
-    assert {"default/Diversification", "changed/Diversification"} <= set(figures)
-    for key, entry in figures.items():
-        assert entry["same_answers"], (key, entry["problems"])
-
-
-def test_cold_run_in_a_new_process(tiny: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.cold", str(tiny), "Partners", "changed"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    assert figures["rows"] > 0
-    assert figures["peak_rss_mb"] > 0
-
-
-def test_report_renders_targets_and_pages(
-    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(synth, "ensure_warehouse", lambda out, rows, seed: (tiny, None))
-    from bench.runner import run_benchmark
-
-    result = run_benchmark(
-        tmp_path,
-        rows=30_000,
-        repeat=1,
-        skip={"cold", "ingest", "app", "browser", "pandas"},
-        baseline_repeat=1,
-        progress=lambda message: None,
-    )
+@pytest.mark.slow
+def test_cold_runs_and_the_report_of_a_run(tiny: Path, tmp_path: Path) -> None:
+    keys = ["changed/Partners", "default/Overview"]
+    result = {
+        "machine": {k: "-" for k in ("nproc", "ram_gb", "cpu", "python", "duckdb", "polars")},
+        "started_at": "then",
+        "finished_at": "now",
+        "load_average": {"start": 1.0, "end": 1.0},
+        "warehouse": {**runner.warehouse_facts(tiny), "generated_s": None},
+        "warm": runner.warm(tiny, repeat=2),
+        "cold": runner.cold(tiny, 1, keys),
+    }
+    result["machine"]["streamlit"] = "-"
+    for key in keys:
+        assert result["cold"][key]["view_ms"] > 0 and result["cold"][key]["peak_rss_mb"] > 0
     json_path, md_path = report.write(result, tmp_path)
     text = md_path.read_text()
-    assert "default/Overview" in text and "changed/Diversification" in text
-    assert "identical within 1e-6 on every page" in text
-    assert "as fast as polars lazy on the same derived files" in text
-    assert "DIFFERENT" not in text
-    raw = json.loads(json_path.read_text())
-    assert raw["warehouse"]["trade_rows"] > 0
-    assert raw["duckdb_warm"]["small_tables_in_memory"] is True
-    assert raw["duckdb_parquet"]["settings"] == {"small_tables_in_memory": False}
-    # The polars target is judged on the two engines run alternately, on every trade page.
-    versus = raw["versus_polars"]
-    assert set(versus) == report.trade_pages(raw)
-    for entry in versus.values():
-        assert entry["duckdb"]["n"] == entry["polars"]["n"] == 3
-        assert entry["duckdb"]["median_ms"] > 0 and entry["polars"]["median_ms"] > 0
-    low = min(v["polars"]["median_ms"] / v["duckdb"]["median_ms"] for v in versus.values())
-    assert f"DuckDB at {low:.2f}x" in text
-    assert "run alternately" in text
+    assert "a page p95 in a new process <= 1500 ms" in text
+    for title in (p.title for p in PAGES):
+        assert f"| default/{title} |" in text and f"| changed/{title} |" in text
+    assert json.loads(json_path.read_text())["cold"].keys() == set(keys)
+
+
+@pytest.mark.slow
+def test_ingest_of_a_baci_year(tmp_path: Path) -> None:
+    figures = runner.ingest(tmp_path, rows=20_000)
+    for mode in ("baskets", "all_products"):
+        assert figures[mode]["exit_code"] == 0 and figures[mode]["peak_rss_mb"] > 0, figures
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_browser_phase_times_every_page(demo_warehouse_dir: Path) -> None:
+    figures = measure_browser(demo_warehouse_dir, repeat=1)
+    assert figures["errors"] == [], figures["errors"]
+    assert set(figures["pages"]) == {"first page", "large map", *(p.title for p in PAGES)}
+    for name, actions in figures["pages"].items():
+        assert actions["navigate"]["total_s"]["n"] == 1, name
+        assert actions["navigate"]["kb"]["p50"] > 0, name
+    assert figures["pages"]["Overview"]["change"]["total_s"]["n"] == 2  # the country and back
+    assert figures["server_peak_rss_mb"] > 0
+    judged = {row[0] for row in report.targets({"browser": {"demo": figures}})}
+    assert "the map p95 (a link to the large map apart) <= 1.5 s" in judged
+    assert "a filter change p95 (map apart) <= 0.5 s" in judged

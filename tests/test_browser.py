@@ -5,9 +5,10 @@ artifacts/screenshots/ for a person to look at."""
 from pathlib import Path
 
 import pytest
-from browser import REPO, serve_app, wait_for_render
+from browser import wait_for_render
 
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, REPO, serve
+from critmin.ui.registry import NAMES, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +32,19 @@ def browser_page(demo_warehouse_dir):
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with serve_app(demo_warehouse_dir) as url, sync_playwright() as playwright:
+    with serve(demo_warehouse_dir) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield url, page
+        yield server.url, page
         browser.close()
 
 
-@pytest.mark.parametrize("name", list(SHARED_LINKS))
-def test_page_opens_from_a_shared_link_without_errors(browser_page, name):
+@pytest.mark.parametrize("entry", PAGES, ids=NAMES)
+def test_page_opens_from_a_shared_link_without_errors(browser_page, entry):
     url, page = browser_page
-    query = SHARED_LINKS[name]
-    path = "" if name == "overview" else name  # the default page lives at "/"
-    page.goto(f"{url}/{path}" + (f"?{query}" if query else ""))
+    name = entry.name
+    query = SHARED_LINKS.get(name, "")
+    page.goto(f"{url}/{entry.url_path}" + (f"?{query}" if query else ""))
     wait_for_render(page)
     errors = page.locator(
         '[data-testid="stException"], [data-testid="stAlertContentError"], '

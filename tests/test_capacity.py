@@ -1,62 +1,65 @@
-"""Smoke test of the capacity tool (`bench.capacity`) against one real server on the demo
-warehouse: a short load run and a short churn run report every field, without errors."""
+"""The capacity tool: Locust driving `bench.session` tabs against one real server on the
+demo warehouse, as load and as session churn, without a failed run and with the server
+still answering; and the client it drives refuses anything but loopback."""
 
 from __future__ import annotations
 
 import json
+import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_stress import REPO, Server, serve
 
-from bench import capacity
-from bench.streamlit_client import NotLoopbackError, Session
+from bench.headless import REPO, Server, answers, serve
+from bench.session import NotLoopbackError, Run, Session, Widget, a_change
 
 
 @pytest.fixture(scope="module")
-def server(demo_warehouse_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("capacity") / "server.log"
-    with serve(REPO, demo_warehouse_dir, log) as running:
+def server(demo_warehouse_dir: Path) -> Iterator[Server]:
+    with serve(demo_warehouse_dir) as running:
         yield running
 
 
-def test_a_short_load_run_reports_every_field(
-    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def locust(server: Server, out: Path, *options: str) -> tuple[list[dict], str]:
+    """A short headless Locust run; its stats (one entry per request name) and output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", "bench/capacity.py", "--headless"]
+        + ["--host", server.url, "--server-pid", str(server.process.pid)]
+        + ["--only-summary", "--json-file", str(out), *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.with_suffix(".json").read_text()), done.stdout
+
+
+@pytest.mark.load
+def test_visitors_open_pages_and_change_filters_without_failures(
+    server: Server, tmp_path: Path
 ) -> None:
-    out = tmp_path / "load.json"
-    argv = ["--url", server.url, "--users", "3", "--minutes", "0.25", "--think", "0.3-1"]
-    argv += ["--ramp", "1", "--server-pid", str(server.process.pid), "--json", str(out)]
-    status = capacity.main(argv)
-    report = json.loads(out.read_text(encoding="utf-8"))
-    assert status == 0, report["error_examples"]
-    assert report["errors"] == 0 and report["errors_by_kind"] == {}
-    assert report["sessions"] == 3 and report["users"] == 3
-    # each user opens a page and changes filters: more reruns than sessions
-    assert report["actions"] > report["sessions"]
-    assert report["reruns_per_s"] > 0
-    latency = report["latency_s"]
-    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
-    assert report["server_pids"] == [server.process.pid]
-    assert report["server_cpu_s"] > 0 and report["server_cores_used"] > 0
-    rss = report["server_rss_mb"]
-    assert 0 < rss["start"] <= rss["peak"] and rss["end"] <= rss["peak"]
-    table = capsys.readouterr().out
-    assert "reruns per second" in table and "server RSS MB" in table
+    stats, output = locust(server, tmp_path / "load", "-u", "3", "-r", "3", "-t", "20s")
+    names = {entry["name"].split()[0] for entry in stats}
+    assert names == {"open", "change"}, names
+    assert sum(entry["num_requests"] for entry in stats) > 3
+    assert sum(entry["num_failures"] for entry in stats) == 0, stats
+    assert "server CPU" in output and "RSS MB start" in output
+    assert answers(server.url)
 
 
-def test_churn_reports_memory_before_peak_and_after(server: Server, tmp_path: Path) -> None:
-    out = tmp_path / "churn.json"
-    argv = ["--url", server.url, "--churn", "6", "--concurrency", "3", "--settle", "1"]
-    argv += ["--server-pid", str(server.process.pid), "--json", str(out)]
-    assert capacity.main(argv) == 0
-    report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["opened"] == 6 and report["errors"] == 0
-    rss = report["rss_mb"]
-    assert set(rss) == {"idle_before", "peak", "after_close", "after_settle"}
-    # idle_before may exceed the peak: the process can give memory back meanwhile
-    assert all(v > 0 for v in rss.values())
-    assert rss["after_close"] <= rss["peak"]
+@pytest.mark.load
+def test_session_churn_without_failures(server: Server, tmp_path: Path) -> None:
+    stats, output = locust(
+        server, tmp_path / "churn", "-u", "3", "-r", "3", "-t", "5s", "--churn", "--settle", "1"
+    )
+    assert sum(entry["num_requests"] for entry in stats) >= 3
+    assert sum(entry["num_failures"] for entry in stats) == 0, stats
+    assert "1 s later" in output
+    assert answers(server.url)
 
 
 @pytest.mark.parametrize(
@@ -65,5 +68,31 @@ def test_churn_reports_memory_before_peak_and_after(server: Server, tmp_path: Pa
 def test_only_loopback_urls(url: str) -> None:
     with pytest.raises(NotLoopbackError):
         Session(url)
-    with pytest.raises(NotLoopbackError):
-        capacity.main(["--url", url, "--users", "1", "--minutes", "0.01"])
+
+
+def test_a_change_is_a_value_a_user_could_give() -> None:
+    run = Run("growth")
+    run.drawn = {
+        (1, 0): Widget("a", "selectbox", "growth:country", ["Kazakhstan (KAZ)", "China (CHN)"]),
+        (1, 1): Widget("b", "multiselect", "growth:minerals", ["gallium"], max_selections=0),
+        (1, 2): Widget("c", "slider", "growth:years", minimum=2012, maximum=2024),
+        (1, 3): Widget("d", "number_input", "map:year", minimum=2012, maximum=2024, is_int=True),
+    }
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(200):
+        change = a_change(run, rng)
+        assert change is not None
+        widget, value = change
+        seen.add(widget.kind)
+        if widget.kind == "selectbox":
+            assert value in widget.options
+        elif widget.kind == "multiselect":
+            assert value == ["gallium"]
+        elif widget.kind == "slider":
+            assert 2012 <= value[0] <= value[1] <= 2024
+        else:
+            assert 2012 <= value <= 2024
+        widget.state(value)  # the wire form exists for every kind
+    assert seen == {"selectbox", "multiselect", "slider", "number_input"}
+    assert a_change(Run("about"), rng) is None

@@ -5,8 +5,8 @@ demo warehouse."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
+import conftest
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -23,7 +23,6 @@ from critmin.ui import format as fmt
 from critmin.views import diversification as div
 from critmin.warehouse import Warehouse
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RELIANCE_STAT = "Net import reliance as a percentage of apparent consumption"
 
 # Chromium spans two stages (ore and ferrochrome), whose tonnes never add up; a
@@ -498,12 +497,7 @@ def test_the_curated_mapping_names_statistics_the_production_table_uses(tiny):
 
 
 def run_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page("pages/diversification.py")
-    at.run()
-    return at
+    return conftest.run_page("diversification", params)
 
 
 def clean(at: AppTest) -> AppTest:

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from critmin.cli import build_parser
+from critmin.ui.registry import PAGES
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -18,11 +19,9 @@ def test_readme_opens_with_the_two_commands():
 
 
 def test_every_page_is_described():
-    app = (REPO / "app.py").read_text()
-    titles = re.findall(r'(?<!page_)title="([^"]+)"', app)
-    assert len(titles) == len(list((REPO / "pages").glob("*.py")))
-    for title in titles:
-        assert f"**{title}**" in README, title
+    assert {p.file for p in PAGES} == {f"pages/{f.name}" for f in (REPO / "pages").glob("*.py")}
+    for page in PAGES:
+        assert f"**{page.title}**" in README, page.title
 
 
 def test_every_command_is_documented():

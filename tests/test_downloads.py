@@ -10,13 +10,11 @@ import openpyxl
 import polars as pl
 import pytest
 import streamlit as st
+from conftest import run_page
 from polars.testing import assert_frame_equal
-from streamlit.testing.v1 import AppTest
 
 from critmin.settings import load_settings
 from critmin.ui import downloads
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
@@ -64,11 +62,7 @@ def test_explorer_caps_rows_and_states_the_cap(
     st.cache_data.clear()
     st.cache_resource.clear()
     try:
-        at = AppTest.from_file(APP, default_timeout=90)
-        at.query_params["minerals"] = "copper"
-        at.query_params["exporters"] = ""
-        at.switch_page("pages/explorer.py")
-        at.run()
+        at = run_page("explorer", {"minerals": "copper", "exporters": ""})
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()

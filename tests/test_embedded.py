@@ -252,6 +252,7 @@ def rebuilt(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_committed_files_are_what_the_script_makes(rebuilt: Path):
     for spec in embedded.PARTS:
@@ -259,6 +260,7 @@ def test_committed_files_are_what_the_script_makes(rebuilt: Path):
     assert json.loads((rebuilt / embedded.PROVENANCE_FILE).read_text(encoding="utf-8")) == records()
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_the_build_is_deterministic(rebuilt: Path, shared_data: Path, tmp_path: Path):
     build_script().build(shared_data, tmp_path / "again")

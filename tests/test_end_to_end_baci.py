@@ -13,11 +13,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from browser import PAGES, serve_app, wait_for_render
+from browser import wait_for_render
 
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, serve
 from critmin.cli import main
 from critmin.ui import format as fmt
+from critmin.ui.registry import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -90,10 +91,10 @@ def real_shaped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def browser(real_shaped: Path):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
-    with serve_app(real_shaped) as url, sync_playwright() as playwright:
+    with serve(real_shaped) as server, sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = chromium.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        yield url, page
+        yield server.url, page
         chromium.close()
 
 
@@ -108,9 +109,9 @@ def open_page(browser, path: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_every_page_opens_on_the_loaded_release(browser) -> None:  # type: ignore[no-untyped-def]
-    for name in PAGES:
-        text = open_page(browser, "" if name == "overview" else name)
-        assert text.strip(), name
+    for page in PAGES:
+        text = open_page(browser, page.url_path)
+        assert text.strip(), page.name
 
 
 def test_overview_figures_are_the_release_rows(browser) -> None:  # type: ignore[no-untyped-def]

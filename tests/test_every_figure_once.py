@@ -144,6 +144,7 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, pl.DataFrame], dict[str, object]]:
     return parts, ask
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,

@@ -3,23 +3,20 @@ warehouse untouched, and the real BACI-format files in ../shared/data."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import SHARED_DATA as SHARED
 
-from bench.baci_synth import generate_baci_csv
+from bench.synth import generate_baci_csv
 from critmin.cli import main
 from critmin.ingest.baci import file_sort_order
 from critmin.warehouse import Warehouse, tree_sha256
 
 FIXTURES = Path(__file__).parent / "data" / "baci"
-SHARED = Path(
-    os.environ.get("CRITMIN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 needs_shared = pytest.mark.skipif(
     not (SHARED / "trade").is_dir(), reason=f"real public files not found at {SHARED}"
 )
@@ -263,6 +260,7 @@ def test_empty_data_dir_gets_reference_tables(tmp_path: Path) -> None:
     assert set(warehouse.parts("trade_flows")) == {"baci"}
 
 
+@pytest.mark.slow
 def test_synthetic_generator_is_deterministic_and_loads(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     a = generate_baci_csv(tmp_path / "a" / "BACI_HS17_Y2017_V202501.csv", 3_000, 2017, seed=7)

@@ -4,20 +4,17 @@ editions mapped, merges, bad input, and the real Comtrade files in ../shared/dat
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import SHARED_DATA as SHARED
 
 from critmin.cli import main
 from critmin.warehouse import Warehouse, tree_sha256
 
 FIXTURES = Path(__file__).parent / "data" / "comtrade"
-SHARED = Path(
-    os.environ.get("CRITMIN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 needs_shared = pytest.mark.skipif(
     not (SHARED / "trade").is_dir(), reason=f"real public files not found at {SHARED}"
 )

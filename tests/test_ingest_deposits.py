@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from conftest import SHARED_DATA as SHARED
 
 from critmin import reference
 from critmin.cli import main
@@ -20,9 +20,6 @@ MRDS = DATA / "mrds_sample.csv"
 JASANSKY = DATA / "jasansky"
 GENERIC = DATA / "generic_sample.csv"
 MCS_SAMPLE = Path(__file__).parent / "data" / "usgs_mcs" / "mcs2026_sample.csv"
-SHARED = Path(
-    os.environ.get("CRITMIN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 REAL = SHARED / "deposits"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real deposit files not found at {REAL}")
 

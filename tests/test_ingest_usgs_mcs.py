@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import SHARED_DATA as SHARED
 
 from critmin.cli import main
 from critmin.ingest import usgs_mcs
@@ -14,9 +14,6 @@ from critmin.warehouse import Warehouse, tree_sha256
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "usgs_mcs" / "mcs2026_sample.csv"
-SHARED = Path(
-    os.environ.get("CRITMIN_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 REAL_MCS = SHARED / "production" / "usgs_mcs2026_commodities_data.csv"
 needs_real = pytest.mark.skipif(
     not REAL_MCS.is_file(), reason=f"real USGS MCS file not found at {REAL_MCS}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
+from conftest import run_page
 
 from critmin import queries
 from critmin.db import TableUnavailable, open_database
@@ -21,7 +21,6 @@ from critmin.settings import Settings
 from critmin.warehouse import MANIFEST, Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "app.py")
 BACI = REPO / "tests" / "data" / "baci"
 
 # Runs `critmin ingest baci` in a child process that pauses (and writes a marker
@@ -138,10 +137,7 @@ def test_a_corrupt_file_names_itself_and_spares_other_tables(
     try:
         pages = {}
         for page in ("map", "overview", "partners"):
-            at = AppTest.from_file(APP, default_timeout=90)
-            at.switch_page(f"pages/{page}.py")
-            at.run()
-            pages[page] = at
+            pages[page] = run_page(page)
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import conftest
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,15 +18,9 @@ from critmin.db import open_database
 from critmin.settings import Settings
 from critmin.views import growth, latest, overview
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
 
 def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py")
-    at.run()
+    at = conftest.run_page(page, params)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at

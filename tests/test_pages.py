@@ -1,34 +1,12 @@
 """AppTest over every page: the default view, a changed filter reaching the URL,
-a shared link restoring the view, a bad link falling back with a warning, and an
-empty result said in words."""
-
-from pathlib import Path
+a shared link restoring the view, and an empty result said in words. (Bad and
+hostile links: test_fuzz_pages.py.)"""
 
 import pytest
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = [
-    "overview",
-    "growth",
-    "partners",
-    "suppliers",
-    "diversification",
-    "latest",
-    "mirror",
-    "map",
-    "explorer",
-    "about",
-]
-
-
-def run_page(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    return at
+from critmin.ui.registry import NAMES as PAGES
 
 
 def texts(elements) -> str:  # type: ignore[no-untyped-def]
@@ -142,29 +120,6 @@ def test_shared_link_restores_the_view(page, app_env):
     assert not [w for w in at.warning if "Link problem" in str(w.value)]
     for key, value in params.items():
         assert at.query_params[key] in (value, [value]), key
-
-
-BAD = {
-    "country": "XX'; DROP TABLE trade_flows; --",
-    "minerals": "unobtainium",
-    "year_from": "-3",
-    "year_to": "abc",
-    "mineral": "<script>",
-    "sort": "value_usd desc",
-    "importer": "ATLANTIS",
-    "compare": "A,B,C",
-    "sites_in": "ZZZ",
-    "exporters": "??",
-}
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_invalid_link_warns_and_falls_back(page, app_env):
-    at = run_page(page, BAD)
-    assert_clean(at)
-    if page != "about":
-        assert "Link problem" in texts(at.warning)
-        assert at.title[0].value == EXPECTED_TITLES[page]
 
 
 EMPTY = {

@@ -5,14 +5,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 from critmin.cli import main
 from critmin.db import open_database
 from critmin.settings import Settings
 from critmin.views import map as sites_map
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +26,7 @@ def real_warehouse(shared_data, tmp_path_factory) -> Path:
 
 def page(name: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
     monkeypatch.setenv("CRITMIN_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"pages/{name}.py")
-    at.run()
+    at = run_page(name, params)
     assert not at.exception and not at.error
     return at
 
