@@ -3,7 +3,7 @@ like CEPII's (`BACI_HS17_V202601.zip`) holding one `BACI_HS17_Y<year>_V202601.cs
 year (t,i,j,k,v,q; v in thousand USD, q in tons; BACI's own country codes), the
 country dictionary in the current layout (country_code,country_name,country_iso2,
 country_iso3) and the product dictionary (code,description). The flows are
-`critmin.synthetic`'s (with Kazakhstan's story), converted by `bench.baci_synth.to_baci`;
+`critmin.synthetic`'s (with Kazakhstan's story), converted to BACI's layout here;
 nothing here is real trade data. Load it with `critmin ingest baci`.
 
 Quantities: BACI's q is empty for a small share of flows and, in a recent release,
@@ -21,8 +21,33 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from bench.baci_synth import baci_country_codes, to_baci
 from critmin import reference, synthetic
+from critmin.ingest.common import NUMERIC_ALIASES
+
+# ISO numeric codes BACI replaces with its own (the ingest maps them back): 251 France,
+# 579 Norway, 699 India, 757 Switzerland, 842 USA, 490 "Other Asia, nes".
+BACI_OWN = (251, 579, 699, 757, 842, 490)
+
+
+def baci_country_codes() -> dict[str, int]:
+    """ISO3 -> the numeric code a BACI file uses for it."""
+    table = reference.countries_base().select("iso3", "iso_numeric").drop_nulls()
+    codes = {iso3: int(numeric) for iso3, numeric in table.iter_rows()}
+    return codes | {iso3: c for c, iso3 in NUMERIC_ALIASES.items() if c in BACI_OWN}
+
+
+def to_baci(flows: pl.DataFrame) -> pl.DataFrame:
+    """trade_flows rows (USD, kg, ISO3) in BACI's layout (thousand USD, tons, codes),
+    sorted by i, j, k."""
+    codes = baci_country_codes()
+    return flows.select(
+        pl.col("year").cast(pl.Int32).alias("t"),
+        pl.col("exporter").replace_strict(codes, return_dtype=pl.Int32).alias("i"),
+        pl.col("importer").replace_strict(codes, return_dtype=pl.Int32).alias("j"),
+        pl.col("hs6").alias("k"),
+        (pl.col("value_usd") / 1000).round(3).alias("v"),
+        (pl.col("quantity_kg") / 1000).round(3).alias("q"),
+    ).sort("i", "j", "k")
 
 
 def write_release(
