@@ -19,8 +19,9 @@ run: $(BIN)/critmin
 	$(BIN)/critmin demo --if-missing
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## Download every source's latest public release (about 1.3 GB: docs/fetching.md) and load it
-## into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
+## Download every source's latest public release (about 1.3 GB: docs/fetching.md), and the
+## monthly declarations (optional: a source that cannot be reached is left out and named), and
+## load them into the default warehouse (data/warehouse, or $CRITMIN_DATA_DIR); `make run` then serves it.
 ## `make real RELEASE=V202601 HS=HS22` chooses the BACI release and edition; ARGS passes more
 ## options (`make real ARGS=--check` asks every source first and downloads nothing).
 .PHONY: real

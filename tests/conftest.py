@@ -21,6 +21,16 @@ REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 # The real public files: $CRITMIN_SHARED_DATA, else ../shared/data beside the checkout.
 SHARED_DATA = Path(os.environ.get("CRITMIN_SHARED_DATA") or REPO.parent / "shared" / "data")
+# The servers of the API sources, pointed at a closed local port for every test, so that a
+# test that forgets to serve one fails at once instead of reaching the internet; the fetch
+# tests point them at their local servers.
+API_BASE_ENVS = (
+    "COMTRADE_BASE_URL",
+    "CRITMIN_COMEXT_BASE_URL",
+    "CRITMIN_ECB_BASE_URL",
+    "CRITMIN_CENSUS_BASE_URL",
+)
+CLOSED_PORT = "http://127.0.0.1:9"
 
 
 def run_page(page: str, params: Mapping[str, str | Sequence[str]] | None = None) -> AppTest:
@@ -35,6 +45,14 @@ def run_page(page: str, params: Mapping[str, str | Sequence[str]] | None = None)
     at.switch_page(file)
     at.run()
     return at
+
+
+@pytest.fixture(autouse=True)
+def _api_sources_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in API_BASE_ENVS:
+        monkeypatch.setenv(env, CLOSED_PORT)
+    for env in ("COMTRADE_API_KEY", "CENSUS_API_KEY"):
+        monkeypatch.delenv(env, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,11 @@ now, BACI zips, a ScienceBase item with the USGS MCS CSV in cp1252, the MRDS CSV
 Cloudflare browser check). Everything is generated here: no row comes from the real
 files. docs/fetching.md says which evidence each page follows.
 
+The monthly sources' APIs are served by functions of the query (`FileServer.apis`): UN
+Comtrade's monthly JSON, Eurostat Comext's SDMX-CSV (and its 413 for an extraction too
+big), the US Census Bureau's JSON arrays (and 204 for a month without data) and the ECB
+data portal's CSV.
+
 The server runs `http.server.ThreadingHTTPServer` on 127.0.0.1 in a thread. It answers
 GET and HEAD, byte ranges (`Range`, `If-Range` against its ETag), records every request,
 and plays scripted faults per path: an HTTP status (with headers such as Retry-After and
@@ -23,11 +28,12 @@ import sys
 import threading
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 # --- time ------------------------------------------------------------------------------
 
@@ -109,9 +115,15 @@ class Hit:
     headers: dict[str, str]
 
 
+Answer = tuple[int, dict[str, str], bytes]
+Api = Callable[[str, dict[str, str]], Answer]
+"""An API: (path, query with one value per name) -> (status, headers, body)."""
+
+
 @dataclass
 class FileServer:
     resources: dict[str, Resource] = field(default_factory=dict)
+    apis: dict[str, Api] = field(default_factory=dict)  # path prefix -> answering function
     faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     hits: list[Hit] = field(default_factory=list)
     url: str = ""
@@ -137,6 +149,15 @@ class FileServer:
         pages = ("id=37", "format=json", ".html")
         return [h for h in self.hits if h.method == "GET" and not h.path.endswith(pages)]
 
+    def api_for(self, path: str) -> tuple[str, Api] | None:
+        """The API serving a path (the longest prefix registered), if any."""
+        bare = path.split("?", 1)[0]
+        prefixes = [p for p in self.apis if bare.startswith(p)]
+        if not prefixes:
+            return None
+        prefix = max(prefixes, key=len)
+        return prefix, self.apis[prefix]
+
     def _find(self, path: str) -> str | None:
         if path in self.resources:
             return path
@@ -157,10 +178,19 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             state.hits.append(Hit("HEAD" if head else "GET", target, path, dict(self.headers)))
             self.head = head
-            key = state._find(path)
+            api = state.api_for(path)
+            key = state._find(path) or (api[0] if api else None)
             fault = state.faults[key or path].pop(0) if state.faults[key or path] else None
             if isinstance(fault, Status):
                 self._send(fault.code, fault.body, dict(fault.headers))
+                return
+            if api is not None and state._find(path) is None:
+                query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                try:
+                    status, headers, body = api[1](parts.path, query)
+                except (KeyError, ValueError) as missing:  # a HEAD or a query without it
+                    status, headers, body = 400, {}, f"bad query: {missing}\n".encode()
+                self._send(status, body, headers)
                 return
             if key is None:
                 self._send(404, b"not found\n", {})
@@ -613,3 +643,270 @@ def mcs_file_path(state: FileServer) -> str:
     """The path the item JSON gives for the MCS CSV."""
     item = json.loads(state.resources[MCS_ITEM_JSON].body)
     return str(item["files"][0]["url"]).removeprefix(state.url)
+
+
+# --- the monthly sources' APIs ----------------------------------------------------------
+
+TEST_DATA = Path(__file__).parent / "data"
+MONTHLY_ENVS = (
+    "COMTRADE_BASE_URL",
+    "CRITMIN_COMEXT_BASE_URL",
+    "CRITMIN_ECB_BASE_URL",
+    "CRITMIN_CENSUS_BASE_URL",
+)
+COMTRADE_MONTHLY_PATHS = ("/data/v1/get/C/M/HS", "/public/v1/preview/C/M/HS")
+COMEXT_DATA = "/eurostat/api/comext/dissemination/sdmx/2.1/data/DS-045409/"
+COMEXT_DATAFLOW = "/eurostat/api/comext/dissemination/sdmx/2.1/dataflow/ESTAT/DS-045409"
+ECB_EXR = "/service/data/EXR/M.USD.EUR.SP00.A"
+CENSUS_IMPORTS = "/data/timeseries/intltrade/imports/hs"
+CENSUS_EXPORTS = "/data/timeseries/intltrade/exports/hs"
+# Comtrade numeric code -> ISO3 and name, for the reporters and partners the tests use.
+COMTRADE_AREAS = {
+    0: ("W00", "World"),
+    156: ("CHN", "China"),
+    276: ("DEU", "Germany"),
+    398: ("KAZ", "Kazakhstan"),
+    643: ("RUS", "Russian Federation"),
+    842: ("USA", "USA"),
+    251: ("FRA", "France"),
+    392: ("JPN", "Japan"),
+}
+
+
+def _json(status: int, payload: Any) -> Answer:
+    return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+
+def comtrade_monthly_row(
+    reporter: int, partner: int, period: str, code: str, flow: str, value: float
+) -> dict[str, Any]:
+    """One monthly row with the API's 47 fields, as tests/data/comtrade_monthly holds them."""
+    template = json.loads(
+        (TEST_DATA / "comtrade_monthly" / "chn_imports_from_kaz_2025q1.json").read_text()
+    )["data"][0]
+    reporter_iso, reporter_desc = COMTRADE_AREAS.get(reporter, (f"C{reporter}", str(reporter)))
+    partner_iso, partner_desc = COMTRADE_AREAS.get(partner, (f"C{partner}", str(partner)))
+    year, month = int(period[:4]), int(period[4:])
+    return dict(
+        template,
+        refPeriodId=int(period + "01"),
+        refYear=year,
+        refMonth=month,
+        period=period,
+        reporterCode=reporter,
+        reporterISO=reporter_iso,
+        reporterDesc=reporter_desc,
+        partnerCode=partner,
+        partnerISO=partner_iso,
+        partnerDesc=partner_desc,
+        flowCode=flow,
+        flowDesc={"M": "Import", "X": "Export"}.get(flow, flow),
+        cmdCode=code,
+        classificationCode="H6" if year >= 2022 else "H5",
+        primaryValue=value,
+        cifvalue=value if flow == "M" else None,
+        fobvalue=value if flow == "X" else None,
+        netWgt=round(value / 300, 1),
+        qty=round(value / 300, 1),
+    )
+
+
+def comtrade_monthly_api(
+    *, traded: Sequence[str] = ("811292", "283329"), published_until: str = "999912"
+) -> Api:
+    """UN Comtrade's monthly endpoint (keyed or preview): every reporter, partner, period,
+    code and flow asked gets a row when the code is in `traded` and the month is published;
+    a reporter asked for all partners answers with two partners and World."""
+
+    def answer(path: str, query: dict[str, str]) -> Answer:
+        if query.get("freqCode") not in (None, "M") or not path.endswith("/C/M/HS"):
+            return _json(400, {"statusCode": 400, "message": "bad request"})
+        cap = int(query.get("maxRecords", "500"))
+        reporter = int(query["reporterCode"])
+        partners = (
+            [int(p) for p in query["partnerCode"].split(",")]
+            if query.get("partnerCode")
+            else [156, 643, 0]
+        )
+        rows = []
+        for period in query["period"].split(","):
+            if period > published_until:
+                continue
+            for code in query["cmdCode"].split(","):
+                if code not in traded:
+                    continue
+                for flow in query["flowCode"].split(","):
+                    for partner in partners:
+                        value = float((reporter + partner) * 10 + int(period[4:]) * 100 + len(flow))
+                        rows.append(
+                            comtrade_monthly_row(reporter, partner, period, code, flow, value)
+                        )
+        rows = rows[:cap]
+        return _json(
+            200, {"elapsedTime": "0.02 secs", "count": len(rows), "data": rows, "error": ""}
+        )
+
+    return answer
+
+
+SDMX_CSV_HEADER = (
+    "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,"
+    "OBS_VALUE,OBS_FLAG"
+)
+
+
+def comext_fault_413(rows: int = 420_709_314) -> Answer:
+    """Eurostat's answer to an extraction too big: HTTP 413 and a SOAP fault (the text of
+    its API documentation's asynchronous-API page)."""
+    body = (
+        '<S:Fault xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><faultcode>413'
+        "</faultcode><faultstring>EXTRACTION_TOO_BIG: The requested extraction is too big, "
+        f"estimated {rows} rows, max authorised is 5000000, please change your filters to "
+        "reduce the extraction size</faultstring></S:Fault>"
+    )
+    return 413, {"Content-Type": "application/xml"}, body.encode()
+
+
+def comext_api(
+    *,
+    reporters: Sequence[str] = ("DE", "FR", "EU27_2020"),
+    max_partners: int = 5,
+    last_update: str = "15/11/26 11:00:00",
+    published_until: str = "9999-12",
+) -> Api:
+    """Comext's SDMX 2.1 data endpoint for DS-045409 answering SDMX-CSV: the key's
+    partners, products and flows, each month of startPeriod..endPeriod, both indicators
+    (VALUE_IN_EUROS, QUANTITY_IN_100KG); an empty reporter position means every reporter
+    (here `reporters`, with Eurostat's EU aggregate). More than `max_partners` partners in
+    one call answers 413, as a too big extraction does."""
+
+    def answer(path: str, query: dict[str, str]) -> Answer:
+        if query.get("format") != "SDMX-CSV":
+            return 406, {}, b"only SDMX-CSV is served here\n"
+        key = path.removeprefix(COMEXT_DATA)
+        freq, reporter, partner, product, flow, indicators = key.split(".")
+        partners = partner.split("+")
+        if len(partners) > max_partners:
+            return comext_fault_413()
+        chosen = reporter.split("+") if reporter else list(reporters)
+        start, end = query["startPeriod"], query["endPeriod"]
+        year = int(start[:4])
+        lines = [SDMX_CSV_HEADER]
+        for month in range(int(start[5:7]), int(end[5:7]) + 1):
+            period = f"{year}-{month:02d}"
+            if period > published_until:
+                continue
+            for rep in chosen:
+                for par in partners:
+                    for prod in product.split("+"):
+                        if not prod.startswith(("811292", "283329")):
+                            continue
+                        for fl in flow.split("+"):
+                            euros = (len(rep) * 1000 + month * 37 + int(fl) * 5) * (
+                                3 if len(prod) == 6 else 1
+                            )
+                            for indicator in indicators.split("+"):
+                                obs = euros if indicator == "VALUE_IN_EUROS" else euros / 400
+                                lines.append(
+                                    f"ESTAT:DS-045409(1.0),{last_update},{freq},{rep},{par},"
+                                    f"{prod},{fl},{indicator},{period},{obs:g},"
+                                )
+        return 200, {"Content-Type": "text/csv; charset=utf-8"}, ("\n".join(lines) + "\n").encode()
+
+    return answer
+
+
+def ecb_api(*, rate: float = 1.08, published_until: str = "9999-12") -> Api:
+    """The ECB data portal's CSV of series EXR.M.USD.EUR.SP00.A (format=csvdata)."""
+
+    def answer(path: str, query: dict[str, str]) -> Answer:
+        start, end = query["startPeriod"], query["endPeriod"]
+        lines = [
+            "KEY,FREQ,CURRENCY,CURRENCY_DENOM,EXR_TYPE,EXR_SUFFIX,TIME_PERIOD,OBS_VALUE,"
+            "OBS_STATUS,OBS_CONF,COLLECTION,DECIMALS,SOURCE_AGENCY,TITLE,TITLE_COMPL,UNIT,"
+            "UNIT_MULT"
+        ]
+        year, month = int(start[:4]), int(start[5:7])
+        while f"{year}-{month:02d}" <= min(end, published_until):
+            value = rate + month / 1000
+            lines.append(
+                f"EXR.M.USD.EUR.SP00.A,M,USD,EUR,SP00,A,{year}-{month:02d},{value:.4f},A,F,A,4,"
+                '4F0,US dollar/Euro,"ECB reference exchange rate, US dollar/Euro, 2:15 pm '
+                '(C.E.T.)",USD,0'
+            )
+            year, month = year + month // 12, month % 12 + 1
+        return 200, {"Content-Type": "text/csv"}, ("\n".join(lines) + "\n").encode()
+
+    return answer
+
+
+CENSUS_COUNTRIES = [
+    ("-", "TOTAL FOR ALL COUNTRIES"),
+    ("0003", "EUROPEAN UNION"),
+    ("4634", "KAZAKHSTAN"),
+    ("5700", "CHINA"),
+    ("4280", "GERMANY"),
+]
+CENSUS_CODES = {
+    "HS6": ("811292", "811299", "283329", "250410", "281000"),
+    "HS10": ("8112921000", "8112926000", "8112926500", "8112924000"),
+}
+
+
+def census_api(*, published_until: str = "9999-12", key: str | None = None) -> Api:
+    """The Census Bureau's intltrade imports/exports HS endpoints: a JSON array of
+    arrays, header first, every value a string, the predicates COMM_LVL and time returned
+    as columns; HTTP 204 with no body for a month not published; with `key` set, a query
+    without it or with another gets the web page the API answers an unknown key."""
+
+    def answer(path: str, query: dict[str, str]) -> Answer:
+        if key is not None and query.get("key") != key:
+            page = b"<html><head><title>Invalid Key</title></head><body>Invalid Key</body></html>"
+            return 200, {"Content-Type": "text/html"}, page
+        month = query.get("time", "")
+        if month > published_until:
+            return 204, {}, b""
+        get = query["get"].split(",")
+        level = query["COMM_LVL"]
+        field = "I_COMMODITY" if path.endswith("/imports/hs") else "E_COMMODITY"
+        prefix = query.get(field, "*").rstrip("*")
+        header = get + [c for c in ("COMM_LVL", "time") if c not in get]
+        rows: list[list[str]] = [header]
+        for code in CENSUS_CODES[level]:
+            if not code.startswith(prefix):
+                continue
+            for cty_code, name in CENSUS_COUNTRIES:
+                value = len(name) * 1000 + int(month[5:7]) * 10 + len(code)
+                values = {
+                    "CTY_CODE": cty_code,
+                    "CTY_NAME": name,
+                    field: code,
+                    "GEN_VAL_MO": str(value),
+                    "ALL_VAL_MO": str(value),
+                    "GEN_QY1_MO": str(value // 50),
+                    "QTY_1_MO": str(value // 50),
+                    "UNIT_QY1": "KG",
+                    "COMM_LVL": level,
+                    "time": month,
+                }
+                rows.append([values.get(c, "") for c in header])
+        if len(rows) == 1:
+            return 204, {}, b""
+        return 200, {"Content-Type": "application/json"}, json.dumps(rows).encode()
+
+    return answer
+
+
+def publish_monthly(state: FileServer, **published: str) -> None:
+    """UN Comtrade monthly, Eurostat Comext (and its dataflow), the ECB and the Census
+    Bureau on one server; `published` sets each one's last published month
+    (comtrade="202511", comext=..., ecb=..., census="2025-11")."""
+    api = comtrade_monthly_api(published_until=published.get("comtrade", "999912"))
+    for path in COMTRADE_MONTHLY_PATHS:
+        state.apis[path] = api
+    state.apis[COMEXT_DATA] = comext_api(published_until=published.get("comext", "9999-12"))
+    state.serve(COMEXT_DATAFLOW, "<?xml version='1.0'?><Structure/>", "application/xml")
+    state.apis[ECB_EXR] = ecb_api(published_until=published.get("ecb", "9999-12"))
+    census = census_api(published_until=published.get("census", "9999-12"))
+    state.apis[CENSUS_IMPORTS] = census
+    state.apis[CENSUS_EXPORTS] = census

@@ -64,7 +64,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 def run(data_dir: Path, *args: str) -> int:
-    return main(["--data-dir", str(data_dir), "fetch", *args, "--retries", "2", "--backoff", "0"])
+    # The monthly sources of `fetch all` are tested in tests/test_fetch_monthly.py.
+    monthly = ["--no-monthly"] if args[:1] == ("all",) else []
+    return main(
+        ["--data-dir", str(data_dir), "fetch", *args, *monthly, "--retries", "2", "--backoff", "0"]
+    )
 
 
 def snapshot(root: Path) -> dict[str, str]:

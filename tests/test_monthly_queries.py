@@ -16,7 +16,7 @@ from critmin import derive, grades, queries
 from critmin.catalog import load_catalog
 from critmin.db import open_database
 from critmin.filters import MonthlyFilter
-from critmin.reference_tables import write_reference_tables
+from critmin.reference_tables import BUNDLED_PARTS, write_reference_tables
 from critmin.schema import TABLES
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse
@@ -83,13 +83,33 @@ ROWS = [
 ]
 
 
+def lines_with_eu_exact() -> pl.DataFrame:
+    """The bundled national lines, with the EU's gallium line graded exact as it will be
+    once its CN text is confirmed (the bundled file grades it proxy until then), so the
+    queries are tested on an exact line of each importer."""
+    from critmin import reference
+
+    eu = pl.col("code") == "81129289"
+    return reference.load_national_lines().with_columns(
+        pl.when(eu).then(pl.lit("exact")).otherwise(pl.col("grade")).alias("grade"),
+        pl.when(eu)
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("other_goods"))
+        .alias("other_goods"),
+    )
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("monthly") / "warehouse"
     warehouse = Warehouse(root)
     frame = pl.DataFrame(ROWS, schema=TABLES["monthly_flows"].columns)
+    lines_key = ("national_lines", "reference")
     with warehouse.transaction(derived=derive.refresh) as tx:
-        write_reference_tables(tx)
+        write_reference_tables(tx, only={key for key in BUNDLED_PARTS if key != lines_key})
+        tx.write_frame(
+            "national_lines", "reference", lines_with_eu_exact(), source="critmin", release="test"
+        )
         for source in ("comtrade", "census", "comext"):
             part = frame.filter(pl.col("source") == source)
             tx.write_frame("monthly_flows", source, part, source=source, release="test")
@@ -166,6 +186,19 @@ def test_grades_name_the_other_goods_and_the_exact_lines(db) -> None:  # type: i
     assert grades.line_grades(catalog, ["gallium"], "JPN") == []
     assert grades.exact_lines(catalog, "gallium", "EU27")["code"].to_list() == ["81129289"]
     assert lithium.grade in ("exact", "basket")
+
+
+def test_an_unconfirmed_line_is_never_graded_exact() -> None:
+    """A line whose text was not seen in the tariff itself is proxy, naming why; the EU's
+    CN8 lines for gallium and germanium are such lines until their CN text is confirmed."""
+    from critmin import reference
+
+    lines = reference.load_national_lines()
+    for row in lines.iter_rows(named=True):
+        if row["grade"] == "exact":
+            assert "not seen" not in row["evidence"] and "not checked" not in row["label"], row
+    eu = lines.filter(pl.col("classification") == "CN8")
+    assert set(eu["grade"]) == {"proxy"} and all("graded proxy" in e for e in eu["evidence"])
 
 
 def test_monthly_filter_refuses_odd_months() -> None:

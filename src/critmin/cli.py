@@ -18,6 +18,8 @@ from typing import Protocol
 from critmin import reference_tables
 from critmin.fetch import all as fetch_all
 from critmin.fetch import baci as fetch_baci
+from critmin.fetch import census as fetch_census
+from critmin.fetch import comext as fetch_comext
 from critmin.fetch import comtrade as fetch_comtrade
 from critmin.fetch import deposits as fetch_deposits
 from critmin.fetch import usgs_mcs as fetch_usgs_mcs
@@ -172,7 +174,21 @@ INGEST_SOURCES: tuple[Source, ...] = (
     ),
 )
 FETCH_SOURCES: tuple[Source, ...] = (
-    Source("comtrade", fetch_comtrade, "UN Comtrade API (key optional)"),
+    Source(
+        "comtrade",
+        fetch_comtrade,
+        "UN Comtrade API, annual or --monthly (key optional)",
+    ),
+    Source(
+        "comext",
+        fetch_comext,
+        "Eurostat Comext: EU trade with the C5 by CN8 line, monthly, with the ECB's rates",
+    ),
+    Source(
+        "census",
+        fetch_census,
+        "US Census Bureau: US imports by HTS10 line and country, monthly (key optional)",
+    ),
     Source("baci", fetch_baci, "download the latest CEPII BACI release from CEPII and load it"),
     Source(
         "usgs-mcs",

@@ -7,6 +7,16 @@ focus country's (KAZ) own UN Comtrade declarations (every basket with $COMTRADE_
 one call per year; without a key the preview API needs a call per year and code, so
 only the default view's baskets, about 110 calls for 2012 on).
 
+Then the monthly declarations of `--months` (this year and the two before by default;
+`--no-monthly` leaves them out): UN Comtrade monthly (KAZ's partners' declarations and
+its own, `critmin fetch comtrade --monthly`), Eurostat Comext (EU trade with the C5 by
+CN8 line, with the ECB's rates, `critmin fetch comext`) and the US Census Bureau (US
+imports by HTS10 line, `critmin fetch census`). Without $COMTRADE_API_KEY or
+$CENSUS_API_KEY they ask for the default view's baskets only, to stay within the keyless
+daily limits. They are optional: one that cannot be reached, is refused or fails to load
+is listed as missing, with why and the command that fetches it later, and never stops
+BACI, USGS or the other monthly sources from loading.
+
 `--check` asks each source what it would download (the release found on its pages, the
 file's address and size by HEAD or a one-byte ranged GET), says whether it is already
 cached and whether the server answered, downloads nothing, and exits 1 when a source
@@ -47,7 +57,17 @@ import requests
 
 from critmin import derive
 from critmin.domain import DEFAULT_MINERALS, FOCUS_COUNTRY
-from critmin.fetch import baci, comtrade, deposits, download, http, usgs_mcs
+from critmin.fetch import (
+    answers,
+    baci,
+    census,
+    comext,
+    comtrade,
+    deposits,
+    download,
+    http,
+    usgs_mcs,
+)
 from critmin.fetch.http import Policy
 from critmin.warehouse import Transaction, Warehouse
 
@@ -84,6 +104,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "keyless daily budget)",
     )
     parser.add_argument(
+        "--no-monthly",
+        action="store_true",
+        help="leave out the monthly declarations (UN Comtrade monthly, Eurostat Comext, US Census)",
+    )
+    parser.add_argument(
+        "--months",
+        default=None,
+        help=f"months of the monthly sources (default {answers.default_months()})",
+    )
+    parser.add_argument(
         "--keep-going",
         action="store_true",
         help="apply the steps that succeeded even if another failed (exit status 1)",
@@ -105,6 +135,8 @@ class Step:
     status: str = "waiting"
     detail: str = ""
     prepared: Any = None
+    optional: bool = False  # a failure leaves it out instead of stopping the run
+    later: str = ""  # the command that fetches an optional step on its own
 
 
 def _bases() -> dict[str, str]:
@@ -174,7 +206,66 @@ def plan(args: argparse.Namespace, cache: Path, policy: Policy) -> list[Step]:
                 load=lambda result, wh: comtrade.load_responses(result, wh).print(),
             )
         )
+    if not args.no_monthly:
+        steps += _monthly_steps(args, cache, policy, session)
     return steps
+
+
+def _monthly_steps(
+    args: argparse.Namespace, cache: Path, policy: Policy, session: requests.Session
+) -> list[Step]:
+    """The optional monthly sources, each as `critmin fetch <source>` would run it."""
+    months_text = args.months or answers.default_months()
+    months = answers.parse_months(months_text)
+    options = _comtrade_options(args, policy)
+    options.months, options.refresh_days = months_text, answers.DEFAULT_REFRESH_DAYS
+    census_keyed = bool(os.environ.get(census.KEY_ENV, "").strip())
+    census_minerals = None if census_keyed else list(DEFAULT_MINERALS)
+    return [
+        Step(
+            f"UN Comtrade monthly ({FOCUS_COUNTRY}, partners)",
+            "monthly_flows",
+            "comtrade",
+            fetch=lambda: comtrade.download_monthly(
+                options, cache / "comtrade_monthly", cache / "comtrade" / answers.BUDGET_FILE
+            ),
+            load=lambda result, wh: comtrade.load_monthly_responses(result, wh).print(),
+            optional=True,
+            later=f"critmin fetch comtrade --monthly --months {months_text}",
+        ),
+        Step(
+            "Eurostat Comext (monthly)",
+            "monthly_flows",
+            "comext",
+            fetch=lambda: comext.download_all(
+                months,
+                None,
+                cache,
+                policy=policy,
+                refresh_days=answers.DEFAULT_REFRESH_DAYS,
+                session=session,
+            ),
+            load=lambda result, wh: comext.load(result, wh).print(),
+            optional=True,
+            later=f"critmin fetch comext --months {months_text}",
+        ),
+        Step(
+            "US Census (monthly)",
+            "monthly_flows",
+            "census",
+            fetch=lambda: census.download_all(
+                months,
+                census_minerals,
+                cache,
+                policy=policy,
+                refresh_days=answers.DEFAULT_REFRESH_DAYS,
+                session=session,
+            ),
+            load=lambda result, wh: census.load(result, wh).print(),
+            optional=True,
+            later=f"critmin fetch census --months {months_text}",
+        ),
+    ]
 
 
 def _comtrade_options(args: argparse.Namespace, policy: Policy) -> argparse.Namespace:
@@ -192,6 +283,11 @@ def _comtrade_options(args: argparse.Namespace, policy: Policy) -> argparse.Name
         # The API's own pace (10 calls a minute) unless a slower one was asked for.
         pace=max(policy.pace, comtrade.DEFAULT_PACE),
         max_wait=policy.max_wait,
+        monthly=False,
+        months=None,
+        refresh_days=answers.DEFAULT_REFRESH_DAYS,
+        fetch_only=False,
+        all_products=False,
     )
 
 
@@ -267,7 +363,30 @@ def check_sources(
                 session, base_url=bases["comtrade"], cache_dir=cache / "comtrade", policy=policy
             )
         )
+    if not args.no_monthly:
+        rows.append(
+            comtrade.check(
+                session,
+                base_url=bases["comtrade"],
+                cache_dir=cache / "comtrade_monthly",
+                policy=policy,
+                monthly=True,
+            )
+        )
+        rows += comext.check(session, cache=cache, policy=policy)
+        rows.append(census.check(session, cache=cache, policy=policy))
     return rows
+
+
+# The sources `fetch all` loads without when they cannot be reached (the monthly ones).
+OPTIONAL_CHECKS = frozenset(
+    {
+        "UN Comtrade, monthly",
+        "Eurostat Comext (monthly)",
+        "ECB USD/EUR rates",
+        "US Census (monthly)",
+    }
+)
 
 
 def print_checks(rows: list[download.SourceCheck]) -> None:
@@ -286,13 +405,24 @@ def run_check(args: argparse.Namespace, cache: Path, policy: Policy) -> int:
     rows = check_sources(args, cache, policy)
     print_checks(rows)
     unreachable = [row.source for row in rows if not row.answered]
-    if unreachable:
-        print(f"Not reachable: {', '.join(unreachable)}. See each message above for what to do.")
+    required = [name for name in unreachable if name not in OPTIONAL_CHECKS]
+    optional = [name for name in unreachable if name in OPTIONAL_CHECKS]
+    if optional:
+        print(
+            f"Optional, not reachable: {', '.join(optional)}. `{COMMAND}` loads the other "
+            "sources without them and says so."
+        )
+    if required:
+        print(f"Not reachable: {', '.join(required)}. See each message above for what to do.")
         return 1
     missing = sum(
         row.size or 0 for row in rows if row.cached not in ("yes", "yes, not yet checked")
     )
-    print(f"Every source answered; about {download.human_size(missing)} to download.")
+    who = "Every required source" if optional else "Every source"
+    print(
+        f"{who} answered; about {download.human_size(missing)} of files to download, "
+        "plus the answers of the APIs (sizes unknown until asked)."
+    )
     return 0
 
 
@@ -303,12 +433,23 @@ class _NotApplied(Exception):
     """Leave the batch without committing it (a step failed without --keep-going)."""
 
 
+MISSING = "missing"  # an optional step that could not be fetched or loaded
+
+
+def _left_out(step: Step, what: str, error: BaseException) -> None:
+    step.status = MISSING
+    step.detail = f"{what}: {_one_line(error)}; later: `{step.later}`"
+
+
 def download_all(steps: list[Step], keep_going: bool) -> None:
     for step in steps:
         try:
             step.prepared = step.fetch()
             step.status, step.detail = "downloaded", ""
         except STEP_ERRORS as error:
+            if step.optional:
+                _left_out(step, "not fetched", error)
+                continue
             step.status, step.detail = "failed", f"download: {_one_line(error)}"
             if not keep_going:
                 break
@@ -324,6 +465,9 @@ def load_all(steps: list[Step], warehouse: Warehouse, cache: Path, keep_going: b
                     step.load(step.prepared, warehouse)
                 step.status, step.detail = "loaded", _loaded(step, batch)
             except STEP_ERRORS as error:
+                if step.optional:
+                    _left_out(step, "not loaded", error)
+                    continue
                 step.status, step.detail = "failed", _one_line(error)
                 if not keep_going:
                     break
@@ -368,6 +512,13 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
         return 1
     print_table(steps)
     print(f"Applied at {warehouse.root}: {', '.join(changed)}.")
+    missing = [s for s in steps if s.status == MISSING]
+    if missing:
+        print(
+            f"Not loaded (optional): {', '.join(s.name for s in missing)}; the pages say which "
+            "months and sources they lack. Each line above says why and the command that "
+            "fetches it later."
+        )
     failed = [s for s in steps if s.status == "failed"]
     if failed:
         print(

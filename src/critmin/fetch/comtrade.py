@@ -1,5 +1,6 @@
-"""`critmin fetch comtrade`: download UN Comtrade annual HS data from the public API,
-cache every response on disk, then load the cache like `critmin ingest comtrade`.
+"""`critmin fetch comtrade`: download UN Comtrade HS data from the public API, cache
+every response on disk, then load the cache like `critmin ingest comtrade` (annual) or,
+with `--monthly`, like `critmin ingest comtrade-monthly`.
 
 - With $COMTRADE_API_KEY: https://comtradeapi.un.org/data/v1/get/C/A/HS (header
   Ocp-Apim-Subscription-Key), up to 100,000 rows a call: one call per reporter and
@@ -24,19 +25,30 @@ cache every response on disk, then load the cache like `critmin ingest comtrade`
 - Cache first: a response already cached is never asked again; `--file` loads
   responses or Comtrade+ downloads already on disk without any call.
 - `--base-url` (or $COMTRADE_BASE_URL) points at another server, for tests.
+
+Monthly (`--monthly --months 2024-01:2026-12`): the focus country's (`--reporter`, KAZ by
+default) trade as its partners declare it, month by month — China, Russia, the United
+States, the EU members, Japan, Korea, Türkiye and India by default (`--partners`: other
+ISO3 codes, or `default,GBR` to add some) with `partnerCode` the focus country, their
+imports (M) and exports (X) — and as the focus country declares it to every partner, where
+it reports monthly. `/data/v1/get/C/M/HS` with a key, `/public/v1/preview/C/M/HS`
+without; `period` lists the months of one calendar year (at most 12 periods a call, as
+rOpenSci's comtradr keeps), one call per reporter and year with every code asked; a
+keyless answer that reaches the 500-row cap is asked again per code, then per flow.
+Answers holding months of this year or the last (still revised) are asked again after
+`--refresh-days` days (`critmin.fetch.answers`).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import dataclasses
 import hashlib
 import json
 import logging
 import os
 import re
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +58,12 @@ import requests
 from tqdm import tqdm
 
 from critmin import reference
-from critmin.domain import COMTRADE_EXPORT_FLOWS, COMTRADE_IMPORT_FLOWS
-from critmin.fetch import download, http
+from critmin.domain import COMTRADE_EXPORT_FLOWS, COMTRADE_IMPORT_FLOWS, FOCUS_COUNTRY
+from critmin.fetch import answers, download, http
+from critmin.fetch.answers import BUDGET_FILE, Budget, Month
+from critmin.fetch.answers import write_atomic as _write_atomic
 from critmin.fetch.http import FetchError, Policy
-from critmin.ingest import comtrade
+from critmin.ingest import comtrade, comtrade_monthly
 from critmin.ingest.common import NUMERIC_ALIASES, IngestError, Summary, iso3_by_numeric
 from critmin.warehouse import Warehouse
 
@@ -58,11 +72,16 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
 KEYED_PATH = "/data/v1/get/C/A/HS"
 PREVIEW_PATH = "/public/v1/preview/C/A/HS"
+MONTHLY_KEYED_PATH = "/data/v1/get/C/M/HS"
+MONTHLY_PREVIEW_PATH = "/public/v1/preview/C/M/HS"
+MAX_PERIODS = 12  # periods one call may list (rOpenSci comtradr's check_date)
+# The partners whose monthly declarations of trade with the focus country are fetched
+# by default (the EU members are added from the countries table).
+DEFAULT_MONTHLY_PARTNERS = ("CHN", "RUS", "USA", "JPN", "KOR", "TUR", "IND")
 PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 DEFAULT_DAILY_CALLS = 500
 DEFAULT_PACE = 6.0  # seconds between calls: 10 a minute, as rOpenSci's comtradr
-BUDGET_FILE = "budget.json"
 REFUSAL_HINT = (
     "for UN Comtrade a 403 means the daily call quota is used up (of the key, or of this "
     "address without one: the answer's Retry-After says when it renews), or that "
@@ -75,13 +94,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reporter",
         help="reporting country, ISO3 (KAZ) or Comtrade code (398); several separated by "
-        "commas (needed unless --file)",
+        f"commas (needed unless --file); with --monthly the focus country ({FOCUS_COUNTRY})",
     )
     parser.add_argument("--years", help="2012-2024, or 2019,2021 (needed unless --file)")
     parser.add_argument(
         "--partners",
-        default="all",
-        help="'all' (default) or ISO3/Comtrade codes separated by commas",
+        default=None,
+        help="'all' (default) or ISO3/Comtrade codes separated by commas; with --monthly the "
+        "partners whose declarations are fetched: 'default' (China, Russia, the USA, the EU "
+        "members, Japan, Korea, Turkiye, India), codes, or default,GBR to add some",
+    )
+    parser.add_argument(
+        "--monthly",
+        action="store_true",
+        help="monthly declarations (C/M/HS) of the focus country's trade, by its partners and "
+        "by itself, loaded like `critmin ingest comtrade-monthly`",
+    )
+    parser.add_argument(
+        "--months",
+        default=None,
+        help=f"with --monthly: 2024-01:2026-12, or 2025-03, or a comma list (default "
+        f"{answers.default_months()}: this year and the two before)",
+    )
+    parser.add_argument(
+        "--refresh-days",
+        type=float,
+        default=answers.DEFAULT_REFRESH_DAYS,
+        help="with --monthly: ask again for kept answers holding months of this year or the "
+        f"last (still revised) once older than this (default {answers.DEFAULT_REFRESH_DAYS:g})",
     )
     parser.add_argument(
         "--minerals", default="all", help="'all' (default) or basket names such as gallium,graphite"
@@ -161,11 +201,31 @@ class Request:
     flows: tuple[str, ...]
     partners: tuple[int, ...] | None
     keyed: bool
+    months: tuple[int, ...] = ()  # monthly (C/M/HS): the months of `year` asked
+
+    @property
+    def monthly(self) -> bool:
+        return bool(self.months)
+
+    @property
+    def period(self) -> str:
+        if not self.months:
+            return str(self.year)
+        return ",".join(f"{self.year}{m:02d}" for m in self.months)
+
+    @property
+    def asked_months(self) -> list[Month]:
+        return [Month(self.year, m) for m in self.months]
+
+    def path(self) -> str:
+        if self.monthly:
+            return MONTHLY_KEYED_PATH if self.keyed else MONTHLY_PREVIEW_PATH
+        return KEYED_PATH if self.keyed else PREVIEW_PATH
 
     def params(self, cap: int) -> dict[str, str]:
         params = {
             "reporterCode": str(self.reporter),
-            "period": str(self.year),
+            "period": self.period,
             "cmdCode": ",".join(self.codes),
             "flowCode": ",".join(self.flows),
             "partner2Code": "0",
@@ -195,10 +255,26 @@ class Request:
             if not self.partners
             else hashlib.sha256(",".join(map(str, self.partners)).encode()).hexdigest()[:8]
         )
-        return (
-            f"{self.reporter}_{self.year}_{'-'.join(self.flows)}_{codes}_p{partners}_"
-            f"{'data' if self.keyed else 'preview'}"
-        )
+        period = str(self.year)
+        if self.months:
+            first, last = self.months[0], self.months[-1]
+            contiguous = list(self.months) == list(range(first, last + 1))
+            period += (
+                f"m{first:02d}-{last:02d}"
+                if contiguous
+                else "m" + hashlib.sha256(self.period.encode()).hexdigest()[:8]
+            )
+        endpoint = ("data" if self.keyed else "preview") + ("-M" if self.months else "")
+        return f"{self.reporter}_{period}_{'-'.join(self.flows)}_{codes}_p{partners}_{endpoint}"
+
+    def split(self) -> list[Request]:
+        """The same request asked in smaller pieces (per code, else per flow), or [] when
+        it cannot be split further."""
+        if len(self.codes) > 1:
+            return [dataclasses.replace(self, codes=(code,)) for code in self.codes]
+        if len(self.flows) > 1:
+            return [dataclasses.replace(self, flows=(flow,)) for flow in self.flows]
+        return []
 
 
 def parse_years(text: str) -> list[int]:
@@ -270,39 +346,6 @@ def plan_requests(
     ]
 
 
-# --- the budget -----------------------------------------------------------------------
-
-
-class Budget:
-    """Calls made today (UTC), persisted in the cache folder."""
-
-    def __init__(self, path: Path, limit: int):
-        self.path, self.limit = path, limit
-        self.today = dt.datetime.now(dt.UTC).date().isoformat()
-        self.calls = 0
-        if path.is_file():
-            try:
-                saved = json.loads(path.read_text(encoding="utf-8"))
-                if saved.get("date") == self.today:
-                    self.calls = int(saved.get("calls", 0))
-            except (json.JSONDecodeError, ValueError, TypeError):
-                log.warning("%s is unreadable; starting a new count", path)
-
-    @property
-    def left(self) -> int:
-        return max(0, self.limit - self.calls)
-
-    def spend(self, calls: int) -> None:
-        self.calls += calls
-        _write_atomic(self.path, json.dumps({"date": self.today, "calls": self.calls}))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # --- the calls ------------------------------------------------------------------------
 
 
@@ -356,12 +399,13 @@ def fetch(
     api_key: str | None,
     budget: Budget,
     policy: Policy,
+    refresh_days: float | None = None,
 ) -> FetchResult:
-    """Fetch every planned request not yet in the cache; return the cached files."""
+    """Fetch every planned request not yet in the cache; return the cached files. A kept
+    monthly answer is asked again when `refresh_days` says it may have changed
+    (`answers.still_good`); an annual one never is."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     session = make_session(policy, api_key)
-    path = KEYED_PATH if api_key else PREVIEW_PATH
-    url = base_url.rstrip("/") + path
     cap = KEYED_CAP if api_key else PREVIEW_CAP
     result = FetchResult(files=[], fetched=0, cached=0, capped=[])
     queue = list(requests_planned)
@@ -373,11 +417,12 @@ def fetch(
             request = queue.pop(0)
             target = cache_dir / f"{request.key}.json"
             split_marker = cache_dir / f"{request.key}.split"
-            if split_marker.is_file():  # an earlier run found this call capped: ask per flow
-                queue[:0] = _per_flow(request)
-                bar.total += len(request.flows) - 1
+            if split_marker.is_file():  # an earlier run found this call capped: ask in pieces
+                pieces = request.split()
+                queue[:0] = pieces
+                bar.total += len(pieces) - 1
                 continue
-            if target.is_file():
+            if _usable(target, request, refresh_days):
                 result.files.append(target)
                 result.cached += 1
                 bar.update(1)
@@ -387,15 +432,19 @@ def fetch(
                     f"the daily budget of {budget.limit} calls is used up ({budget.path}); "
                     f"{len(queue) + 1} request(s) left — re-run tomorrow to continue"
                 )
+            url = base_url.rstrip("/") + request.path()
             payload = call(session, url, request.params(cap), policy)
             budget.spend(1)  # one call, whatever its retries cost
             rows = len(payload["data"])
-            if rows >= cap and not api_key and len(request.flows) > 1:
-                # At the preview cap: ask again per flow instead of keeping a partial answer.
-                log.info("%s hit the %d-row cap; splitting per flow", request.key, cap)
-                _write_atomic(split_marker, "capped: fetched per flow\n")
-                queue[:0] = _per_flow(request)
-                bar.total += len(request.flows) - 1
+            pieces = request.split() if rows >= cap and not api_key else []
+            if pieces:
+                # At the preview cap: ask again in pieces instead of keeping a partial answer.
+                log.info(
+                    "%s hit the %d-row cap; asking in %d pieces", request.key, cap, len(pieces)
+                )
+                _write_atomic(split_marker, "capped: fetched in pieces\n")
+                queue[:0] = pieces
+                bar.total += len(pieces) - 1
                 continue
             if rows >= cap:
                 log.warning(
@@ -413,13 +462,10 @@ def fetch(
     return result
 
 
-def _per_flow(request: Request) -> list[Request]:
-    return [
-        Request(
-            request.reporter, request.year, request.codes, (flow,), request.partners, request.keyed
-        )
-        for flow in request.flows
-    ]
+def _usable(target: Path, request: Request, refresh_days: float | None) -> bool:
+    if not request.monthly or refresh_days is None:
+        return target.is_file()
+    return answers.still_good(target, request.asked_months, refresh_days)
 
 
 # --- the command ----------------------------------------------------------------------
@@ -429,26 +475,44 @@ def download_responses(args: argparse.Namespace, cache_dir: Path) -> FetchResult
     """Plan the calls the options ask for and fetch those not yet in the cache."""
     if not args.reporter or not args.years:
         raise IngestError("--reporter and --years say what to fetch (or give --file)")
-    api_key = os.environ.get("COMTRADE_API_KEY", "").strip() or None
-    base_url = args.base_url or os.environ.get("COMTRADE_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    flows = [f.strip().upper() for f in args.flows.split(",") if f.strip()]
-    allowed = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
-    if not flows or any(f not in allowed for f in flows):
-        raise IngestError(f"--flows: {args.flows!r}; use codes among {', '.join(allowed)}")
+    api_key = _api_key()
+    partners_text = (args.partners or "all").strip()
     partners = (
-        None
-        if args.partners.strip().lower() == "all"
-        else country_codes(args.partners, "--partners")
+        None if partners_text.lower() == "all" else country_codes(partners_text, "--partners")
     )
     planned = plan_requests(
         country_codes(args.reporter, "--reporter"),
         parse_years(args.years),
         basket_codes(args.minerals),
-        flows,
+        _flows(args.flows),
         partners,
         keyed=bool(api_key),
     )
     budget = Budget(cache_dir / BUDGET_FILE, args.max_calls_per_day)
+    return _run_plan(planned, cache_dir, args, budget, api_key, refresh_days=None)
+
+
+def _api_key() -> str | None:
+    return os.environ.get("COMTRADE_API_KEY", "").strip() or None
+
+
+def _flows(text: str) -> list[str]:
+    flows = [f.strip().upper() for f in text.split(",") if f.strip()]
+    allowed = (*COMTRADE_EXPORT_FLOWS, *COMTRADE_IMPORT_FLOWS)
+    if not flows or any(f not in allowed for f in flows):
+        raise IngestError(f"--flows: {text!r}; use codes among {', '.join(allowed)}")
+    return flows
+
+
+def _run_plan(
+    planned: list[Request],
+    cache_dir: Path,
+    args: argparse.Namespace,
+    budget: Budget,
+    api_key: str | None,
+    refresh_days: float | None,
+) -> FetchResult:
+    base_url = args.base_url or os.environ.get("COMTRADE_BASE_URL", "").strip() or DEFAULT_BASE_URL
     mode = "keyed API" if api_key else f"keyless preview API (at most {PREVIEW_CAP} rows a call)"
     print(
         f"Comtrade: {len(planned)} request(s) via the {mode}; cache {cache_dir}; "
@@ -467,10 +531,107 @@ def download_responses(args: argparse.Namespace, cache_dir: Path) -> FetchResult
             f"Comtrade: at most {len(planned)} call(s), one every {paced.pace:g} s: up to {minutes:.0f} min"
         )
     result = fetch(
-        planned, cache_dir, base_url=base_url, api_key=api_key, budget=budget, policy=paced
+        planned,
+        cache_dir,
+        base_url=base_url,
+        api_key=api_key,
+        budget=budget,
+        policy=paced,
+        refresh_days=refresh_days,
     )
     print(f"Comtrade: {result.fetched} fetched, {result.cached} already cached")
     return result
+
+
+# --- monthly ----------------------------------------------------------------------------
+
+
+def monthly_partners(text: str | None, focus: int) -> list[int]:
+    """The partners whose declarations are fetched: 'default' (China, Russia, the USA,
+    the EU members, Japan, Korea, Turkiye, India), codes, or 'default,GBR'."""
+    pieces = [p.strip() for p in (text or "default").split(",") if p.strip()]
+    chosen: list[int] = []
+    if any(p.lower() in ("default", "all") for p in pieces):
+        eu = reference.countries().filter(pl.col("groups").list.contains("EU27"))["iso3"]
+        chosen += country_codes(",".join([*DEFAULT_MONTHLY_PARTNERS, *eu.to_list()]), "--partners")
+    others = [p for p in pieces if p.lower() not in ("default", "all")]
+    if others:
+        chosen += country_codes(",".join(others), "--partners")
+    return [c for c in dict.fromkeys(chosen) if c != focus]
+
+
+def plan_monthly(
+    focus: int,
+    partners: list[int],
+    months: list[Month],
+    minerals: list[str] | None,
+    flows: list[str],
+    keyed: bool,
+) -> list[Request]:
+    """Per calendar year of the months asked (at most 12 periods a call): one call per
+    partner declaring its trade with the focus country (partnerCode the focus), and one for
+    the focus country's own declarations with every partner; the codes are the baskets'
+    in the HS edition of that year."""
+    planned = []
+    for year, chosen in answers.by_year(months).items():
+        codes = answers.basket_hs6(minerals, year)
+        for start in range(0, len(chosen), MAX_PERIODS):
+            asked = tuple(m.month for m in chosen[start : start + MAX_PERIODS])
+            for reporter in partners:
+                planned.append(
+                    Request(reporter, year, tuple(codes), tuple(flows), (focus,), keyed, asked)
+                )
+            planned.append(Request(focus, year, tuple(codes), tuple(flows), None, keyed, asked))
+    return planned
+
+
+def download_monthly(
+    args: argparse.Namespace, cache_dir: Path, budget_path: Path | None = None
+) -> FetchResult:
+    """Plan the monthly calls the options ask for and fetch those not yet in the cache
+    (or kept but possibly revised since, `--refresh-days`)."""
+    api_key = _api_key()
+    focus_codes = country_codes(args.reporter or FOCUS_COUNTRY, "--reporter")
+    if len(focus_codes) != 1:
+        raise IngestError("--reporter: with --monthly give one focus country (e.g. KAZ)")
+    focus = focus_codes[0]
+    months = answers.parse_months(args.months or answers.default_months())
+    planned = plan_monthly(
+        focus,
+        monthly_partners(args.partners, focus),
+        months,
+        answers.chosen_minerals(args.minerals),
+        _flows(args.flows),
+        keyed=bool(api_key),
+    )
+    budget = Budget(budget_path or cache_dir / BUDGET_FILE, args.max_calls_per_day)
+    print(f"Comtrade monthly: {months[0].iso} to {months[-1].iso}")
+    return _run_plan(
+        planned,
+        cache_dir,
+        args,
+        budget,
+        api_key,
+        refresh_days=getattr(args, "refresh_days", answers.DEFAULT_REFRESH_DAYS),
+    )
+
+
+def load_monthly_responses(
+    result: FetchResult, warehouse: Warehouse, *, all_products: bool = False
+) -> Summary:
+    """Load the kept monthly answers into the `comtrade` part of monthly_flows, like
+    `critmin ingest comtrade-monthly` (each answer's date is its vintage)."""
+    if not result.files:
+        raise FetchError("Comtrade monthly: no answer to load (nothing was asked or kept)")
+    summary = comtrade_monthly.load_comtrade_monthly(
+        result.files, warehouse, all_products=all_products, strict=False
+    )
+    for key in result.capped:
+        summary.notes.append(
+            f"{key}: the response hit the {PREVIEW_CAP}-row cap; rows may be "
+            "missing (use an API key)"
+        )
+    return summary
 
 
 def load_responses(
@@ -503,17 +664,26 @@ def from_files(path: Path) -> FetchResult:
 
 
 def check(
-    session: requests.Session, *, base_url: str, cache_dir: Path, policy: Policy
+    session: requests.Session,
+    *,
+    base_url: str,
+    cache_dir: Path,
+    policy: Policy,
+    monthly: bool = False,
 ) -> download.SourceCheck:
     """Does the API answer (HEAD on the endpoint the run would call; no data is asked)?"""
     keyed = bool(os.environ.get("COMTRADE_API_KEY", "").strip())
-    url = base_url.rstrip("/") + (KEYED_PATH if keyed else PREVIEW_PATH)
+    if monthly:
+        path = MONTHLY_KEYED_PATH if keyed else MONTHLY_PREVIEW_PATH
+    else:
+        path = KEYED_PATH if keyed else PREVIEW_PATH
+    url = base_url.rstrip("/") + path
     answer = http.probe(session, url, policy)
     cached = len([p for p in cache_dir.glob("*.json") if p.name != BUDGET_FILE])
     return download.SourceCheck(
-        "UN Comtrade",
+        "UN Comtrade, monthly" if monthly else "UN Comtrade",
         url,
-        "keyed API" if keyed else "keyless preview",
+        ("keyed API" if keyed else "keyless preview") + (", C/M/HS" if monthly else ""),
         None,
         f"{cached} response(s)" if cached else "no",
         answer.answered,
@@ -522,6 +692,8 @@ def check(
 
 
 def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    if getattr(args, "monthly", False):
+        return run_monthly(args, warehouse)
     cache_dir = Path(args.cache_dir) if args.cache_dir else warehouse.root / "cache" / "comtrade"
     if args.file:
         result = from_files(Path(args.file).expanduser())
@@ -530,4 +702,27 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     if args.fetch_only:
         return 0
     load_responses(result, warehouse, all_products=args.all_products).print()
+    return 0
+
+
+def run_monthly(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    """`--monthly`: answers kept in <data dir>/cache/comtrade_monthly (the daily budget is
+    the one of the annual calls, <data dir>/cache/comtrade/budget.json), or --cache-dir."""
+    if args.years:
+        raise IngestError("--years is for annual data; with --monthly use --months 2024-01:2026-12")
+    if args.cache_dir:
+        cache_dir, budget_path = Path(args.cache_dir), None
+    else:
+        cache_root = warehouse.root / "cache"
+        cache_dir, budget_path = (
+            cache_root / "comtrade_monthly",
+            cache_root / "comtrade" / BUDGET_FILE,
+        )
+    if args.file:
+        result = from_files(Path(args.file).expanduser())
+    else:
+        result = download_monthly(args, cache_dir, budget_path)
+    if args.fetch_only:
+        return 0
+    load_monthly_responses(result, warehouse, all_products=args.all_products).print()
     return 0
