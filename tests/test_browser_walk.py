@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 from baci_release import write_release
-from browser import REPO, serve_app
 from walk import Walk
 
-from bench.headless import CHROMIUM, CHROMIUM_ARGS
+from bench.headless import CHROMIUM, CHROMIUM_ARGS, REPO, serve
 from critmin.cli import main
 from critmin.demo import build_demo
 
@@ -127,11 +126,12 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_first_time_analyst_walks_the_app(released: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    with serve_app(released) as url, sync_playwright() as playwright:
+    with serve(released) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         try:
-            steps = list(walk_everything(Walk(page, url, REPO / "artifacts/screenshots/walk")))
+            shots = REPO / "artifacts/screenshots/walk"
+            steps = list(walk_everything(Walk(page, server.url, shots)))
         finally:
             browser.close()
     assert len(steps) == 12

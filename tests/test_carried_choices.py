@@ -96,6 +96,7 @@ def expected(source: str, target: str, choice: str) -> Any:
     return [CHOSEN[choice]] if kind == "multiselect" else CHOSEN[choice]
 
 
+@pytest.mark.slow  # every ordered pair of pages: 90 AppTest walks
 @pytest.mark.parametrize(("source", "target"), list(permutations(PAGES, 2)))
 def test_a_choice_made_on_one_page_is_what_the_next_opens_with(app_env, source, target):
     at = AppTest.from_file(APP, default_timeout=90)

@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from critmin.cli import main
 from critmin.demo import build_demo
 
+pytestmark = pytest.mark.slow  # builds two warehouses from releases of our own
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RELEASE = "V202601"
 # (t, i, j, k, v in thousand USD, q in tons); i/j are BACI's country codes.
