@@ -38,7 +38,7 @@ from bench.measure import RssSampler, percentiles
 from bench.synth import generate_baci_csv
 from critmin.catalog import Catalog, load_catalog
 from critmin.db import Database, QueryResult
-from critmin.domain import C5, DEFAULT_MINERALS, FOCUS_COUNTRY
+from critmin.domain import C5, DEFAULT_MINERALS, FOCUS_COUNTRY, STAGES
 from critmin.schema import DERIVED_TABLES
 from critmin.settings import load_settings
 from critmin.ui.registry import PAGES
@@ -54,7 +54,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {  # field -> value; a page's name -> its
     "default": dict(
         country=FOCUS_COUNTRY, minerals=tuple(DEFAULT_MINERALS), mineral="manganese_sulfate",
         importer="USA", peers=(*C5[1:], "CHN", "RUS"), sites_in=C5,
-        explorer={"minerals": ("gallium",)},
+        # The explorer grouped by importer with every filter set (its facets: the same).
+        explorer={"minerals": ("gallium",), "importers": ("CHN", "RUS", "USA", "KOR", "JPN", "DEU"),
+                  "stages": STAGES, "group": ("importer",)},
     ),
     "changed": dict(
         country="CHN", minerals=("copper", "rare_earths"), mineral="copper", importer="KOR",
@@ -68,9 +70,10 @@ class Page:
     name: str
     label: str  # its title in the sidebar
     module: ModuleType
+    function: str = "build"  # a page's second view: the explorer's facet counts
 
     def build(self, db: Database, catalog: Catalog, state: Any) -> Any:
-        return self.module.build(db, catalog, state)
+        return getattr(self.module, self.function)(db, catalog, state)
 
 
 def pages() -> list[Page]:
@@ -83,6 +86,8 @@ def pages() -> list[Page]:
             continue
         if hasattr(module, "State") and callable(getattr(module, "build", None)):
             found.append(Page(entry.name, entry.title, module))
+            if callable(getattr(module, "facets", None)):  # the counts beside its filters
+                found.append(Page(entry.name, f"{entry.title} facets", module, "facets"))
     return found
 
 

@@ -1,94 +1,106 @@
-"""Data explorer: ad-hoc filtering of the flows for non-programmers, with the
-query in words and downloads of exactly the rows shown."""
+"""Data explorer: ad-hoc questions about the flows for non-programmers. Filter, then
+list the flows or group and sum them (a pivot, a chart); counts beside every choice;
+the query in words and in SQL; downloads of exactly what is shown."""
 
 import streamlit as st
 
-from critmin.domain import FOCUS_COUNTRY
 from critmin.settings import load_settings
-from critmin.ui import data, downloads, fields, notes, sidebar, tables
+from critmin.ui import charts, data, downloads, notes, sidebar
+from critmin.ui import explorer as page
 from critmin.views import explorer
 
 catalog = data.catalog_or_stop()
+head = st.container()
+controls = st.columns(4)
 state = sidebar.render(
-    "explorer",
+    page.PAGE,
     "Filter the flows",
     explorer.State,
     catalog,
-    [
-        fields.countries(
-            catalog,
-            "exporters",
-            "Exporters (reporter)",
-            [FOCUS_COUNTRY],
-            help="Empty = any",
-            carry="country",
-        ),
-        fields.countries(catalog, "importers", "Importers (partner)", help="Empty = any"),
-        fields.minerals(catalog, ["gallium"], label="Mineral baskets"),
-        fields.stages(),
-        fields.codes(catalog),
-        *fields.years(catalog),
-        fields.sides(catalog),
-        fields.choice("sort", "Sort by", explorer.SORTS, "value_usd", widget="select"),
-        fields.choice("order", "Order", explorer.ORDERS, "desc"),
-    ],
+    page.declared(catalog),
+    main=controls,
+    counts=lambda current: page.facet_notes(catalog, current),
 )
 view = data.view(explorer.build, state)
 cap = load_settings().row_cap
 
-st.title("Data explorer")
-notes.data_banner(catalog)
-notes.exactness(catalog, state.minerals)
-st.markdown(f"**The query in words:** {view.in_words}. Query file: `{view.query}.sql`.")
-if not state.minerals and not state.codes:
-    notes.empty("Choose a mineral basket or an HS6 code in the sidebar.")
+with head:
+    st.title("Data explorer")
+    notes.data_banner(catalog)
+    # How exact each chosen basket is about its mineral (not listed for all minerals).
+    notes.exactness(catalog, () if state.products == explorer.ALL_MINERALS else state.minerals)
+link = page.share_link()
+page.in_words(view)
+if not view.card.params.get("minerals") and not state.codes:
+    notes.empty(
+        "Choose “All minerals”, a mineral basket or an HS6 code in the sidebar "
+        "(an empty Mineral baskets box with “Minerals chosen below” means no product)."
+    )
+    page.sql_box(data.database())
     st.stop()
 if view.rows.is_empty():
     notes.empty("No flows match these filters. Widen the years, clear the importers, or add sides.")
+    page.query_card(view, link)
+    page.sql_box(data.database())
     st.stop()
 if view.truncated:
     st.warning(
         f"Showing the first {cap:,} rows in this order; narrow the filters to see the rest. "
         "Downloads hold the same rows."
     )
-tables.show(
-    view.rows,
-    height=480,
-    column_config={
-        "value_usd": st.column_config.NumberColumn("value_usd", format="localized"),
-        "quantity_t": st.column_config.NumberColumn(
-            "quantity_t", format="localized", help="Metric tonnes"
-        ),
-        "unit_value_usd_per_kg": st.column_config.NumberColumn(
-            "unit_value_usd_per_kg", format="localized", help="US dollars per kilogram"
-        ),
-    },
-)
-st.caption(
-    f"{view.rows.height:,} rows, each flow once (its series names every chosen basket that "
-    "holds its code) · value in USD, quantity in metric tonnes, unit value in USD/kg."
-)
-a, b, c = st.columns(3)
-# Files are built only when a button is clicked, and clicking does not rerun the page.
+for note in view.notes:
+    st.caption(note)
+drawn = page.chart(view)
+page.table(view, state)
+if view.grouped:
+    st.caption(
+        "Values in USD millions, quantities in tonnes; the last row is the total (each flow "
+        "once). Share: of the total of the row's year when years are grouped, else of "
+        "the whole."
+    )
+else:
+    st.caption(
+        f"{view.rows.height:,} rows, each flow once (its minerals name every chosen basket "
+        "that holds its code) · value in USD millions, quantity in tonnes, unit value in "
+        "USD/kg."
+    )
+# Downloads: files are built only when a button is clicked (clicking does not rerun).
+name = "critmin_grouped" if view.grouped else "critmin_flows"
+about = explorer.about_sheet(view, link)
+a, b, c, d = st.columns(4)
 a.download_button(
     "Download CSV",
     lambda: downloads.to_csv(view.rows),
-    "critmin_flows.csv",
+    f"{name}.csv",
     "text/csv",
     on_click="ignore",
 )
 b.download_button(
     "Download Excel",
-    lambda: downloads.to_excel(view.rows),
-    "critmin_flows.xlsx",
+    lambda: downloads.to_excel(view.rows, about),
+    f"{name}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore",
 )
 c.download_button(
     "Download Parquet",
     lambda: downloads.to_parquet(view.rows),
-    "critmin_flows.parquet",
+    f"{name}.parquet",
     "application/vnd.apache.parquet",
     on_click="ignore",
 )
-st.caption(f"Downloads hold exactly the rows shown (at most {cap:,}, the app's row cap).")
+if drawn is not None:
+    picture = drawn
+    d.download_button(
+        "Download chart (SVG)",
+        lambda: charts.svg(picture),
+        f"{name}.svg",
+        "image/svg+xml",
+        on_click="ignore",
+    )
+st.caption(
+    f"Downloads hold exactly the rows shown (at most {cap:,}, the app's row cap); the "
+    "Excel file adds a sheet with the question, the data's release, the SQL and the sources."
+)
+page.query_card(view, link)
+page.sql_box(data.database())

@@ -82,3 +82,38 @@ def test_map_loads_nothing_from_the_network(browser_page):
     page.goto(f"{url}/map")
     wait_for_render(page)
     assert outside == []
+
+
+def test_explorer_groups_pivots_charts_and_downloads_what_it_shows(browser_page):
+    """A shared link to a pivot: the stacked chart is drawn and saves as PNG from its
+    toolbar; the CSV download holds the table shown, its Total row and column included."""
+    import io
+
+    import polars as pl
+
+    url, page = browser_page
+    query = "exporters=KAZ&products=all&group=partner_group&across=year&year_from=2020"
+    page.goto(f"{url}/explorer?{query}")
+    wait_for_render(page)
+    errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+    assert "Value (USD m) by partner group and year" in chart.inner_text()
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    with page.expect_download() as png:
+        page.locator(
+            '[data-testid="stElementToolbar"] button[aria-label="Download as PNG"]'
+        ).first.click()
+    assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as csv:
+        page.get_by_text("Download CSV").click()
+    rows = pl.read_csv(io.BytesIO(Path(csv.value.path()).read_bytes()))
+    assert rows.columns[0] == "partner_group" and rows.columns[-1] == "Total"
+    assert rows["partner_group"][-1] == "Total" and "China" in rows["partner_group"].to_list()
+    assert rows.head(-1)["Total"].sum() == pytest.approx(rows["Total"][-1])
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # drawn on a canvas
+    out = REPO / "artifacts" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / "explorer-pivot.png"), full_page=True)

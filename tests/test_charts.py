@@ -49,6 +49,12 @@ def every_chart() -> dict[str, charts.Chart]:
             SERIES, "value_musd", "label", "Shares", "%", normalize=True
         ),
         "bars": charts.bars(PARTNERS, "USD million", "Partner", "Destinations", "USD million"),
+        "stacked bars over the years": charts.stacked_bars(
+            SERIES, "value_musd", "year", "label", "Exports", "USD million"
+        ),
+        "stacked bars lying, one colour": charts.stacked_bars(
+            PARTNERS, "USD million", "Partner", None, "Destinations", "USD million"
+        ),
         "bars, highlighted": charts.bars(
             PARTNERS,
             "USD million",
@@ -99,3 +105,13 @@ def test_stacked_bands_follow_the_order_column_when_there_is_one() -> None:
     assert with_order.spec["encoding"]["color"]["sort"] == {"field": "order"}
     assert without.spec["encoding"]["color"]["sort"] == "ascending"
     assert with_order.spec["encoding"]["y"]["stack"] == "zero"
+
+
+def test_a_chart_saves_as_svg_drawn_by_vega_with_its_rows() -> None:
+    """The explorer's SVG download: Vega draws the same spec with the frame's rows in
+    it, offline."""
+    chart = charts.stacked_bars(SERIES, "value_musd", "year", "label", "Exports", "USD million")
+    picture = charts.svg(chart).decode("utf-8")
+    assert picture.startswith("<svg") and picture.rstrip().endswith("</svg>")
+    assert "Exports" in picture and "Graphite" in picture and "2021" in picture
+    assert "http://" not in picture.replace("http://www.w3.org", "")

@@ -144,11 +144,12 @@ def test_the_explorer_download_holds_exactly_the_release_rows(browser) -> None: 
         io.BytesIO(Path(info.value.path()).read_bytes()), schema_overrides={"hs6": pl.String}
     )
     assert rows.height == len(wanted)
-    assert rows["value_usd"].sum() == pytest.approx(sum(v * 1000 for *_, v, _ in wanted))
+    # BACI's thousands of USD, shown and downloaded as USD millions
+    assert rows["value_usd_m"].sum() * 1e6 == pytest.approx(sum(v * 1000 for *_, v, _ in wanted))
     expected = {
         (t, {156: "CHN", 842: "USA", 251: "FRA", 699: "IND"}[j], k) for t, _, j, k, *_ in wanted
     }
-    assert set(rows.select("year", "importer", "hs6").iter_rows()) == expected
+    assert set(rows.select("year", "importer_iso3", "hs6").iter_rows()) == expected
     # One text per code: the release's own dictionary wins over the bundled texts.
     ferro = rows.filter(pl.col("hs6") == "720241")["description"].unique().to_list()
     assert ferro == [PRODUCTS[0][1]]

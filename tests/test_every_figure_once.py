@@ -6,13 +6,17 @@ release's own dictionary, overlapping) and the real mineral baskets, in which so
 codes sit in several baskets (811292: gallium, germanium, indium, niobium,
 vanadium). For a generated filter, the Data explorer's rows and each of its three
 downloads must hold each matching flow once (same count, same sum as the warehouse
-computed directly), and so must the Overview's, Partners' and Suppliers' totals.
+computed directly), and so must the Overview's, Partners' and Suppliers' totals. The
+explorer's grouped results sum exactly the flows they group: by any dimension (and in a
+pivot) the rows add up to the total, the total is the flows' sum, a row split by
+mineral holds that basket's flows, and the downloads hold the same figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -22,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from critmin import derive, reference
-from critmin.catalog import load_catalog
-from critmin.db import open_database
+from critmin.catalog import Catalog, load_catalog
+from critmin.db import Database, open_database
+from critmin.filters import DIMENSIONS
 from critmin.reference_tables import write_reference_tables
 from critmin.settings import Settings
 from critmin.ui import downloads
@@ -136,6 +141,8 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, pl.DataFrame], dict[str, object]]:
                 )
             )
         ),
+        # A dimension to group by (the pivot over years is checked every time).
+        "dimension": draw(st.sampled_from(DIMENSIONS)),
         # The release's dictionary describes every code, or some of them.
         "dictionary": draw(
             st.one_of(st.just(CODES), st.lists(st.sampled_from(CODES), max_size=6, unique=True))
@@ -176,21 +183,24 @@ def test_every_flow_once_on_every_page_and_download(
     if sides:
         want = want.filter(pl.col("side").is_in(list(sides)))
     total = float(want["value_usd"].sum())
-    assert (rows.height, float(rows["value_usd"].sum()) if rows.height else 0.0) == pytest.approx(
-        (want.height, total)
-    )
+    assert (
+        rows.height,
+        float(rows["value_usd_m"].sum()) * 1e6 if rows.height else 0.0,
+    ) == pytest.approx((want.height, total))
     if rows.height:
-        assert rows.select("year", "hs6", "exporter", "importer", "side").is_duplicated().sum() == 0
+        keys = ("year", "hs6", "exporter_iso3", "importer_iso3", "side")
+        assert rows.select(keys).is_duplicated().sum() == 0
         from_csv = pl.read_csv(io.BytesIO(downloads.to_csv(rows)))
         from_parquet = pl.read_parquet(io.BytesIO(downloads.to_parquet(rows)))
         sheet = openpyxl.load_workbook(io.BytesIO(downloads.to_excel(rows))).active
         header = [c.value for c in next(sheet.iter_rows(max_row=1))]
         excel_values = [
-            r[header.index("value_usd")] for r in sheet.iter_rows(min_row=2, values_only=True)
+            r[header.index("value_usd_m")] * 1e6
+            for r in sheet.iter_rows(min_row=2, values_only=True)
         ]
         for got in (
-            from_csv["value_usd"].to_list(),
-            from_parquet["value_usd"].to_list(),
+            (from_csv["value_usd_m"] * 1e6).to_list(),
+            (from_parquet["value_usd_m"] * 1e6).to_list(),
             excel_values,
         ):
             assert (len(got), sum(got)) == pytest.approx((want.height, total))
@@ -198,6 +208,10 @@ def test_every_flow_once_on_every_page_and_download(
         own = set(ask["dictionary"])  # type: ignore[arg-type]
         for hs6, text in rows.select("hs6", "description").iter_rows():
             assert (text == f"release text {hs6}") == (hs6 in own)
+
+    # The explorer's grouped results: every dimension, each flow once in the totals.
+    dimension = str(ask["dimension"])
+    grouped_sums_equal_the_flows(db, catalog, state, want, minerals, dimension)
 
     # Overview: every basket, each flow once, for one exporter and the default side.
     country = exporters[0] if exporters else "KAZ"
@@ -247,6 +261,57 @@ def test_every_flow_once_on_every_page_and_download(
         (pl.col("side") == side) & (pl.col("year") == YEARS[-1])
     )
     assert s.world_latest_usd == pytest.approx(float(world["value_usd"].sum()))
+
+
+def grouped_sums_equal_the_flows(
+    db: Database,
+    catalog: Catalog,
+    state: explorer.State,
+    want: pl.DataFrame,
+    minerals: tuple[str, ...],
+    dimension: str,
+) -> None:
+    """Grouped by a dimension, and as a pivot over years: the total row is the flows'
+    sum (each flow once), rows add up to it (but rows split by mineral, which hold each
+    basket's flows), and a pivot's cells, row totals and column totals agree."""
+    total = float(want["value_usd"].sum())
+    view = explorer.build(db, catalog, replace(state, group=(dimension,)))
+    if want.is_empty():
+        assert view.rows.is_empty()
+        return
+    label = view.rows.columns[0]
+    last = view.rows.row(-1, named=True)
+    body = view.rows.head(-1)
+    assert last[label] == explorer.TOTAL, dimension
+    assert last["value_usd_m"] * 1e6 == pytest.approx(total), dimension
+    assert last["flows"] == want.height, dimension
+    if dimension == "mineral":  # each basket's own flows, its shared codes included
+        for mineral in minerals:
+            own = want.filter(pl.col("hs6").is_in(sorted(basket_codes()[mineral])))
+            row = body.filter(pl.col("mineral") == catalog.mineral_label(mineral))
+            got = float(row["value_usd_m"].sum()) * 1e6
+            assert got == pytest.approx(float(own["value_usd"].sum())), mineral
+    else:
+        assert body["value_usd_m"].sum() * 1e6 == pytest.approx(total), dimension
+        assert body["flows"].sum() == want.height, dimension
+    # Downloads hold the grouped table as shown, its total row included.
+    from_csv = pl.read_csv(io.BytesIO(downloads.to_csv(view.rows)))
+    assert from_csv.height == view.rows.height
+    assert from_csv["value_usd_m"].to_list() == pytest.approx(view.rows["value_usd_m"].to_list())
+
+    pivot = explorer.build(db, catalog, replace(state, group=("partner_group",), across="year"))
+    table = pivot.rows
+    assert pivot.pivoted
+    years = [str(y) for y in YEARS if str(y) in table.columns]
+    cells = table.head(-1).select(years).fill_null(0)
+    assert table.row(-1, named=True)[explorer.TOTAL] * 1e6 == pytest.approx(total)
+    assert cells.sum_horizontal().to_list() == pytest.approx(
+        table.head(-1)[explorer.TOTAL].to_list()
+    )
+    for year in years:
+        in_year = float(want.filter(pl.col("year") == int(year))["value_usd"].sum())
+        assert table[year][-1] * 1e6 == pytest.approx(in_year), year
+        assert cells[year].sum() * 1e6 == pytest.approx(in_year), year
 
 
 # --- monthly declarations ------------------------------------------------------------------

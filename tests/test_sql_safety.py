@@ -13,9 +13,9 @@ import pytest
 
 from critmin import queries
 from critmin.db import SQL_DIR, Database, QueryTimeout, order_variants, query_variants
-from critmin.filters import DepositFilter, Sort, TradeFilter
+from critmin.filters import FACETS, DepositFilter, Grouping, Sort, TradeFilter
 from critmin.settings import Settings
-from critmin.sql_guard import run_with_timeout
+from critmin.sql_guard import ForbiddenStatement, run_with_timeout
 from critmin.warehouse import Warehouse
 
 WRAPPED = re.compile(
@@ -210,6 +210,20 @@ def test_no_parameter_changes_the_sql(db: Database, sql_texts: list[str]) -> Non
         queries.imports_by_supplier(db, f)
         queries.mirror_flows(db, f.only(sides=()))
         queries.flows_explorer(db, f, Sort("value_usd"), limit=7)
+        # The explorer's grouping: dimensions are flags and values, never identifiers.
+        groups = ((value, value), ("KAZ", value))
+        queries.flows_grouped(
+            db,
+            f,
+            Grouping(("partner_group", "year"), "mineral", groups, value),
+            Sort("share_pct"),
+            limit=7,
+        )
+        queries.flows_grouped(
+            db, f.only(codes=()), Grouping(("importer",)), Sort("tonnes"), limit=7
+        )
+        for facet in FACETS:
+            queries.flows_facet(db, f, facet)
         queries.deposits(db, DepositFilter(many, many, many))
         queries.deposit_facets(db, many)
         queries.production(db, many)
@@ -220,7 +234,7 @@ def test_no_parameter_changes_the_sql(db: Database, sql_texts: list[str]) -> Non
         )
         queries.site_points(db, DepositFilter(many, many, many))
         queries.deposits(db, DepositFilter(many, many, many), limit=7)
-    assert len(ran) == 13 * len(HOSTILE)
+    assert len(ran) == (15 + len(FACETS)) * len(HOSTILE)
     limited = 0
     for text in ran:
         # A page's sort or limit wraps the file's text; otherwise it runs as it is and
@@ -233,7 +247,23 @@ def test_no_parameter_changes_the_sql(db: Database, sql_texts: list[str]) -> Non
         assert match["sql"] in STATIC_TEXTS
         assert match["order"] in STATIC_ORDERS
         assert int(match["limit"]) == 8
-    assert limited == 3 * len(HOSTILE)  # the explorer's, the Map table's, the one above
+    # the explorer's list and its two groupings, the Map table's, the one above
+    assert limited == 5 * len(HOSTILE)
+
+
+def test_a_grouping_or_facet_that_is_not_allowed_never_reaches_sql(db: Database) -> None:
+    f = TradeFilter(("gallium",), (), 2015, 2020)
+    for bad in ('year"; DROP VIEW trade_flows; --', "value_usd", "", "YEAR"):
+        with pytest.raises(ValueError):
+            Grouping((bad,))
+        with pytest.raises(ValueError):
+            Grouping(("year",), bad or "x")
+        with pytest.raises(ValueError):
+            queries.flows_facet(db, f, bad)
+    with pytest.raises(ValueError, match="used twice"):
+        Grouping(("year", "importer"), "year")
+    with pytest.raises(ValueError, match="cannot be sorted"):
+        queries.flows_grouped(db, f, Grouping(("year",)), Sort('part" DESC; --'))
 
 
 def test_a_process_that_exits_during_the_copy_exits_cleanly(demo_warehouse_dir: Path) -> None:
@@ -319,3 +349,62 @@ def test_one_watchdog_thread_interrupts_late_queries_and_only_while_they_run() -
         _WATCHDOG.remove(_WATCHDOG.add(_RecordingCursor(), 1.0))  # type: ignore[arg-type]
     watchdogs = [t for t in threading.enumerate() if t.name == "critmin-query-timeout"]
     assert len(watchdogs) == 1
+
+
+def test_the_sql_box_is_off_unless_switched_on(db: Database) -> None:
+    with pytest.raises(ForbiddenStatement, match="switched off"):
+        db.user_query("SELECT 1 AS x")
+
+
+@pytest.fixture(scope="module")
+def box(demo_warehouse_dir: Path) -> Database:
+    return Database(
+        Warehouse(demo_warehouse_dir), _settings(demo_warehouse_dir, sql_box=True, row_cap=50)
+    )
+
+
+def test_the_sql_box_reads_the_app_views_only(box: Database, tmp_path: Path) -> None:
+    """One SELECT over the app's views and its own CTEs: what a person types cannot
+    write, read a file (even one of the warehouse), read the settings or another
+    catalog, or run longer than the timeout, and its rows are capped."""
+    ok = box.user_query(
+        "WITH kz AS (SELECT * FROM mineral_flows WHERE exporter = 'KAZ') "
+        "SELECT mineral, count(*) AS n FROM kz JOIN countries c ON c.iso3 = kz.importer "
+        "GROUP BY ALL ORDER BY n DESC"
+    )
+    assert ok.frame.height > 0 and set(ok.frame.columns) == {"mineral", "n"}
+    capped = box.user_query("SELECT * FROM range(1000) t(i)")
+    assert capped.truncated and capped.frame.height == 50
+    inside = _a_warehouse_file(box)
+    refused = [
+        *forbidden_statements(box, tmp_path),
+        f"SELECT * FROM read_parquet('{inside}')",  # noqa: S608 (the test's own file)
+        f"SELECT * FROM '{inside}'",  # noqa: S608
+        "SELECT current_setting('allowed_paths')",
+        "SELECT * FROM duckdb_settings()",
+        "SELECT * FROM held.main.countries",
+        "SELECT * FROM information_schema.tables",
+        "SELECT * FROM events; SELECT 1",
+        "SELECT 1 -- " + "x" * 50_000,
+    ]
+    for statement in refused:
+        with pytest.raises(duckdb.Error):
+            box.user_query(statement)
+    assert list(tmp_path.iterdir()) == []
+    # A text typed in the box is not kept among the app's own checked texts.
+    from critmin import sql_guard
+
+    assert not any("kz AS" in text for text in sql_guard._checked)
+
+
+def test_the_sql_box_has_the_timeout(demo_warehouse_dir: Path) -> None:
+    slow = Database(
+        Warehouse(demo_warehouse_dir),
+        _settings(demo_warehouse_dir, sql_box=True, query_timeout_s=0.2),
+    )
+    try:
+        with pytest.raises(QueryTimeout, match="SQL box took longer"):
+            slow.user_query("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3")
+        assert slow.user_query("SELECT 42 AS x").frame["x"].to_list() == [42]
+    finally:
+        slow.close()

@@ -24,7 +24,7 @@ import re
 import threading
 import warnings
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -39,9 +39,11 @@ from critmin.filters import Sort
 from critmin.schema import BUNDLED_PART, TABLES, typed_empty_select
 from critmin.settings import Settings
 from critmin.sql_guard import (
+    ForbiddenStatement,
     GuardedConnection,
     GuardedCursor,
     QueryTimeout,
+    check_user_select,
     run_with_timeout,
 )
 from critmin.sqltext import literal, literal_list
@@ -80,6 +82,9 @@ class QueryResult:
     frame: pl.DataFrame
     truncated: bool
     query: str  # the .sql file's name, shown to users as "the query behind the table"
+    # The statement that ran and the values bound to it (the explorer shows both).
+    sql: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @cache
@@ -105,6 +110,7 @@ _OPTIONAL_BLOCK = re.compile(
     re.M | re.S,
 )
 _SORT_HEADER = re.compile(r"^-- Sort by: (.+)$", re.M)
+_SORT_FIRST_HEADER = re.compile(r"^-- Sort first by: (.+)$", re.M)
 
 
 def specialise(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -139,26 +145,31 @@ def _specialised(sql: str, given: frozenset[str]) -> tuple[str, frozenset[str]]:
     return sql, frozenset(name for name in dropped if not re.search(rf"\${name}\b", code))
 
 
-def sort_columns(name: str) -> tuple[str, ...]:
+def sort_columns(name: str, header: re.Pattern[str] = _SORT_HEADER) -> tuple[str, ...]:
     """The columns queries/sql/<name>.sql may be sorted by (its `-- Sort by:` line):
     sort columns are identifiers, so they come from this allow-list, never from a
     user's text."""
     path = SQL_DIR / f"{name}.sql"
-    match = _SORT_HEADER.search(path.read_text(encoding="utf-8")) if path.is_file() else None
+    match = header.search(path.read_text(encoding="utf-8")) if path.is_file() else None
     return tuple(c.strip() for c in match.group(1).split(",")) if match else ()
 
 
 def order_clause(name: str, sort: Sort | None) -> str:
     """` ORDER BY ...` for a sort on an allow-listed column, with every other sort
-    column after it so the order (and the rows kept under the cap) is stable."""
+    column after it so the order (and the rows kept under the cap) is stable. Columns
+    of a `-- Sort first by:` line come before it, ascending (a grouped result's totals
+    before its rows, so the cap never cuts a total)."""
     if sort is None:
         return ""
     allowed = sort_columns(name)
     if sort.column not in allowed:
         raise ValueError(f"{name}.sql cannot be sorted by {sort.column!r}; allowed: {allowed}")
     direction = "DESC" if sort.descending else "ASC"
+    first = "".join(f'"{c}" ASC, ' for c in sort_columns(name, _SORT_FIRST_HEADER))
     rest = ", ".join(f'"{c}"' for c in allowed if c != sort.column)
-    return f' ORDER BY "{sort.column}" {direction} NULLS LAST' + (f", {rest}" if rest else "")
+    return f' ORDER BY {first}"{sort.column}" {direction} NULLS LAST' + (
+        f", {rest}" if rest else ""
+    )
 
 
 def query_variants(name: str) -> set[str]:
@@ -353,7 +364,33 @@ class Database:
             raise
         self._idle.put(cursor)
         truncated = frame.height > cap
-        return QueryResult(frame.head(cap) if truncated else frame, truncated, name)
+        return QueryResult(
+            frame.head(cap) if truncated else frame, truncated, name, sql, dict(params or {})
+        )
+
+    def user_query(self, sql: str, limit: int | None = None) -> QueryResult:
+        """A person's own SELECT (the explorer's SQL box, when `settings.sql_box` is on):
+        checked by `check_user_select` against the warehouse's views, run under the
+        query timeout, capped at `limit` rows (default: the row cap). Raises
+        ForbiddenStatement with what is refused."""
+        if not self.settings.sql_box:
+            raise ForbiddenStatement("the SQL box is switched off (CRITMIN_SQL_BOX=1 turns it on)")
+        check_user_select(sql, TABLES)
+        cap = int(limit if limit is not None else self.settings.row_cap)
+        cursor = self._take_cursor()
+        try:
+            frame = run_with_timeout(
+                cursor,
+                self.settings.query_timeout_s,
+                lambda: _capped_frame(cursor, sql, None, cap + 1, remember=False),
+                "typed in the SQL box",
+            )
+        except BaseException:
+            cursor.close()
+            raise
+        self._idle.put(cursor)
+        truncated = frame.height > cap
+        return QueryResult(frame.head(cap) if truncated else frame, truncated, "", sql)
 
     def _take_cursor(self) -> GuardedCursor:
         """An idle cursor, or a new one. A cursor serves one query at a time, in one
@@ -368,9 +405,13 @@ class Database:
         self.connection.interrupt()
 
 
-def _capped_frame(cursor: GuardedCursor, sql: str, params: Any, rows: int) -> pl.DataFrame:
-    """The first `rows` rows of the statement's result; the rest is never made."""
-    result = cursor.execute(sql, params).to_arrow_reader(batch_size=rows)
+def _capped_frame(
+    cursor: GuardedCursor, sql: str, params: Any, rows: int, remember: bool = True
+) -> pl.DataFrame:
+    """The first `rows` rows of the statement's result; the rest is never made. A text
+    a person typed is not `remember`ed among the app's checked texts."""
+    ran = cursor.execute(sql, params) if remember else cursor.execute(sql, params, remember=False)
+    result = ran.to_arrow_reader(batch_size=rows)
     reader = cast(pa.RecordBatchReader, result)  # a SELECT always has a result
     batches, seen = [], 0
     for batch in reader:

@@ -8,6 +8,10 @@ the `.sql` files (`params`). It is frozen and made of plain values, so
 
 An empty tuple means "any" for `sides`, `exporters` and `importers`; `minerals` and
 `codes` together name the products (at least one of them should be given).
+
+A `Grouping` says how the Data explorer sums the flows a `TradeFilter` selects: the
+dimensions of its rows and, for a pivot, of its columns. Dimensions are names from
+`DIMENSIONS`, bound as flags and values: they never become identifiers in the SQL.
 """
 
 from __future__ import annotations
@@ -16,9 +20,23 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from critmin.domain import STAGES, TRADE_SIDES
+from critmin.domain import REST_OF_WORLD, STAGES, TRADE_SIDES
 
 HS6 = re.compile(r"^\d{6}$")
+# What the explorer can group the flows by (queries/sql/flows_grouped.sql).
+DIMENSIONS = (
+    "year",
+    "exporter",
+    "importer",
+    "partner_group",
+    "mineral",
+    "stage",
+    "hs6",
+    "side",
+    "source",
+)
+# The filters whose values the explorer counts (queries/sql/flows_facet.sql).
+FACETS = ("exporter", "importer", "mineral", "stage", "side")
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,49 @@ class TradeFilter:
             "exporters": list(self.exporters),
             "importers": list(self.importers),
             "stages": list(self.stages),
+        }
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """The dimensions a grouped result is summed by: `rows` (at least one) and, for a
+    pivot, `across` (its columns; "" for none). `partner_groups` maps each partner to
+    its group (the first that holds it) when a partner group is asked; partners in none
+    are `rest`."""
+
+    rows: tuple[str, ...]
+    across: str = ""
+    partner_groups: tuple[tuple[str, str], ...] = ()
+    rest: str = REST_OF_WORLD
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            raise ValueError("a grouping needs at least one dimension")
+        if bad := [d for d in (*self.rows, self.across) if d and d not in DIMENSIONS]:
+            raise ValueError(f"unknown dimension(s) {bad}; known: {DIMENSIONS}")
+        if len(set(self.rows)) != len(self.rows) or self.across in self.rows:
+            raise ValueError(f"a dimension is used twice: {self.rows} / {self.across}")
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return (*self.rows, self.across) if self.across else self.rows
+
+    @property
+    def per_mineral(self) -> bool:
+        """Whether rows are split by mineral (a shared code then counts under each)."""
+        return "mineral" in self.dimensions
+
+    def params(self) -> dict[str, Any]:
+        """The bound parameters of flows_grouped.sql besides the filter's."""
+        groups = self.partner_groups if "partner_group" in self.dimensions else ()
+        return {
+            **{f"by_{d}": d in self.rows for d in DIMENSIONS},
+            "across": self.across,
+            "per_mineral": self.per_mineral,
+            "group_iso3": [iso3 for iso3, _ in groups],
+            "group_names": [name for _, name in groups],
+            "rest": self.rest,
+            "stage_order": list(STAGES),
         }
 
 

@@ -16,6 +16,10 @@ Environment:
   small query's time; until the copy is done (about 2 s at 100 million trade rows)
   queries read the files. It costs their size in memory (tens of MB at 100 million
   trade rows, see docs/performance.md). `0` reads the files instead.
+- `CRITMIN_SQL_BOX` (default `0`): `1` adds a read-only SQL box to the Data explorer
+  for people who write SQL, over the app's views (single SELECT statements, no table
+  functions or files, under the query timeout and the row cap). Off by default, and
+  off on a hosted demo unless its operator switches it on.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Settings:
     memory_limit: str = "2GB"
     threads: int = 2
     small_tables_in_memory: bool = True  # all tables but trade_flows held in DuckDB's memory
+    sql_box: bool = False  # the Data explorer's read-only SQL box
 
 
 def load_settings() -> Settings:
@@ -49,6 +54,7 @@ def load_settings() -> Settings:
         memory_limit=os.environ.get("CRITMIN_MEMORY_LIMIT", "2GB"),
         threads=int(os.environ.get("CRITMIN_THREADS", "2")),
         small_tables_in_memory=os.environ.get("CRITMIN_SMALL_TABLES_IN_MEMORY", "1").strip() != "0",
+        sql_box=os.environ.get("CRITMIN_SQL_BOX", "0").strip() == "1",
     )
 
 

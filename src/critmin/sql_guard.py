@@ -12,13 +12,20 @@ DuckDB sees it. In deployment the warehouse is also mounted read-only.
 `run_with_timeout` runs a query in the calling thread and interrupts its cursor
 when `timeout_s` passes, raising `QueryTimeout`, so one heavy request cannot
 hold a core for the rest.
+
+`check_user_select` is stricter, for SQL a person types (the Data explorer's optional
+SQL box): one SELECT that reads only the app's views and its own CTEs, calls no
+table function but `range`, `generate_series` and `unnest` (so no file, however
+allowed, and no catalog of settings), and no function that reads settings. It reads
+the statement's syntax tree from a DuckDB connection that holds nothing.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 
 import duckdb
@@ -43,8 +50,9 @@ _checked: dict[str, None] = {}
 _checked_lock = threading.Lock()
 
 
-def check_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Raise ForbiddenStatement unless `sql` is exactly one SELECT statement."""
+def check_select(connection: duckdb.DuckDBPyConnection, sql: str, remember: bool = True) -> None:
+    """Raise ForbiddenStatement unless `sql` is exactly one SELECT statement. A text
+    that passes is remembered (not parsed again) unless `remember` is False."""
     if sql in _checked:
         return
     statements = connection.extract_statements(sql)
@@ -53,10 +61,77 @@ def check_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise ForbiddenStatement(f"only SELECT statements are allowed, not {kind.name}")
+    if not remember:
+        return
     with _checked_lock:
         if len(_checked) >= CHECKED_MAX:
             del _checked[next(iter(_checked))]  # the oldest
         _checked[sql] = None
+
+
+USER_SQL_MAX_CHARS = 50_000
+USER_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+USER_DENIED_FUNCTIONS = frozenset({"current_setting", "getvariable"})
+
+
+def check_user_select(sql: str, tables: Collection[str]) -> None:
+    """Raise ForbiddenStatement unless `sql` is one SELECT over `tables` (and the CTEs
+    it declares), with no table function beyond USER_TABLE_FUNCTIONS and no function of
+    USER_DENIED_FUNCTIONS. The message says what is refused."""
+    if len(sql) > USER_SQL_MAX_CHARS:
+        raise ForbiddenStatement(f"the query is longer than {USER_SQL_MAX_CHARS:,} characters")
+    parser = duckdb.connect(":memory:")  # parses only: it holds no table and runs nothing
+    try:
+        statements = parser.extract_statements(sql)
+        if len(statements) != 1:
+            raise ForbiddenStatement(f"write one statement, not {len(statements)}")
+        if statements[0].type != duckdb.StatementType.SELECT:
+            raise ForbiddenStatement(f"only SELECT statements, not {statements[0].type.name}")
+        row = parser.execute("SELECT json_serialize_sql($1::VARCHAR)", [sql]).fetchone()
+    finally:
+        parser.close()
+    tree = json.loads(row[0]) if row else {"error": True, "error_message": "no statement"}
+    if tree.get("error"):
+        raise ForbiddenStatement(f"only plain SELECT statements: {tree.get('error_message')}")
+    nodes = list(_nodes(tree["statements"]))
+    declared = {
+        str(entry.get("key", "")).lower()
+        for node in nodes
+        for ctes in [node.get("cte_map")]
+        if isinstance(ctes, dict)
+        for entry in ctes.get("map", [])
+    }
+    allowed = {t.lower() for t in tables} | declared
+    for node in nodes:
+        if node.get("type") == "BASE_TABLE":
+            name = str(node.get("table_name", "")).lower()
+            where = (str(node.get("catalog_name") or ""), str(node.get("schema_name") or ""))
+            if name not in allowed or where[0] or where[1] not in ("", "main"):
+                raise ForbiddenStatement(
+                    f"the table {'.'.join(filter(None, (*where, name)))!r} is not one of the "
+                    f"app's views ({', '.join(sorted(tables))})"
+                )
+        elif node.get("type") == "TABLE_FUNCTION":
+            function = node.get("function")
+            name = str(function.get("function_name", "") if isinstance(function, dict) else "")
+            name = name.lower()
+            if name not in USER_TABLE_FUNCTIONS:
+                raise ForbiddenStatement(f"the table function {name}() is not allowed")
+        elif node.get("class") == "FUNCTION":
+            name = str(node.get("function_name", "")).lower()
+            if name in USER_DENIED_FUNCTIONS:
+                raise ForbiddenStatement(f"the function {name}() is not allowed")
+
+
+def _nodes(value: object) -> Iterator[dict[str, Any]]:
+    """Every dictionary in a syntax tree, depth first."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
 
 
 class GuardedCursor:
@@ -69,8 +144,10 @@ class GuardedCursor:
         check_select(self._cursor, query)
         return self._cursor.sql(query, params=params)
 
-    def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
-        check_select(self._cursor, query)
+    def execute(
+        self, query: str, parameters: Any = None, remember: bool = True
+    ) -> duckdb.DuckDBPyConnection:
+        check_select(self._cursor, query, remember)
         return self._cursor.execute(query, parameters)
 
     query = sql

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from critmin.db import Database, QueryResult
-from critmin.filters import DepositFilter, MonthlyFilter, Sort, TradeFilter
+from critmin.filters import FACETS, DepositFilter, Grouping, MonthlyFilter, Sort, TradeFilter
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,22 @@ def flows_explorer(
 ) -> QueryResult:
     """The flows themselves, each once, sorted in SQL before the row cap."""
     return db.query("flows_explorer", limit=limit, sort=sort, **f.params())
+
+
+def flows_grouped(
+    db: Database, f: TradeFilter, g: Grouping, sort: Sort, limit: int | None = None
+) -> QueryResult:
+    """The flows summed by the grouping's dimensions, with the totals first (`part`),
+    sorted in SQL before the row cap."""
+    return db.query("flows_grouped", limit=limit, sort=sort, **f.params(), **g.params())
+
+
+def flows_facet(db: Database, f: TradeFilter, facet: str) -> QueryResult:
+    """How many flows, and how much value, each value of one filter (`facet`) matches
+    under `f`, whose own field for that filter the caller leaves empty."""
+    if facet not in FACETS:
+        raise ValueError(f"unknown facet {facet!r}; known: {FACETS}")
+    return db.query("flows_facet", facet=facet, per_mineral=facet == "mineral", **f.params())
 
 
 def trade_years(db: Database) -> QueryResult:

@@ -276,6 +276,66 @@ def bars(
     return Chart(spec, df)
 
 
+def stacked_bars(
+    df: pl.DataFrame,
+    value: str,
+    category: str,
+    color: str | None,
+    title: str,
+    value_title: str,
+    value_format: str = ",.0f",
+    color_title: str = "Series",
+) -> Chart:
+    """Bars per `category`, stacked by `color` (one colour when None): upright over the
+    years when `category` is "year", otherwise lying, largest total first."""
+    tooltip = [_tooltip(category, "ordinal" if category == "year" else "nominal")]
+    encoding: dict[str, Any] = {}
+    if color is not None:
+        encoding["color"] = _colors(color, color_title)
+        tooltip.append(_tooltip(color, "nominal", color_title))
+    tooltip.append(_tooltip(value, "quantitative", value_title, value_format))
+    measure = _field(value, "quantitative", title=value_title, axis={"format": value_format})
+    if category == "year":
+        spec: dict[str, Any] = {
+            "title": title,
+            "height": 340,
+            "encoding": {
+                "x": _field("year", "ordinal", title="Year", axis={"labelAngle": 0}),
+                "y": measure,
+            },
+        }
+    else:
+        spec = {
+            "title": title,
+            "height": {"step": 22},
+            "encoding": {
+                "x": measure,
+                "y": _field(
+                    category,
+                    "nominal",
+                    title=None,
+                    sort="-x",
+                    axis={"labelOverlap": False, "labelLimit": 220},
+                ),
+            },
+        }
+    spec["mark"] = {"type": "bar"} if color is not None else {"type": "bar", "color": PALETTE[0]}
+    spec["encoding"].update(encoding, tooltip=tooltip)
+    return Chart(spec, df)
+
+
+def svg(chart: Chart) -> bytes:
+    """The chart as an SVG file, drawn by Vega itself (vl-convert runs the Vega and
+    Vega-Lite libraries in the server, without a browser or the network), its rows
+    written into the spec. Streamlit's chart toolbar keeps only its own "Download as
+    PNG", so this is how a chart is saved as SVG."""
+    import vl_convert
+
+    values = chart.data.to_dicts() if chart.data is not None else []
+    spec = {**chart.spec, "data": {"values": values}}
+    return str(vl_convert.vegalite_to_svg(spec)).encode("utf-8")
+
+
 def event_legend(events: pl.DataFrame, year_from: int, year_to: int) -> str:
     """The numbered list of the events `event_rules` draws."""
     lines: list[str] = []

@@ -19,9 +19,18 @@ def to_parquet(df: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def to_excel(df: pl.DataFrame) -> bytes:
+def to_excel(df: pl.DataFrame, about: pl.DataFrame | None = None) -> bytes:
+    """The rows on a first sheet ("flows"); `about` (what they are and where they come
+    from: the explorer's query card and sources) on a second sheet ("about")."""
     buffer = io.BytesIO()
-    _flatten(df).head(EXCEL_MAX_ROWS).write_excel(buffer, worksheet="flows", autofit=True)
+    if about is None:
+        _flatten(df).head(EXCEL_MAX_ROWS).write_excel(buffer, worksheet="flows", autofit=True)
+        return buffer.getvalue()
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(buffer) as book:
+        _flatten(df).head(EXCEL_MAX_ROWS).write_excel(book, worksheet="flows", autofit=True)
+        _flatten(about).write_excel(book, worksheet="about", column_widths={"detail": 900})
     return buffer.getvalue()
 
 

@@ -4,14 +4,18 @@ writes the URL back and returns the validated state, typed.
 
     state = sidebar.render("growth", "Export growth", growth.State, catalog, [...])
 
-Pages never build widget keys or parse parameters themselves.
+Pages never build widget keys or parse parameters themselves. A field placed "main"
+is drawn in the page's own controls (`main`, e.g. a row of columns) instead of the
+sidebar. `counts(state)` may add a note to each option of some fields (how many flows
+each would match: the explorer's facets), computed from the widgets' current values
+before they are drawn.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -36,27 +40,45 @@ def render(
     catalog: Catalog,
     fields: Sequence[Field],
     largest: Callable[[str], list[str]] | None = None,
+    main: Sequence[Any] = (),
+    counts: Callable[[S], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> S:
     """Bind the URL, draw the widgets, sync the URL; the page's validated state.
 
     `largest(country)` lists a country's largest mineral exports, for the mineral
-    picker's "largest exports" choice (by default the cached view of ui/data)."""
+    picker's "largest exports" choice (by default the cached view of ui/data). Fields
+    placed "main" go, in order, into the containers of `main`. `counts(state)` gives,
+    per field name, a note to show after each option's label."""
     largest = largest or data.largest_exports
     spec = Spec(tuple(fields), (year_window_check,) if _has(fields, "year_from") else ())
     _check_state_type(state_type, fields)
     url.bind(page, spec)
+    notes: Mapping[str, Mapping[str, str]] = {}
+    if counts is not None:
+        notes = counts(_state(state_type, fields, url.current(page, spec)))
     st.sidebar.header(header)
     drawn: dict[str, Any] = {}
     by_name = {f.name: f for f in fields}
+    places = iter(main)
     for field in fields:
-        drawn[field.name] = _draw(page, field, by_name, drawn, catalog, largest)
+        where = next(places) if field.place == "main" and main else st.sidebar
+        drawn[field.name] = _draw(
+            page, field, by_name, drawn, catalog, largest, where, notes.get(field.name, {})
+        )
     values = url.sync(page, spec)
     values.update({k: v for k, v in drawn.items() if v is not None})
+    return _state(state_type, fields, values)
+
+
+def _state(state_type: type[S], fields: Sequence[Field], values: Mapping[str, Any]) -> S:
+    """The typed state of the fields' values (codes that are not six digits left out)."""
     state = {
         f.name: tuple(values[f.name]) if f.kind == "list" else values[f.name]
         for f in fields
         if f.in_state
     }
+    if "codes" in state:
+        state["codes"] = tuple(c for c in state["codes"] if re.fullmatch(HS6_PATTERN, str(c)))
     return state_type(**state)
 
 
@@ -74,15 +96,22 @@ def _check_state_type(state_type: type[Any], fields: Sequence[Field]) -> None:
         )
 
 
-def _format(field: Field) -> Callable[[Any], str]:
+def _format(field: Field, notes: Mapping[str, str]) -> Callable[[Any], str]:
     labels = field.labels or {}
-    return lambda value: labels.get(value, str(value))
+    return lambda value: labels.get(value, str(value)) + notes.get(value, "")
 
 
-def _options(field: Field) -> list[str]:
+def _options(field: Field, notes: Mapping[str, str] | None = None) -> list[str]:
+    """The field's options; those with a note come first, in the notes' order (the
+    explorer's facets: the values with flows, largest first)."""
     if field.labels:
-        return [o for o in field.labels if field.choices is None or o in field.choices]
-    return list(field.choices or [])
+        options = [o for o in field.labels if field.choices is None or o in field.choices]
+    else:
+        options = list(field.choices or [])
+    if notes:
+        offered = set(options)
+        options = [o for o in notes if o in offered] + [o for o in options if o not in notes]
+    return options
 
 
 def _draw(
@@ -92,21 +121,27 @@ def _draw(
     drawn: dict[str, Any],
     catalog: Catalog,
     largest: Callable[[str], list[str]] | None,
+    bar: Any,
+    notes: Mapping[str, str],
 ) -> Any:
-    """Draw one field's widget; return a cleaned value where the widget's own value
-    needs cleaning (codes), else None."""
+    """Draw one field's widget in `bar` (the sidebar or a container of the page), each
+    option's label followed by its note; return a cleaned value where the widget's own
+    value needs cleaning (codes), else None."""
     key = url.key(page, field.name)
-    bar = st.sidebar
     if field.widget == "select":
         bar.selectbox(
-            field.label, _options(field), key=key, format_func=_format(field), help=field.help
+            field.label,
+            _options(field),
+            key=key,
+            format_func=_format(field, notes),
+            help=field.help,
         )
     elif field.widget == "multiselect":
         bar.multiselect(
             field.label,
-            _options(field),
+            _options(field, notes),
             key=key,
-            format_func=_format(field),
+            format_func=_format(field, notes),
             max_selections=field.max_items,
             help=field.help,
             # What is typed matches anywhere in a label, and matches keep the declared
@@ -115,10 +150,14 @@ def _draw(
         )
     elif field.widget == "radio":
         bar.radio(
-            field.label, _options(field), key=key, format_func=_format(field), help=field.help
+            field.label,
+            _options(field),
+            key=key,
+            format_func=_format(field, notes),
+            help=field.help,
         )
     elif field.widget in ("minerals", "mineral"):
-        _mineral_picker(page, field, fields, drawn, catalog, largest)
+        _mineral_picker(page, field, fields, drawn, catalog, largest, notes)
     elif field.widget == "codes":
         return _codes(page, field, catalog)
     elif field.widget == "years":
@@ -150,6 +189,7 @@ def _mineral_picker(
     drawn: dict[str, Any],
     catalog: Catalog,
     largest: Callable[[str], list[str]] | None,
+    notes: Mapping[str, str],
 ) -> None:
     """Minerals offered by list (USGS 2025, EU 2023, a country's largest exports), with
     search; what is already chosen always stays offered."""
@@ -185,7 +225,7 @@ def _mineral_picker(
     def label(mineral: str) -> str:
         lists = ", ".join(LIST_TAGS.get(m, m) for m in catalog.mineral_lists.get(mineral, ()))
         text = catalog.mineral_label(mineral)
-        return f"{text} [{lists}]" if lists else text
+        return (f"{text} [{lists}]" if lists else text) + notes.get(mineral, "")
 
     if field.widget == "mineral":
         st.sidebar.selectbox(field.label, options, key=key, format_func=label, help=field.help)

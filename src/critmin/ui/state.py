@@ -60,6 +60,8 @@ class Field:
     # fields carrying the same choice open with it, whether they hold one value or a
     # list (ui/url.py). None: the field is the page's own.
     carry: str | None = None
+    # Where the widget is drawn: the sidebar, or the page's own row of controls.
+    place: Literal["sidebar", "main"] = "sidebar"
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices:
