@@ -3,7 +3,11 @@
 #
 #   docker build -t critmin .
 #   docker run --rm -p 8501:8501 -v /srv/critmin/warehouse:/data:ro critmin
-FROM python:3.11-slim
+#
+# Pinned by tag to one Python release and one Debian release. Not by digest: resolving
+# one needs the registry, which the machines this was written on cannot reach; pin it
+# where you build (docs/deploying.md, section 2).
+FROM python:3.11.7-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -14,9 +18,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin critmin
 WORKDIR /app
 
-# Pinned dependencies first, so code changes do not re-install them.
-COPY requirements.lock ./
-RUN pip install -r requirements.lock
+# Pinned dependencies first, so code changes do not re-install them; every wheel is
+# checked against its SHA-256 (x86-64 Linux wheels: regenerate the lock for arm64).
+COPY requirements.hashes.lock ./
+RUN pip install --require-hashes --no-deps --only-binary=:all: -r requirements.hashes.lock
 
 COPY pyproject.toml README.md ./
 COPY src ./src

@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# Where `make run` listens: this machine only, unless told otherwise
+# (`make run ADDRESS=0.0.0.0` shares it on the network: set a password first, see
+# docs/deploying.md).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test test-fast lint demo bench clean
 
@@ -17,7 +21,7 @@ $(BIN)/critmin: pyproject.toml requirements.lock requirements-dev.lock
 ## Start the app on the embedded default data (built offline on first run).
 run: $(BIN)/critmin
 	$(BIN)/critmin demo --if-missing
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 ## Download every source's latest public release (about 1.3 GB: docs/fetching.md), and the
 ## monthly declarations (optional: a source that cannot be reached is left out and named), and

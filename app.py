@@ -10,8 +10,12 @@ import pyarrow  # noqa: F401
 import pydeck  # noqa: F401
 import streamlit as st
 
+from critmin.ui import data, guard
 from critmin.ui.access import require_access
 from critmin.ui.registry import PAGES
+
+guard.install()  # once per process: what a visitor's browser may ask of the server
+data.return_freed_memory()
 
 
 def pages() -> list[st.Page]:

@@ -139,12 +139,14 @@ if view.c5_exports:
         f"{view.importer}; redirectable: the difference; covers %: the share of the gap it "
         "would fill (at most 100)."
     )
-st.download_button(
-    "Download the scenario (CSV)",
-    lambda: downloads.to_csv(view.download),
-    f"critmin_diversification_{state.importer}_{state.mineral}_{year}.csv",
-    "text/csv",
-    on_click="ignore",
+downloads.offer(
+    div.build,
+    state,
+    lambda shown: shown.download,
+    name=f"critmin_diversification_{state.importer}_{state.mineral}_{year}",
+    rows=view.download.height,
+    formats=("csv",),
+    what="the scenario",
 )
 
 st.subheader("Production, reserves and import reliance (USGS)")

@@ -64,34 +64,20 @@ else:
         "that holds its code) · value in USD millions, quantity in tonnes, unit value in "
         "USD/kg."
     )
-# Downloads: files are built only when a button is clicked (clicking does not rerun).
+# Downloads: files are built only when a button is clicked, off the page (clicking does
+# not rerun it); the Excel file adds a sheet about the query.
 name = "critmin_grouped" if view.grouped else "critmin_flows"
-about = explorer.about_sheet(view, link)
-a, b, c, d = st.columns(4)
-a.download_button(
-    "Download CSV",
-    lambda: downloads.to_csv(view.rows),
-    f"{name}.csv",
-    "text/csv",
-    on_click="ignore",
-)
-b.download_button(
-    "Download Excel",
-    lambda: downloads.to_excel(view.rows, about),
-    f"{name}.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-)
-c.download_button(
-    "Download Parquet",
-    lambda: downloads.to_parquet(view.rows),
-    f"{name}.parquet",
-    "application/vnd.apache.parquet",
-    on_click="ignore",
+downloads.offer(
+    explorer.build,
+    state,
+    lambda shown: shown.rows,
+    name=name,
+    rows=view.rows.height,
+    about=lambda shown: explorer.about_sheet(shown, link),
 )
 if drawn is not None:
     picture = drawn
-    d.download_button(
+    st.download_button(
         "Download chart (SVG)",
         lambda: charts.svg(picture),
         f"{name}.svg",

@@ -4,6 +4,7 @@ import streamlit as st
 
 from critmin import reference
 from critmin.domain import C5
+from critmin.settings import load_settings
 from critmin.ui import data, downloads, fields, maps, notes, sidebar, tables
 from critmin.ui import format as fmt
 from critmin.views import map as sites_map
@@ -41,10 +42,17 @@ state = sidebar.render(
     ],
 )
 view = data.view(sites_map.build, state)
+cap = load_settings().row_cap
 
 st.title(f"Map: sites in Central Asia and {view.name}'s exports")
 notes.data_banner(catalog)
 notes.exactness(catalog, state.minerals)
+if view.truncated:
+    st.warning(
+        f"More than {cap:,} sites match: the map, the counts and the download hold the first "
+        f"{cap:,} by country and name. Narrow the countries, commodities or statuses to see "
+        "the rest."
+    )
 st.pydeck_chart(data.drawn(maps.for_view, view, state), height=560)
 st.markdown(
     maps.legend_html(maps.legend(view.sites), maps.aggregated(view.sites)),
@@ -94,17 +102,18 @@ else:
     if view.records > view.table["records"].sum():
         st.caption(
             f"The table shows the sites of the first {view.table['records'].sum():,} records; "
-            "the download holds all."
+            f"the download holds the {view.sites.height:,} sites on the map."
         )
-    db = data.database()
-    st.download_button(
-        f"Download the {view.sites.height:,} sites (CSV)",
-        # Asked at the click, on a thread of Streamlit's: the cached view keeps no copy
-        # of every site's references.
-        lambda: downloads.to_csv(sites_map.all_sites(db, view.sites_filter)),
-        "critmin_sites.csv",
-        "text/csv",
-        on_click="ignore",
+    # Built at the click, off the page: the cached view keeps no copy of every site's
+    # references.
+    downloads.offer(
+        sites_map.sites_download,
+        state,
+        lambda rows: rows,
+        name="critmin_sites",
+        rows=view.sites.height,
+        formats=("csv",),
+        what=f"the {view.sites.height:,} sites",
     )
 
 st.subheader(f"{view.name}'s exports of {minerals}, {state.year}: the arcs")

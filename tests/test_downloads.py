@@ -40,7 +40,9 @@ def test_csv_and_parquet_hold_exactly_the_rows(rows: pl.DataFrame) -> None:
 def test_excel_is_capped_at_the_sheet_limit(
     rows: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(downloads, "EXCEL_MAX_ROWS", 2)
+    from critmin.ui import file_formats
+
+    monkeypatch.setattr(file_formats, "EXCEL_MAX_ROWS", 2)
     book = openpyxl.load_workbook(io.BytesIO(downloads.to_excel(rows)))
     sheet = book["flows"]
     assert sheet.max_row == 1 + 2  # header + the capped rows

@@ -30,6 +30,7 @@ from critmin.ingest import comtrade as ingest_comtrade
 from critmin.ingest import comtrade_monthly as ingest_comtrade_monthly
 from critmin.ingest import deposits as ingest_deposits
 from critmin.ingest import usgs_mcs as ingest_usgs_mcs
+from critmin.ingest.common import excerpt
 from critmin.settings import load_settings
 from critmin.warehouse import Warehouse, WarehouseError
 
@@ -269,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("critmin: interrupted; the warehouse is unchanged.", file=sys.stderr)
         return 130
     except (UserError, WarehouseError, ValueError, OSError) as error:
-        print(f"critmin: {error}", file=sys.stderr)
+        # One line, and a bounded one: a message may quote a file's content.
+        print(f"critmin: {excerpt(str(error).replace(chr(10), ' '), 2000)}", file=sys.stderr)
         return 1
 
 

@@ -19,6 +19,13 @@ Several loads that must take effect together (`critmin fetch all`) run inside on
 A step that fails is rolled back alone; the steps that succeeded join the batch, which
 commits once, with one swap of the manifest (or not at all).
 
+Nothing loaded is ever removed while the manifest cannot say what is live: a
+transaction refuses to start when manifest.json is unreadable, truncated or of a
+format this version does not know (a newer critmin's), and the clean-up of a killed
+writer's leftovers removes only part folders a readable manifest does not name, or,
+in a folder with no manifest yet, only the folders the killed writer itself listed
+in its journal (`.transaction`) before creating them.
+
 Tables derived from others (`schema.Table.derived_from`) must change in the same
 swap as what they come from. The rule that recomputes them lives above this module
 (`critmin.derive.refresh`) and is passed in: `warehouse.transaction(derived=...)`.
@@ -49,6 +56,7 @@ from critmin.schema import DERIVED_TABLES, TABLES, SchemaError, validate_frame
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+JOURNAL = ".transaction"  # the part folders an unfinished transaction created
 FORMAT_VERSION = 1
 # Parquet layout of the partitioned (trade) tables, chosen with `python -m bench`
 # (docs/performance.md): every trade query selects a few HS6 codes (a mineral basket),
@@ -189,17 +197,41 @@ class Warehouse:
                 f"Run `critmin demo --data-dir {self.root}` or a `critmin ingest` command."
             )
         try:
-            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
+            manifest = json.loads(self.manifest_path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as error:  # JSON and UTF-8 errors are ValueErrors
             raise WarehouseError(
-                f"{self.manifest_path} is corrupt ({error}). Rebuild with `critmin demo` or re-run "
-                "the ingest commands."
+                f"{self.manifest_path} is corrupt ({_short(error)}); nothing was changed. "
+                "Restore it from a backup, or move the folder aside and rebuild with "
+                "`critmin demo` or the ingest commands."
             ) from error
-        if manifest.get("format") != FORMAT_VERSION or "tables" not in manifest:
+        if not isinstance(manifest, dict):
+            raise WarehouseError(f"{self.manifest_path} is corrupt (not a JSON object).")
+        version = manifest.get("format")
+        if isinstance(version, int) and version > FORMAT_VERSION:
             raise WarehouseError(
-                f"{self.manifest_path} has an unknown format; rebuild the warehouse."
+                f"{self.manifest_path} was written by a newer critmin (format {version}; "
+                f"this one reads format {FORMAT_VERSION}): upgrade critmin. Nothing was changed."
+            )
+        if version != FORMAT_VERSION or not isinstance(manifest.get("tables"), dict):
+            raise WarehouseError(
+                f"{self.manifest_path} has an unknown format; nothing was changed. Move the "
+                "folder aside and rebuild the warehouse."
             )
         return manifest
+
+    def live_paths(self) -> set[str]:
+        """The part folders the manifest names (relative to the data directory);
+        WarehouseError when the manifest cannot be read or is malformed."""
+        live = set()
+        try:
+            for entry in self.manifest()["tables"].values():
+                for part in entry.get("parts", {}).values():
+                    live.add(str(part["path"]))
+        except (AttributeError, KeyError, TypeError) as error:
+            raise WarehouseError(
+                f"{self.manifest_path} is malformed ({_short(error)}); nothing was changed."
+            ) from error
+        return live
 
     def parts(self, table: str) -> dict[str, Part]:
         entries = self.manifest()["tables"].get(table, {}).get("parts", {})
@@ -272,7 +304,9 @@ class Warehouse:
         within the transaction, the derived tables its changes make out of date (pass
         `critmin.derive.refresh`); it is required when the transaction changes their
         sources. Inside a `batch()` it is a step of the batch's transaction instead (the
-        batch's rule recomputes the derived tables once, at its commit)."""
+        batch's rule recomputes the derived tables once, at its commit). Refused
+        (WarehouseError, nothing touched) when the manifest cannot be read: what is live
+        would be unknown."""
         if self._batch is not None:
             with self._batch.step() as step:
                 yield step
@@ -286,14 +320,17 @@ class Warehouse:
                 raise WarehouseError(
                     f"Another critmin command is writing to {self.root}; wait for it to finish."
                 ) from error
-            self._remove_orphans()
-            tx = Transaction(self, derived)
             try:
-                yield tx
-                tx._commit()
-            except BaseException:
-                tx._rollback()
-                raise
+                self._remove_orphans()
+                tx = Transaction(self, derived)
+                try:
+                    yield tx
+                    tx._commit()
+                except BaseException:
+                    tx._rollback()
+                    raise
+                finally:
+                    (self.root / JOURNAL).unlink(missing_ok=True)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -311,23 +348,51 @@ class Warehouse:
                 self._batch = None
 
     def _remove_orphans(self) -> None:
-        """Delete part versions no manifest points at (left by a killed writer)."""
-        live = set()
-        if self.exists():
-            with contextlib.suppress(WarehouseError):
-                for entry in self.manifest()["tables"].values():
-                    for part in entry.get("parts", {}).values():
-                        live.add(part["path"])
+        """Delete part versions no manifest points at (left by a killed writer).
+
+        Only what is known to be dead goes: with a manifest, the folders it does not
+        name (an unreadable manifest raises before anything is removed); without one,
+        only the folders a killed transaction listed in its journal. Any other part
+        folder in a warehouse without a manifest stops the transaction."""
+        journal = self.root / JOURNAL
+        staged = set()
+        if journal.is_file():
+            staged = {
+                line.strip()
+                for line in journal.read_text(encoding="utf-8", errors="replace").splitlines()
+                if line.strip()
+            }
+        live = self.live_paths() if self.exists() else None  # raises if unreadable
+        versions = [
+            version
+            for table in TABLES
+            if (self.root / table).is_dir()
+            for version in (self.root / table).glob("*/v-*")
+        ]
+        unknown = [
+            str(v.relative_to(self.root))
+            for v in versions
+            if live is None and str(v.relative_to(self.root)) not in staged
+        ]
+        if unknown:
+            raise WarehouseError(
+                f"{self.root} holds loaded data ({unknown[0]}, {len(unknown)} folder(s) in all) "
+                f"but no {MANIFEST}: restore the manifest from a backup, or move the folder "
+                "aside and load again. Nothing was changed."
+            )
         for leftover in self.root.glob(f".{MANIFEST}.*.tmp"):
             leftover.unlink(missing_ok=True)  # a manifest never swapped in
-        for table in TABLES:
-            table_dir = self.root / table
-            if not table_dir.is_dir():
-                continue
-            for version in table_dir.glob("*/v-*"):
-                rel = str(version.relative_to(self.root))
-                if rel not in live:
-                    shutil.rmtree(version, ignore_errors=True)
+        for version in versions:
+            rel = str(version.relative_to(self.root))
+            if (live is not None and rel not in live) or (live is None and rel in staged):
+                shutil.rmtree(version, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+
+
+def _short(error: BaseException, limit: int = 160) -> str:
+    """An error's first line, cut to `limit` characters."""
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _year_span(years: list[int]) -> str:
@@ -363,6 +428,11 @@ class Transaction:
             raise SchemaError(f"unknown table {table}")
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         path = self.root / table / part / f"v-{stamp}-{uuid.uuid4().hex[:8]}"
+        # Listed before it exists: a killed writer's folders are known as its own.
+        with (self.root / JOURNAL).open("a", encoding="utf-8") as journal:
+            journal.write(f"{path.relative_to(self.root)}\n")
+            journal.flush()
+            os.fsync(journal.fileno())
         path.mkdir(parents=True)
         self._staged_dirs.append(path)
         return path

@@ -57,6 +57,7 @@ from critmin.domain import HS_EDITIONS
 from critmin.fetch import download, http
 from critmin.fetch.http import ByHand, FetchError, NotFound, Policy
 from critmin.ingest import baci as ingest_baci
+from critmin.ingest import common
 from critmin.ingest.common import Summary
 from critmin.warehouse import Warehouse
 
@@ -384,16 +385,35 @@ def newest_cached(cache: Path, edition: str) -> Path | None:
 
 def check_release_zip(path: Path, label: str, *, release: str, edition: str) -> None:
     """The zip is complete (every member passes its CRC test) and is the BACI release
-    asked for: yearly t,i,j,k,v,q files of that release and edition."""
+    asked for: yearly t,i,j,k,v,q files of that release and edition, and no CSV that is
+    not a file of the release. Member sizes and compression ratios are checked from the
+    zip's directory before any member is decompressed, and a header is read no further
+    than MAX_HEADER_BYTES; macOS `__MACOSX/` members are skipped."""
     try:
         with zipfile.ZipFile(path) as archive:
+            try:
+                infos, _ = common.release_members(archive, label)
+            except common.IngestError as error:
+                raise FetchError(str(error)) from error
+            names = [i.filename for i in infos]
+            for name in names:
+                base = PurePosixPath(name).name
+                known = (
+                    ingest_baci.FLOW_NAME.match(base)
+                    or ingest_baci.COUNTRY_NAME.match(base)
+                    or ingest_baci.PRODUCT_NAME.match(base)
+                )
+                if base.lower().endswith(".csv") and not known:
+                    raise FetchError(
+                        f"{label}: {common.excerpt(name, 60)} is not a file of BACI "
+                        f"{edition} {release}; the archive is not the release as published"
+                    )
             damaged = archive.testzip()
-            names = [i.filename for i in archive.infolist() if not i.is_dir()]
             flows = [n for n in names if ingest_baci.FLOW_NAME.match(PurePosixPath(n).name)]
             headers = {}
             for name in flows:
                 with archive.open(name) as member:
-                    headers[name] = member.readline().decode("utf-8-sig", "replace").strip()
+                    headers[name] = member.readline(common.MAX_HEADER_BYTES + 1)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         raise FetchError(f"{label} is not a complete zip archive ({error})") from error
     except zlib.error as error:  # a member's compressed data is damaged
@@ -401,11 +421,11 @@ def check_release_zip(path: Path, label: str, *, release: str, edition: str) -> 
             f"{label} is damaged: a member cannot be decompressed ({error})"
         ) from error
     if damaged:
-        raise FetchError(f"{label} is damaged: {damaged} fails its CRC check")
+        raise FetchError(f"{label} is damaged: {common.excerpt(damaged, 60)} fails its CRC check")
     if not flows:
         raise FetchError(
             f"{label} holds no yearly BACI file (BACI_{edition}_Y2012_{release}.csv ...); "
-            f"found {', '.join(names[:6]) or 'nothing'}"
+            f"found {common.listed(names, 6) or 'nothing'}"
         )
     for name in flows:
         match = ingest_baci.FLOW_NAME.match(PurePosixPath(name).name)
@@ -413,11 +433,19 @@ def check_release_zip(path: Path, label: str, *, release: str, edition: str) -> 
         found = (match["edition"].upper(), "V" + match["release"])
         if found != (edition, release):
             raise FetchError(f"{label}: {name} is {found[0]} {found[1]}, not {edition} {release}")
-        columns = [c.strip().strip('"') for c in headers[name].split(",")]
+        raw = headers[name]
+        if len(raw) > common.MAX_HEADER_BYTES:
+            raise FetchError(
+                f"{label}: {name} starts with a line longer than "
+                f"{common.human_bytes(common.MAX_HEADER_BYTES)}, not the BACI header "
+                f"{','.join(ingest_baci.COLUMNS)}"
+            )
+        header = raw.decode("utf-8-sig", "replace").strip()
+        columns = [c.strip().strip('"') for c in header.split(",")]
         if columns != list(ingest_baci.COLUMNS):
             raise FetchError(
-                f"{label}: {name} starts with {headers[name][:60]!r}, not the BACI header "
-                f"{','.join(ingest_baci.COLUMNS)}"
+                f"{label}: {name} starts with {common.excerpt(header, 60)!r}, not the BACI "
+                f"header {','.join(ingest_baci.COLUMNS)}"
             )
 
 

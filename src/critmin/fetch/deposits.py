@@ -36,6 +36,7 @@ import requests
 
 from critmin.fetch import download, http
 from critmin.fetch.http import ByHand, FetchError, Policy
+from critmin.ingest import common
 from critmin.ingest import deposits as ingest_deposits
 from critmin.warehouse import Warehouse
 
@@ -89,13 +90,20 @@ def check_compilation_zip(path: Path, label: str, compilation: Compilation) -> N
     required = ingest_deposits.REQUIRED[compilation.name]
     try:
         with zipfile.ZipFile(path) as archive:
+            try:  # sizes and ratios from the zip's directory, before decompressing
+                infos, _ = common.release_members(archive, label)
+            except common.IngestError as error:
+                raise FetchError(str(error)) from error
             damaged = archive.testzip()
-            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+            names = [i.filename for i in infos]
             member = _member(names, compilation.member)
             header = ""
             if member is not None:
                 with archive.open(member) as handle:
-                    header = handle.readline().decode("utf-8-sig", "replace").strip()
+                    raw = handle.readline(common.MAX_HEADER_BYTES + 1)
+                if len(raw) > common.MAX_HEADER_BYTES:
+                    raise FetchError(f"{label}: {member} starts with an overlong line")
+                header = raw.decode("utf-8-sig", "replace").strip()
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         raise FetchError(f"{label} is not a complete zip archive ({error})") from error
     except zlib.error as error:  # a member's compressed data is damaged
@@ -106,7 +114,7 @@ def check_compilation_zip(path: Path, label: str, compilation: Compilation) -> N
         raise FetchError(f"{label} is damaged: {damaged} fails its CRC check")
     if member is None:
         raise FetchError(
-            f"{label} holds no {compilation.member}; found {', '.join(names[:6]) or 'nothing'}"
+            f"{label} holds no {compilation.member}; found {common.listed(names, 6) or 'nothing'}"
         )
     columns = {c.strip().strip('"') for c in header.split(",")}
     missing = [c for c in required if c not in columns]

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +43,22 @@ import polars as pl
 from critmin import derive, reference, sources
 from critmin.domain import HS_EDITIONS
 from critmin.ingest.common import (
+    MAX_COLUMNS,
+    MAX_HEADER_BYTES,
+    MAX_LINE_BYTES,
     NUMERIC_ALIASES,
     IngestError,
     Summary,
+    check_table_file,
     ensure_reference_tables,
+    excerpt,
+    human_bytes,
     iso3_by_numeric,
+    listed,
     progress,
+    refuse_symlink,
+    regular_files,
+    release_members,
 )
 from critmin.ingest.trade_parts import TABLE, check_parquet_files, drop_demo_flows, part_editions
 from critmin.schema import TABLES, check_release_label
@@ -129,6 +141,30 @@ class Member:
     label: str  # what error messages call it
     path: Path | None = None
     archive: Path | None = None
+    size: int = 0  # a zip member's declared uncompressed size (checked by release_members)
+
+    def first_line(self) -> bytes:
+        """The first line, read without going past MAX_HEADER_BYTES (from the zip
+        without extracting the member)."""
+        try:
+            if self.path is not None:
+                with self.path.open("rb") as handle:
+                    line = handle.readline(MAX_HEADER_BYTES + 1)
+            else:
+                assert self.archive is not None
+                with zipfile.ZipFile(self.archive) as archive, archive.open(self.name) as src:
+                    line = src.readline(MAX_HEADER_BYTES + 1)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+            raise IngestError(
+                f"{self.label}: cannot be read ({excerpt(error)}); the zip is damaged or "
+                "truncated, download it again"
+            ) from error
+        if len(line) > MAX_HEADER_BYTES:
+            raise IngestError(
+                f"{self.label}: line 1 is longer than {human_bytes(MAX_HEADER_BYTES)} — not "
+                "a BACI file (whose header is t,i,j,k,v,q)"
+            )
+        return line
 
     @contextlib.contextmanager
     def on_disk(self, scratch: Path) -> Iterator[Path]:
@@ -138,6 +174,12 @@ class Member:
             return
         assert self.archive is not None
         target = scratch / Path(self.name).name
+        free = shutil.disk_usage(scratch).free
+        if self.size > free:
+            raise IngestError(
+                f"{self.label}: needs {human_bytes(self.size)} of scratch space in {scratch}, "
+                f"which has {human_bytes(free)} free; set TMPDIR to a larger disk"
+            )
         try:
             with (
                 zipfile.ZipFile(self.archive) as archive,
@@ -145,9 +187,10 @@ class Member:
                 target.open("wb") as dst,
             ):
                 shutil.copyfileobj(src, dst, 1 << 22)
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as error:
+            target.unlink(missing_ok=True)
             raise IngestError(
-                f"{self.label}: cannot be extracted ({error}); the zip is damaged or "
+                f"{self.label}: cannot be extracted ({excerpt(error)}); the zip is damaged or "
                 "truncated, download it again"
             ) from error
         try:
@@ -165,37 +208,49 @@ class BaciInput:
     release: str = ""
     files: list[Path] = field(default_factory=list)  # what provenance records describe
     name_years: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # zip members that are no release file
 
 
-def _members(path: Path) -> tuple[list[Member], list[Path]]:
+def _members(path: Path) -> tuple[list[Member], list[Path], list[str]]:
+    """The input's files, the files provenance describes, and the zip members skipped."""
+    refuse_symlink(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder (a BACI zip, folder or CSV expected)")
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        return [Member(p.name, str(p), path=p) for p in files], [
-            p for p in files if p.suffix.lower() == ".csv"
-        ]
+        files = regular_files(path)
+        return (
+            [Member(p.name, str(p), path=p) for p in files],
+            [p for p in files if p.suffix.lower() == ".csv"],
+            [],
+        )
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: the file is empty (a BACI zip or CSV expected)")
     if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
-                names = [i.filename for i in archive.infolist() if not i.is_dir()]
+                infos, skipped = release_members(archive, path.name)
         except zipfile.BadZipFile as error:
             raise IngestError(
-                f"{path}: not a readable zip archive ({error}); the download is probably "
-                "truncated, download it again"
+                f"{path}: not a readable zip archive ({excerpt(error)}); the download is "
+                "probably truncated, download it again"
             ) from error
-        return [Member(n, f"{path.name}:{n}", archive=path) for n in names], [path]
+        members = [
+            Member(i.filename, f"{path.name}:{i.filename}", archive=path, size=i.file_size)
+            for i in infos
+        ]
+        return members, [path], skipped
     # One yearly CSV: the release's dictionaries may sit next to it.
     siblings = [
         p
-        for p in sorted(path.parent.iterdir())
+        for p in regular_files(path.parent)
         if p != path and (COUNTRY_NAME.match(p.name) or PRODUCT_NAME.match(p.name))
     ]
-    return [Member(path.name, str(path), path=path)] + [
-        Member(p.name, str(p), path=p) for p in siblings
-    ], [path, *siblings]
+    return (
+        [Member(path.name, str(path), path=path)]
+        + [Member(p.name, str(p), path=p) for p in siblings],
+        [path, *siblings],
+        [],
+    )
 
 
 def collect_inputs(
@@ -203,13 +258,14 @@ def collect_inputs(
 ) -> BaciInput:
     """Sort the input's files into yearly flows and dictionaries, and settle the
     release and HS edition (file names first, options when names lack them)."""
-    members, files = _members(path)
-    found = BaciInput(files=files)
+    members, files, skipped = _members(path)
+    found = BaciInput(files=files, skipped=skipped)
     editions: dict[str, str] = {}  # edition -> file that says so
     releases: dict[str, str] = {}
     if match := RELEASE_NAME.match(path.name if path.is_file() else path.name.rstrip("/")):
         editions.setdefault(match["edition"].upper(), path.name)
         releases.setdefault("V" + match["release"], path.name)
+    in_zip = any(m.archive is not None for m in members)
     for member in members:
         base = Path(member.name).name
         if match := COUNTRY_NAME.match(base):
@@ -222,6 +278,15 @@ def collect_inputs(
             found.flows.append(member)
             found.name_years[member.label] = int(match["year"])
             editions.setdefault(match["edition"].upper(), base)
+        elif base.lower().endswith(".csv") and in_zip:
+            # A release zip holds its files under their own names: a CSV named otherwise
+            # (perhaps another release's flows, renamed) is not loaded under this one's.
+            raise IngestError(
+                f"{member.label}: not a file of a BACI release (a release zip holds "
+                "BACI_HS17_Y2017_V202501.csv, country_codes_V202501.csv and "
+                "product_codes_HS17_V202501.csv); load a renamed yearly file on its own or "
+                "from a folder, with --release and --hs-edition"
+            )
         elif base.lower().endswith(".csv"):
             found.flows.append(member)  # a renamed yearly file: options give release/edition
             continue
@@ -235,8 +300,7 @@ def collect_inputs(
         )
     found.flows.sort(key=lambda m: m.name)
     for member in found.flows:  # a file of another kind is named before any option is asked
-        if member.path is not None:
-            check_header(member.path, member.label)
+        check_columns(member.first_line(), member.label)
     if len(editions) > 1:
         raise IngestError(
             f"{path}: files of several HS editions ({_which(editions)}); "
@@ -285,15 +349,35 @@ def _which(named: dict[str, str]) -> str:
 # --- dictionaries -------------------------------------------------------------------
 
 
-def _read_dictionary(path: Path, label: str) -> pl.DataFrame:
-    head = path.open("rb").readline().decode("utf-8-sig", errors="replace")
+def _read_dictionary(path: Path, label: str, summary: Summary) -> pl.DataFrame:
+    """A release dictionary (country_codes, product_codes): UTF-8, or cp1252 as some
+    releases were saved (said in the summary); bytes neither can read are replaced with
+    U+FFFD and counted in the summary."""
+    check_table_file(path, "BACI dictionary", max_bytes=64 << 20)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+            summary.notes.append(f"{label}: not UTF-8, read as cp1252 (Windows Latin-1)")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            summary.notes.append(
+                f"{label}: neither UTF-8 nor cp1252; {text.count(chr(0xFFFD)):,} unreadable "
+                "byte(s) stored as U+FFFD (�) in names and descriptions"
+            )
+    head = text.split("\n", 1)[0]
     separator = ";" if head.count(";") > head.count(",") else ","
     try:
         frame = pl.read_csv(
-            path, separator=separator, infer_schema=False, encoding="utf8-lossy", quote_char='"'
+            io.BytesIO(text.encode("utf-8")),
+            separator=separator,
+            infer_schema=False,
+            quote_char='"',
         )
     except pl.exceptions.PolarsError as error:
-        raise IngestError(f"{label}: not a readable CSV ({str(error).splitlines()[0]})") from error
+        raise IngestError(f"{label}: not a readable CSV ({excerpt(error)})") from error
     return frame.rename({c: c.lstrip("\ufeff").strip().strip('"') for c in frame.columns})
 
 
@@ -310,7 +394,7 @@ def country_map(member_path: Path | None, label: str, summary: Summary) -> pl.Da
             {"code": list(mapping), "iso3": list(mapping.values()), "name": list(mapping.values())},
             schema={"code": pl.Int32, "iso3": pl.String, "name": pl.String},
         )
-    frame = _read_dictionary(member_path, label)
+    frame = _read_dictionary(member_path, label, summary)
     iso_column = next(
         (c for c in ("iso_3digit_alpha", "country_iso3", "iso3") if c in frame.columns), None
     )
@@ -325,7 +409,7 @@ def country_map(member_path: Path | None, label: str, summary: Summary) -> pl.Da
     if "country_code" not in frame.columns or iso_column is None:
         raise IngestError(
             f"{label}: missing column country_code or iso_3digit_alpha/country_iso3 "
-            f"— not a BACI country_codes file? Found: {', '.join(frame.columns)}"
+            f"— not a BACI country_codes file? Found: {listed(frame.columns)}"
         )
     codes = frame.select(
         pl.col("country_code").str.strip_chars().cast(pl.Int32, strict=False).alias("code"),
@@ -352,11 +436,11 @@ def country_map(member_path: Path | None, label: str, summary: Summary) -> pl.Da
 
 def products_frame(member_path: Path, label: str, edition: str, summary: Summary) -> pl.DataFrame:
     """The release's product_codes dictionary as rows of the `products` table."""
-    frame = _read_dictionary(member_path, label)
+    frame = _read_dictionary(member_path, label, summary)
     if not {"code", "description"} <= set(frame.columns):
         raise IngestError(
             f"{label}: missing column code or description — not a BACI "
-            f"product_codes file? Found: {', '.join(frame.columns)}"
+            f"product_codes file? Found: {listed(frame.columns)}"
         )
     codes = frame.select(pl.col("code").str.strip_chars(), "description")
     short = codes.filter(pl.col("code").str.contains(r"^\d{5}$")).height
@@ -367,7 +451,7 @@ def products_frame(member_path: Path, label: str, edition: str, summary: Summary
     codes = codes.with_columns(pl.col("code").str.zfill(6))
     bad = codes.filter(~pl.col("code").str.contains(r"^\d{6}$").fill_null(False))
     if bad.height:
-        raise IngestError(f"{label}: code {bad['code'][0]!r} is not a six-digit HS code")
+        raise IngestError(f"{label}: code {excerpt(bad['code'][0])!r} is not a six-digit HS code")
     return (
         codes.select(
             pl.lit(edition).alias("hs_edition"),
@@ -387,13 +471,22 @@ def check_header(path: Path, label: str) -> None:
     """The file must be a BACI flow file: columns exactly t, i, j, k, v, q."""
     if path.stat().st_size == 0:
         raise IngestError(f"{label}: the file is empty (a BACI yearly CSV expected)")
-    with path.open("rb") as handle:
-        first = handle.readline()
+    check_columns(Member(path.name, label, path=path).first_line(), label)
+
+
+def check_columns(first: bytes, label: str) -> None:
+    """A BACI yearly file's first line names exactly t, i, j, k, v, q."""
+    if not first.strip():
+        raise IngestError(f"{label}: the file is empty (a BACI yearly CSV expected)")
     try:
         header = first.decode("utf-8-sig").strip()
     except UnicodeDecodeError as error:
         raise IngestError(f"{label}: line 1 is not UTF-8 (byte {first[error.start]:#x})") from error
     columns = [c.strip().strip('"') for c in header.split(",")]
+    if len(columns) > MAX_COLUMNS:
+        raise IngestError(
+            f"{label}: line 1 has {len(columns):,} columns — not a BACI t,i,j,k,v,q file"
+        )
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
         hint = (
@@ -403,12 +496,12 @@ def check_header(path: Path, label: str) -> None:
         )
         raise IngestError(
             f"{label}: missing column(s) {', '.join(missing)} — not a BACI "
-            f"t,i,j,k,v,q file (found {', '.join(columns[:12])}).{hint}"
+            f"t,i,j,k,v,q file (found {listed(columns)}).{hint}"
         )
     extra = [c for c in columns if c not in COLUMNS]
     if extra:
         raise IngestError(
-            f"{label}: unexpected column(s) {', '.join(extra)} — a BACI yearly "
+            f"{label}: unexpected column(s) {listed(extra)} — a BACI yearly "
             "file has exactly t,i,j,k,v,q"
         )
 
@@ -443,7 +536,7 @@ def csv_error(label: str, error: duckdb.Error) -> IngestError:
     if convert:
         column, value, kind = convert.groups()
         what = "a whole number" if kind in ("INTEGER", "BIGINT") else "a number"
-        return IngestError(f"{where}, column {column}: {value!r} is not {what}")
+        return IngestError(f"{where}, column {column}: {excerpt(value)!r} is not {what}")
     lines = [s.strip() for s in text.splitlines() if s.strip()]
     reason = next(
         (s for s in lines[1:] if not s.startswith(("Original Line", "Possible"))),
@@ -451,7 +544,9 @@ def csv_error(label: str, error: duckdb.Error) -> IngestError:
     )
     if "unicode" in reason.lower() or "utf-8" in reason.lower():
         reason = "is not UTF-8; use the original BACI download"
-    return IngestError(f"{where}: {reason}")
+    elif "maximum line size" in reason.lower():
+        reason = f"a line is longer than {human_bytes(MAX_LINE_BYTES)}; not a BACI file"
+    return IngestError(f"{where}: {excerpt(reason, 200)}")
 
 
 @dataclass
@@ -483,7 +578,8 @@ def load_flow_file(
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM read_csv($path, header = true, "  # noqa: S608 - fixed column types
-            f"auto_detect = false, delim = ',', quote = '\"', columns = {columns})",
+            f"auto_detect = false, delim = ',', quote = '\"', columns = {columns}, "
+            f"max_line_size = {MAX_LINE_BYTES})",
             {"path": str(path)},
         )
     except duckdb.Error as error:
@@ -529,7 +625,7 @@ def load_flow_file(
             ).fetchone()
             assert first is not None
             raise IngestError(
-                f"{label} line {first[0]}, column {column}: value {first[1]!r} "
+                f"{label} line {first[0]}, column {column}: value {excerpt(first[1])!r} "
                 f"{message} ({count:,} row(s) in all)"
             )
     duplicate = (
@@ -665,6 +761,11 @@ def load_baci(
     """Load a BACI release (zip, folder or yearly CSV) into the warehouse, atomically."""
     found = collect_inputs(path, release, hs_edition)
     summary = Summary(source=f"BACI {found.release} ({found.edition})")
+    if found.skipped:
+        summary.notes.append(
+            f"{len(found.skipped)} zip member(s) that are no part of a release skipped "
+            f"(macOS or Windows additions: {listed(found.skipped, 3)})"
+        )
     existing = warehouse.parts(TABLE).get(PART) if warehouse.exists() else None
     if existing and not replace:
         held = part_editions(warehouse, PART)

@@ -1,11 +1,22 @@
 """What every ingest shares: the run summary, progress bars, country-code mapping,
-clear input errors, and making sure a fresh warehouse gets its reference tables."""
+clear input errors, the bounds every file from outside is held to, and making sure a
+fresh warehouse gets its reference tables.
+
+Files from outside are untrusted: before anything is read into memory their size, the
+length of their lines, the number of their columns and, inside a zip, each member's
+declared size and compression ratio are checked (`check_table_file`,
+`release_members`); symbolic links are refused; error messages quote at most a short,
+printable excerpt of what a file holds (`excerpt`, `listed`).
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import shutil
+import stat
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +58,8 @@ class Summary:
         for reason, count in self.rejected.most_common():
             lines.append(f"  rejected {count:,}: {reason}")
         lines += [f"  note: {note}" for note in self.notes]
-        return "\n".join(lines)
+        # Notes and reasons quote the input; no line of a summary runs on for pages.
+        return "\n".join(excerpt(line, 400) for line in lines)
 
     def print(self) -> None:
         print(self.render())
@@ -98,7 +110,179 @@ def ensure_reference_tables(tx: Transaction, warehouse: Warehouse) -> None:
     reference_tables.ensure_current(tx)
 
 
+# --- bounds on files from outside -------------------------------------------------------
+
+MAX_HEADER_BYTES = 64 << 10  # a CSV's first line
+MAX_LINE_BYTES = 1 << 20  # any physical line of a CSV read whole into memory
+MAX_COLUMNS = 1_000  # the sources' files have a few dozen columns at most
+MAX_TABLE_BYTES = 1 << 30  # a CSV or JSON file read whole into memory
+MAX_MEMBER_BYTES = 8 << 30  # one zip member, extracted to scratch (BACI's yearly CSVs < 1 GB)
+MAX_RATIO = 100  # uncompressed / compressed size of a large zip member (CSV: 4-15)
+RATIO_FROM_BYTES = 64 << 20  # small members may compress further (a file of zeros)
+EXCERPT_CHARS = 80
+# Members a re-zip adds that are no part of any release: macOS resource forks and
+# Finder metadata, Windows thumbnails.
+_NOT_OF_ANY_RELEASE = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$|Thumbs\.db$)", re.I)
+
+
+def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable quote of untrusted text for a message: control characters
+    shown as '?', cut at `limit` characters with '…'."""
+    value = str(text)
+    cut = value[: limit + 1]
+    clean = "".join(ch if ch.isprintable() else "?" for ch in cut)
+    return clean[:limit] + "…" if len(value) > limit else clean
+
+
+def listed(names: Iterable[object], limit: int = 12, each: int = 40) -> str:
+    """Some of a file's names (columns, members) for a message, each excerpted, with the
+    count when there are more."""
+    items = list(names)
+    shown = ", ".join(excerpt(n, each) for n in items[:limit])
+    return f"{shown}, … ({len(items):,} in all)" if len(items) > limit else shown
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024:
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GB"
+
+
+def refuse_symlink(path: Path) -> None:
+    if path.is_symlink():
+        raise IngestError(
+            f"{path}: a symbolic link; critmin reads only regular files and folders "
+            "(give the file or folder itself)"
+        )
+
+
+def regular_files(folder: Path, pattern: str = "*", recursive: bool = False) -> list[Path]:
+    """The regular files of a folder (hidden files skipped), sorted; a symbolic link
+    among them is refused rather than followed."""
+    found = []
+    for path in sorted(folder.rglob(pattern) if recursive else folder.glob(pattern)):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        refuse_symlink(path)
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def read_first_line(path: Path, what: str, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The file's first line, without reading past `limit` bytes."""
+    with path.open("rb") as handle:
+        line = handle.readline(limit + 1)
+    if len(line) > limit:
+        raise IngestError(
+            f"{path}: line 1 is longer than {human_bytes(limit)} — not a {what} "
+            "(whose header is a short list of column names)"
+        )
+    return line
+
+
+def count_columns(header: bytes) -> int:
+    return max(header.count(sep) for sep in (b",", b";", b"\t")) + 1
+
+
+def check_table_file(
+    path: Path, what: str, *, max_bytes: int = MAX_TABLE_BYTES, lines: bool = True
+) -> None:
+    """Before a CSV is read whole into memory: a regular file, not empty, at most
+    `max_bytes`, a header of at most MAX_COLUMNS columns and (with `lines`) no line
+    longer than MAX_LINE_BYTES. IngestError names the file, the line and the bound."""
+    refuse_symlink(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file ({what} expected)")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(f"{path}: the file is empty ({what} expected)")
+    if size > max_bytes:
+        raise IngestError(
+            f"{path}: {human_bytes(size)}, more than the {human_bytes(max_bytes)} a {what} "
+            "may hold; is this the right file?"
+        )
+    columns = count_columns(read_first_line(path, what))
+    if columns > MAX_COLUMNS:
+        raise IngestError(
+            f"{path}: line 1 has {columns:,} columns, more than {MAX_COLUMNS:,} — not a {what}"
+        )
+    if lines:
+        number, length = longest_line(path)
+        if length > MAX_LINE_BYTES:
+            raise IngestError(
+                f"{path}: line {number:,} is longer than {human_bytes(MAX_LINE_BYTES)} — "
+                f"not a {what}, or a damaged one"
+            )
+
+
+def longest_line(path: Path, block: int = 4 << 20) -> tuple[int, int]:
+    """(line number, length in bytes) of the file's longest physical line, read in
+    blocks so that memory stays flat."""
+    best = (1, 0)
+    number, current = 1, 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(block), b""):
+            pieces = chunk.split(b"\n")
+            for index, piece in enumerate(pieces):
+                current += len(piece)
+                if current > best[1]:
+                    best = (number, current)
+                if index < len(pieces) - 1:  # a newline ends this line
+                    number, current = number + 1, 0
+    return best
+
+
+def release_members(
+    archive: zipfile.ZipFile, label: str, scratch: Path | None = None
+) -> tuple[list[zipfile.ZipInfo], list[str]]:
+    """The files of a zip that can be part of a release, and the names skipped (macOS
+    `__MACOSX/` forks, `._*` and `.DS_Store`, folders). Checked from the zip's directory
+    before anything is extracted: a member that is a symbolic link, larger than
+    MAX_MEMBER_BYTES, compressed more than MAX_RATIO times (a zip bomb) or, with
+    `scratch`, larger than the free space there, stops with a message."""
+    members, skipped = [], []
+    for info in archive.infolist():
+        name = info.filename
+        if info.is_dir():
+            continue
+        if _NOT_OF_ANY_RELEASE.search(name):
+            skipped.append(name)
+            continue
+        shown = excerpt(name, 60)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise IngestError(f"{label}: {shown} is a symbolic link; a release holds files only")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise IngestError(
+                f"{label}: {shown} expands to {human_bytes(info.file_size)}, more than "
+                f"{human_bytes(MAX_MEMBER_BYTES)}; not a release file"
+            )
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise IngestError(
+                f"{label}: {shown} expands {info.file_size // max(info.compress_size, 1):,} "
+                f"times ({human_bytes(info.compress_size)} to {human_bytes(info.file_size)}); "
+                "a data file compresses far less, so the zip is refused"
+            )
+        members.append(info)
+    if scratch is not None and members:
+        largest = max(members, key=lambda i: i.file_size)
+        free = shutil.disk_usage(scratch).free
+        if largest.file_size > free:
+            raise IngestError(
+                f"{label}: {excerpt(largest.filename, 60)} needs "
+                f"{human_bytes(largest.file_size)} of scratch space in {scratch}, "
+                f"which has {human_bytes(free)} free; set TMPDIR to a larger disk"
+            )
+    return members, skipped
+
+
 def require_file(path: Path, what: str) -> Path:
+    refuse_symlink(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder ({what} expected)")
     if path.is_file() and path.stat().st_size == 0:
@@ -129,7 +313,7 @@ def require_columns(
     if missing:
         raise IngestError(
             f"{path}: missing column(s) {', '.join(missing)} — is this a {source} file? "
-            f"Found: {', '.join(sorted(present)[:12])}"
+            f"Found: {listed(sorted(present))}"
         )
 
 

@@ -47,11 +47,18 @@ from critmin.domain import (
     HS_EDITIONS,
 )
 from critmin.ingest.common import (
+    MAX_TABLE_BYTES,
     IngestError,
     Summary,
+    check_table_file,
     check_utf8,
     ensure_reference_tables,
+    excerpt,
+    human_bytes,
     iso3_by_numeric,
+    listed,
+    refuse_symlink,
+    regular_files,
 )
 from critmin.ingest.trade_parts import TABLE, drop_demo_flows
 from critmin.warehouse import Provenance, Warehouse
@@ -119,14 +126,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     path = Path(args.path)
+    refuse_symlink(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder (Comtrade JSON or CSV expected)")
     files = (
-        sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and p.suffix.lower() in (".json", ".csv") and not p.name.startswith(".")
-        )
+        [p for p in regular_files(path, recursive=True) if p.suffix.lower() in (".json", ".csv")]
         if path.is_dir()
         else [path]
     )
@@ -163,11 +167,20 @@ def _number(value: Any, file: Path, row: int, column: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError) as error:
-        raise IngestError(f"{file} record {row}, {column}: {value!r} is not a number") from error
+        raise IngestError(
+            f"{file} record {row}, {column}: {excerpt(value)!r} is not a number"
+        ) from error
 
 
 def read_json_response(path: Path) -> pl.DataFrame | None:
     """The rows of one API response; None when the JSON is not a trade-data response."""
+    refuse_symlink(path)
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        raise IngestError(
+            f"{path}: {human_bytes(size)}, more than the {human_bytes(MAX_TABLE_BYTES)} a "
+            "Comtrade response may hold (the API answers at most 100,000 rows)"
+        )
     check_utf8(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
@@ -178,7 +191,9 @@ def read_json_response(path: Path) -> pl.DataFrame | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         return None
     if payload.get("error"):
-        raise IngestError(f"{path}: the API answered with an error: {payload['error']}")
+        raise IngestError(
+            f"{path}: the API answered with an error: {excerpt(payload['error'], 200)}"
+        )
     records = payload["data"]
     if records and not all(isinstance(r, dict) and "cmdCode" in r for r in records[:5]):
         return None  # e.g. publication metadata, a bulk-file listing
@@ -186,7 +201,7 @@ def read_json_response(path: Path) -> pl.DataFrame | None:
     for index, record in enumerate(records, start=1):
         missing = [c for c in REQUIRED if c not in record]
         if missing:
-            raise IngestError(f"{path} record {index}: missing field(s) {', '.join(missing)}")
+            raise IngestError(f"{path} record {index}: missing field(s) {listed(missing)}")
         row: dict[str, Any] = {"file": str(path), "row": index}
         for column in RAW_SCHEMA:
             if column in ("file", "row"):
@@ -202,13 +217,12 @@ def read_json_response(path: Path) -> pl.DataFrame | None:
 
 def read_csv_download(path: Path) -> pl.DataFrame:
     """The rows of a Comtrade+ CSV download (original column names)."""
-    if path.stat().st_size == 0:
-        raise IngestError(f"{path}: the file is empty (a Comtrade CSV expected)")
+    check_table_file(path, "Comtrade CSV")
     check_utf8(path)
     try:
         raw = pl.read_csv(path, infer_schema=False)
     except pl.exceptions.PolarsError as error:
-        raise IngestError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from error
+        raise IngestError(f"{path}: not a readable CSV ({excerpt(error)})") from error
     raw = raw.rename({c: c.lstrip("\ufeff") for c in raw.columns})
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -219,7 +233,7 @@ def read_csv_download(path: Path) -> pl.DataFrame:
         )
         raise IngestError(
             f"{path}: missing column(s) {', '.join(missing)} — not a Comtrade "
-            f"file? Found: {', '.join(raw.columns[:12])}.{hint}"
+            f"file? Found: {listed(raw.columns)}.{hint}"
         )
     if raw.height == 0:
         raise IngestError(f"{path}: the file has a header but no data rows")
@@ -237,7 +251,8 @@ def read_csv_download(path: Path) -> pl.DataFrame:
         bad = frame.filter(text.is_not_null() & text.cast(pl.Float64, strict=False).is_null())
         if bad.height:
             raise IngestError(
-                f"{path} line {bad['row'][0]}, column {column}: {bad[column][0]!r} is not a number"
+                f"{path} line {bad['row'][0]}, column {column}: {excerpt(bad[column][0])!r} "
+                "is not a number"
             )
         frame = frame.with_columns(text.cast(pl.Float64, strict=False).alias(column))
     # Codes written as floats by some tools ("156.0") are codes all the same.
@@ -322,7 +337,7 @@ def harmonise(
     bad = frame.filter(pl.col("year").is_null())
     if bad.height:
         raise IngestError(
-            f"{bad['file'][0]} row {bad['row'][0]}: period {bad['period'][0]!r} is not a year"
+            f"{bad['file'][0]} row {bad['row'][0]}: period {excerpt(bad['period'][0])!r} is not a year"
         )
     if monthly:
         frame = _skip(
@@ -370,7 +385,7 @@ def harmonise(
     if lost_zero.height:
         raise IngestError(
             f"{lost_zero['file'][0]} row {lost_zero['row'][0]}, cmdCode: "
-            f"{lost_zero['cmdCode'][0]!r} has 5 digits (a leading zero lost?); "
+            f"{excerpt(lost_zero['cmdCode'][0])!r} has 5 digits (a leading zero lost?); "
             "keep cmdCode as text"
         )
     aggregates = frame.filter(level != 6)
@@ -384,7 +399,7 @@ def harmonise(
     if bad_code.height:
         raise IngestError(
             f"{bad_code['file'][0]} row {bad_code['row'][0]}, cmdCode: "
-            f"{bad_code['cmdCode'][0]!r} is not a six-digit HS code"
+            f"{excerpt(bad_code['cmdCode'][0])!r} is not a six-digit HS code"
         )
 
     # HS edition.

@@ -213,11 +213,12 @@ def check_locations(
 
 def read_csv(path: Path, what: str) -> pl.DataFrame:
     common.require_file(path, what)
+    common.check_table_file(path, what)
     common.check_utf8(path)
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as error:
-        raise IngestError(f"{path}: not a readable CSV ({error})") from error
+        raise IngestError(f"{path}: not a readable CSV ({common.excerpt(error)})") from error
     return raw.rename({c: c.strip().lstrip("\ufeff") for c in raw.columns})
 
 
@@ -233,7 +234,7 @@ def detect_format(path: Path) -> str:
     )
     raise IngestError(
         f"{path}: cannot tell the deposits format from its columns "
-        f"({', '.join(header[:12])}). Expected the columns of one of — {wanted}. "
+        f"({common.listed(header)}). Expected the columns of one of — {wanted}. "
         "Use --format to choose."
     )
 
@@ -349,13 +350,16 @@ class JasanskyFiles:
 
 
 def jasansky_files(path: Path) -> JasanskyFiles:
+    common.refuse_symlink(path)
     folder = path if path.is_dir() else path.parent
     facilities = folder / "facilities.csv"
+    common.refuse_symlink(facilities)
     if not facilities.is_file():
         raise IngestError(f"{folder}: no facilities.csv (a Jasansky et al. 2023 folder expected)")
 
     def optional(name: str) -> Path | None:
         candidate = folder / name
+        common.refuse_symlink(candidate)
         return candidate if candidate.is_file() else None
 
     return JasanskyFiles(
@@ -479,8 +483,8 @@ def _coordinates(staged: pl.DataFrame, column: str, label: str, path: Path) -> n
     if bad.height:
         text_value, line = bad.row(0)[0], bad.row(0)[2]
         raise IngestError(
-            f"{path}: line {line}, column {label}: {text_value!r} is not a number "
-            f"({bad.height} row(s) in all)"
+            f"{path}: line {line}, column {label}: {common.excerpt(text_value)!r} is not a "
+            f"number ({bad.height} row(s) in all)"
         )
     return values["value"].fill_nan(None).to_numpy().astype(float)
 
@@ -581,7 +585,9 @@ def _notes(
     if swapped:
         summary.notes.append(f"{swapped:,} rows had latitude and longitude swapped: corrected")
     if unknown_names:
-        listed = ", ".join(f"{n!r} ({c})" for n, c in unknown_names.most_common(10))
+        listed = ", ".join(
+            f"{common.excerpt(n, 40)!r} ({c})" for n, c in unknown_names.most_common(10)
+        )
         summary.notes.append(
             f"{sum(unknown_names.values()):,} rows with a country name that has no ISO3 code, kept "
             f"with no country (add them to reference/country_aliases.csv): {listed}"
@@ -590,7 +596,9 @@ def _notes(
     if no_country:
         summary.notes.append(f"{no_country:,} rows give no country (location unchecked)")
     if unknown_statuses:
-        listed = ", ".join(f"{s!r} ({c})" for s, c in unknown_statuses.most_common(5))
+        listed = ", ".join(
+            f"{common.excerpt(s, 40)!r} ({c})" for s, c in unknown_statuses.most_common(5)
+        )
         summary.notes.append(f"statuses not in the vocabulary, stored as unknown: {listed}")
     if unmapped:
         listed = ", ".join(f"{n} ({c})" for n, c in unmapped.most_common(8))
@@ -607,6 +615,7 @@ def load(
     path: Path, fmt: str = "auto", part: str | None = None
 ) -> tuple[pl.DataFrame, Summary, str, list[Path]]:
     """Read and check a deposits file: (deposits frame, summary, format, files read)."""
+    common.refuse_symlink(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder (a deposits file expected)")
     fmt = detect_format(path) if fmt == "auto" else fmt

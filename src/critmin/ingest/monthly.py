@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from critmin import derive, sources
+from critmin.ingest import common
 from critmin.ingest.common import IngestError, Summary, ensure_reference_tables
 from critmin.schema import TABLES, validate_frame
 from critmin.warehouse import Provenance, Warehouse
@@ -200,15 +201,12 @@ def empty_monthly() -> pl.DataFrame:
 
 def files_in(path: Path, suffixes: tuple[str, ...], what: str) -> list[Path]:
     """The files to read: `path` itself, or the files of a folder with these suffixes."""
+    common.refuse_symlink(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder ({what} expected)")
     if path.is_file():
         return [path]
-    found = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
-    )
+    found = [p for p in common.regular_files(path, recursive=True) if p.suffix.lower() in suffixes]
     if not found:
         raise IngestError(f"{path}: no {' or '.join(suffixes)} file found ({what} expected)")
     return found

@@ -159,8 +159,11 @@ def provenance(path: Path, release: str) -> Provenance:
 
 def resolve_file(path: Path) -> Path:
     """The CSV itself, or the one *Commodities_Data*.csv inside a release folder."""
+    common.refuse_symlink(path)
     if path.is_dir():
-        found = sorted(p for p in path.glob("*.csv") if "commodities_data" in p.name.lower())
+        found = [
+            p for p in common.regular_files(path, "*.csv") if "commodities_data" in p.name.lower()
+        ]
         if len(found) != 1:
             raise IngestError(
                 f"{path}: expected one *Commodities_Data*.csv in the folder, found {len(found)}"
@@ -171,13 +174,14 @@ def resolve_file(path: Path) -> Path:
 
 def read_raw(path: Path) -> tuple[pl.DataFrame, str]:
     """The CSV as text columns, and the encoding it was read with."""
+    common.check_table_file(path, "USGS MCS data release CSV", max_bytes=256 << 20)
     text, encoding = common.read_text_detect_encoding(path)
     if not text.strip():
         raise IngestError(f"{path}: the file is empty (a USGS MCS data release CSV expected)")
     try:
         raw = pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False)
     except pl.exceptions.PolarsError as error:
-        raise IngestError(f"{path}: not a readable CSV ({error})") from error
+        raise IngestError(f"{path}: not a readable CSV ({common.excerpt(error)})") from error
     raw = raw.rename({c: c.strip() for c in raw.columns})
     common.require_columns(path, raw.columns, REQUIRED_COLUMNS, "USGS MCS data release")
     if raw.height == 0:
@@ -195,13 +199,15 @@ def transform(raw: pl.DataFrame, summary: Summary) -> pl.DataFrame:
         iso3 = names.get(row["Country"]) if row["Country"] is not None else None
         if iso3 is None:
             summary.reject(
-                f"country {country_name or '(blank)'!r} has no ISO3 code "
+                f"country {common.excerpt(country_name or '(blank)', 40)!r} has no ISO3 code "
                 "(add it to reference/country_aliases.csv)"
             )
             continue
         year = parse_year(row["Year"])
         if year is None:
-            summary.reject(f"year {row['Year']!r} is not a year or a span like 2021–24")
+            summary.reject(
+                f"year {common.excerpt(row['Year'], 20)!r} is not a year or a span like 2021–24"
+            )
             continue
         commodity = (row["Commodity"] or "").strip()
         statistic = statistic_label(row["Statistics"], row["Statistics_detail"])

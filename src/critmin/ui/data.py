@@ -5,15 +5,22 @@
 `view(build, state)` runs a page's view function (`critmin.views`) through
 `st.cache_data`, keyed on the function, the state and the warehouse's version, so a
 re-ingest invalidates what was cached; `drawn(make, view, state)` keeps what a page
-builds from a view (the map's deck) the same way. Both caches are bounded in entries and
-time, so a demo that runs for weeks does not grow without limit.
+builds from a view (the map's deck) the same way. Every cache is bounded in bytes (and
+in time), so that no sequence of visits grows the process past the memory the hosted
+demo is given (docs/deploying.md): views VIEW_CACHE_BYTES (pickled), decks
+DRAWN_CACHE_BYTES, download files `downloads.FILES_CACHE_BYTES`; the catalog and the
+DuckDB connection are a few per warehouse version, DuckDB itself held to
+CRITMIN_MEMORY_LIMIT.
 
     view = data.view(growth.build, state)   # typed: mypy follows state and view
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,20 +29,21 @@ import streamlit as st
 from critmin.catalog import Catalog, load_catalog
 from critmin.db import Database, QueryTimeout, TableUnavailable, open_database
 from critmin.settings import load_settings
+from critmin.ui.lru import BytesLRU
 from critmin.warehouse import Warehouse, WarehouseError
 
 S = TypeVar("S")
 V = TypeVar("V")
 R = TypeVar("R")
 
-# Views cached per process: each entry is a few small frames (a page's figures). The
-# explorer's rows are the largest (up to the row cap): 256 entries of them stay well
-# under the memory the hosted demo is given (docs/deploying.md).
+# Views cached per process: most are a few small frames (a page's figures); the
+# explorer's rows at the row cap pickle to about 12 MB, so the bound is in bytes.
 VIEW_CACHE_ENTRIES = 256
+VIEW_CACHE_BYTES = 256 << 20
 CACHE_TTL_S = 3 * 3600
-# Decks kept for the Map page: one is its JSON (at most about 1 MB, 150-220 kB for
-# the default map, docs/performance.md) and its layers.
-DRAWN_CACHE_ENTRIES = 32
+# Decks kept for the Map page: one is its JSON (at most about 1 MB, 150-220 kB for the
+# default map, docs/performance.md) and its layers, counted as three times the JSON.
+DRAWN_CACHE_BYTES = 64 << 20
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -87,7 +95,9 @@ def catalog() -> Catalog:
     return _catalog(*warehouse_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=VIEW_CACHE_ENTRIES, ttl=CACHE_TTL_S)
+@st.cache_data(
+    show_spinner=False, max_entries=VIEW_CACHE_ENTRIES, max_size=VIEW_CACHE_BYTES, ttl=CACHE_TTL_S
+)
 def _view(data_dir: str, version: str, name: str, state: Any, _build: Callable[..., Any]) -> Any:
     # `name` (module and function) keys the cache; `_build` itself is not hashed.
     return _build(_open(data_dir, version), _catalog(data_dir, version), state)
@@ -107,11 +117,57 @@ def view(build: Callable[[Database, Catalog, S], V], state: S) -> V:
     return result
 
 
-@st.cache_resource(show_spinner=False, max_entries=DRAWN_CACHE_ENTRIES, ttl=CACHE_TTL_S)
-def _drawn(
-    data_dir: str, version: str, name: str, state: Any, _make: Callable[..., Any], _view: Any
-) -> Any:
-    return _make(_view, state)
+def cached_view(data_dir: str, version: str, build: Callable[..., V], state: Any) -> V:
+    """`build(db, catalog, state)` of a given warehouse version, through the same cache
+    as `view` and without drawing anything: for work done off a page's script thread
+    (a download's rows, at its click)."""
+    result: V = _view(data_dir, version, f"{build.__module__}.{build.__qualname__}", state, build)
+    return result
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+TRIM_EVERY_S = 15.0
+_trimming = threading.Event()
+
+
+def return_freed_memory() -> None:
+    """Make the C allocator give freed memory back to the system (once per process).
+
+    glibc serves blocks over its mmap threshold (128 kB) from fresh mappings and unmaps
+    them when freed, but after the first such free it raises the threshold, up to 32 MB,
+    and keeps later blocks of a few MB (a view's frames, a page's messages, a pickled
+    cache entry) in its heaps for reuse; and the heaps of the server's many threads keep
+    their free pages. Memory taken by a wave of visitors was never given back. The
+    thresholds are fixed, and a thread hands free pages back every TRIM_EVERY_S
+    (`malloc_trim`, a few milliseconds). Elsewhere than glibc (macOS, musl) this does
+    nothing."""
+    if _trimming.is_set():
+        return
+    _trimming.set()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(M_TRIM_THRESHOLD, 128 * 1024)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+
+    def keep_trimming() -> None:
+        while True:
+            time.sleep(TRIM_EVERY_S)
+            trim(0)
+
+    threading.Thread(target=keep_trimming, name="critmin-malloc-trim", daemon=True).start()
+
+
+def _approx_bytes(value: Any) -> int:
+    """What a drawn object holds in memory, roughly: three times its JSON (a deck's
+    layers and the JSON itself)."""
+    to_json = getattr(value, "to_json", None)
+    return 3 * len(to_json()) if callable(to_json) else 1 << 20
+
+
+_DRAWN: BytesLRU[Any] = BytesLRU(DRAWN_CACHE_BYTES, _approx_bytes)
 
 
 def drawn(make: Callable[[V, S], R], view: V, state: S) -> R:
@@ -120,9 +176,11 @@ def drawn(make: Callable[[V, S], R], view: V, state: S) -> R:
     like the view, on the state and the warehouse's version (the view follows from
     them). The result is shared, not copied: it must not be changed once made."""
     data_dir, version = warehouse_version()
-    result: R = _drawn(
-        data_dir, version, f"{make.__module__}.{make.__qualname__}", state, make, view
-    )
+    key = (data_dir, version, f"{make.__module__}.{make.__qualname__}", state)
+    result: R | None = _DRAWN.get(key)
+    if result is None:
+        result = make(view, state)
+        _DRAWN.put(key, result)
     return result
 
 

@@ -51,7 +51,9 @@ class State:
 @dataclass(frozen=True)
 class View:
     name: str
-    sites: pl.DataFrame  # every matching site once: site_points' columns and records
+    # Every matching site once (site_points' columns and `records`): of at most the row
+    # cap of records, the first by country and name (`truncated` says when more match).
+    sites: pl.DataFrame
     records: int  # the records behind them (a site listed by several compilations)
     table: pl.DataFrame  # the first TABLE_ROWS records' sites with SITE_COLUMNS
     sites_filter: DepositFilter  # what the download asks for (`all_sites`)
@@ -63,13 +65,15 @@ class View:
     # one stage], and what its tonnes are
     flows: pl.DataFrame
     tonnes_note: str
+    truncated: bool = False  # more sites match than the row cap: map and download say so
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     # The map and the counts need a few columns of every site; the long text (source
     # references) only the table's first rows and the download, which asks at a click.
     sites_filter = DepositFilter(state.sites_in, state.commodities, state.statuses)
-    records = queries.site_points(db, sites_filter).frame
+    points = queries.site_points(db, sites_filter)
+    records = points.frame
     table = site_table(queries.deposits(db, sites_filter, limit=TABLE_ROWS).frame)
     f = TradeFilter(
         state.minerals,
@@ -109,11 +113,13 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         if tonnes_of_one_stage(staged, "partner") is not None
         else "Tonnes are shown for one value-chain stage at a time: choose one in the sidebar "
         "(a tonne of ore and a tonne of ferroalloy are different goods).",
+        truncated=points.truncated,
     )
 
 
 def all_sites(db: Database, f: DepositFilter) -> pl.DataFrame:
-    """Every site `f` matches with SITE_COLUMNS (the download), in the table's order."""
+    """The sites `f` matches with SITE_COLUMNS, in the table's order and under the same
+    row cap as the map's: exactly the sites the map draws."""
     return site_table(queries.deposits(db, f).frame)
 
 
@@ -122,8 +128,8 @@ def one_per_site(records: pl.DataFrame) -> pl.DataFrame:
     note such as "(Kempirsai group)" aside) in the same country, within SAME_SITE_DEG
     of the first of them (by name, then position), are one site, with the commodities
     of all of them (in the order first listed), the first known status, their sources,
-    and how many records they are. Records without coordinates stay apart; unnamed ones are one site only at
-    the very same point with the same commodities."""
+    and how many records they are. Records without coordinates stay apart; unnamed ones
+    are one site only at the very same point with the same commodities."""
     key = (
         pl.col("name")
         .fill_null("")
@@ -206,6 +212,12 @@ def flow_table(catalog: Catalog, by_partner: pl.DataFrame, staged: pl.DataFrame)
         .alias("Share %"),
         pl.exclude("Rank", "partner", "value_usd"),
     )
+
+
+def sites_download(db: Database, catalog: Catalog, state: State) -> pl.DataFrame:
+    """The Map's download (a view function, built at the click): `all_sites` of the
+    page's filters."""
+    return all_sites(db, DepositFilter(state.sites_in, state.commodities, state.statuses))
 
 
 def arcs(
