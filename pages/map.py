@@ -49,9 +49,9 @@ notes.data_banner(catalog)
 notes.exactness(catalog, state.minerals)
 if view.truncated:
     st.warning(
-        f"More than {cap:,} sites match: the map, the counts and the download hold the first "
-        f"{cap:,} by country and name. Narrow the countries, commodities or statuses to see "
-        "the rest."
+        f"More than {cap:,} site records match: the map, the counts and the download hold "
+        f"the first {cap:,} by country and name ({view.sites.height:,} sites). Narrow the "
+        "countries, commodities or statuses to see the rest."
     )
 st.pydeck_chart(data.drawn(maps.for_view, view, state), height=560)
 st.markdown(
