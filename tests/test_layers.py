@@ -14,7 +14,7 @@ PACKAGE = ROOT / "src" / "critmin"
 # or from lower layers; a new module is given its place here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__version__", "domain", "settings", "sqltext", "sources"),
-    ("schema", "filters", "reference", "sql_guard", "metrics"),
+    ("schema", "filters", "reference", "sql_guard", "metrics", "loaded"),
     ("warehouse", "synthetic"),
     ("derive",),
     ("reference_tables", "embedded", "db"),
