@@ -104,6 +104,13 @@ def part_frame(data_dir: Path, table: str, part: str) -> pl.DataFrame:
     return pl.read_parquet(files, hive_partitioning=True)
 
 
+def one_row(frame: pl.DataFrame, **where: object) -> dict[str, object]:
+    """The one row of a frame with these column values (fails unless exactly one)."""
+    rows = frame.filter(*[pl.col(k) == v for k, v in where.items()])
+    assert rows.height == 1, rows
+    return rows.row(0, named=True)
+
+
 @pytest.fixture
 def app_env(demo_warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the app at the session's demo warehouse."""

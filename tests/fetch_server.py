@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 # --- time ------------------------------------------------------------------------------
 
 
@@ -637,6 +639,27 @@ def publish_sources(state: FileServer) -> None:
         body = csv_body if entry["name"].endswith(".csv") else b"<m/>"
         state.serve(entry["url"].removeprefix(state.url), body)
     state.serve(MRDS, mrds_zip())
+
+
+@pytest.fixture(name="server")
+def sources_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
+    """The three sources on one local server (publish_sources), their base URLs pointed
+    at it. Import it into a test module to use it there as `server`."""
+    from critmin.fetch.baci import RELEASE_ENV
+
+    state = FileServer()
+    for stream in running(state):
+        publish_sources(state)
+        for env in SOURCE_ENVS:
+            monkeypatch.setenv(env, state.url)
+        monkeypatch.delenv(RELEASE_ENV, raising=False)
+        yield stream
+
+
+@pytest.fixture(name="clock", autouse=True)
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """No test of a module that imports this waits: time.sleep and the clocks are fake."""
+    return FakeClock().install(monkeypatch)
 
 
 def mcs_file_path(state: FileServer) -> str:

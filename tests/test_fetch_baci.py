@@ -11,13 +11,12 @@ import csv
 import errno
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import part_frame, snapshot
-from fetch_server import (
+from fetch_server import (  # noqa: F401 - fixtures clock, server
     BACI_PRODUCTS,
     EDITIONS,
     ITEM_PAGE,
@@ -34,8 +33,10 @@ from fetch_server import (
     cepii_item_page_now,
     cepii_webpage,
     cloudflare_challenge,
+    fake_clock,
     publish_sources,
     running,
+    sources_server,
 )
 
 from critmin import __version__
@@ -50,22 +51,6 @@ OLD_RELEASES = {
     "V202501": ["HS92", "HS12", "HS17", "HS22"],
     "V202401b": ["HS92", "HS17"],
 }
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
-    state = FileServer()
-    for stream in running(state):
-        publish_sources(state)
-        for env in SOURCE_ENVS:
-            monkeypatch.setenv(env, state.url)
-        monkeypatch.delenv(fetch_baci.RELEASE_ENV, raising=False)
-        yield stream
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    return FakeClock().install(monkeypatch)
 
 
 def run(data_dir: Path, *args: str) -> int:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 import pytest
+from conftest import one_row, part_frame
 from fetch_server import (
     CENSUS_EXPORTS,
     CENSUS_IMPORTS,
@@ -85,14 +86,7 @@ def comext_key(hit: Hit) -> list[str]:
 
 
 def part(data_dir: Path, name: str) -> pl.DataFrame:
-    files = Warehouse(data_dir).parts("monthly_flows")[name].files
-    return pl.read_parquet([data_dir / f for f in files])
-
-
-def one(frame: pl.DataFrame, **where: object) -> dict:
-    rows = frame.filter(*[pl.col(k) == v for k, v in where.items()])
-    assert rows.height == 1, rows
-    return rows.row(0, named=True)
+    return part_frame(data_dir, "monthly_flows", name)
 
 
 def age(path: Path, days: float) -> None:
@@ -158,14 +152,14 @@ def test_monthly_partners_declarations_and_the_focus_countrys_own(
     assert hits[0].headers["User-Agent"].startswith(f"critmin/{__version__} ")
     assert clock.sleeps == [6.0, 6.0]  # 10 calls a minute, as comtradr
     rows = part(demo_copy, "comtrade")
-    chn = one(rows, reporter="CHN", partner="KAZ", month=2, flow="import")
+    chn = one_row(rows, reporter="CHN", partner="KAZ", month=2, flow="import")
     assert chn["value_usd"] == (156 + 398) * 10 + 200 + 1  # the server's value for M
     assert (chn["side"], chn["national_code"], chn["period"]) == (
         "importer_reported",
         "811292",
         "202502",
     )
-    kaz = one(rows, reporter="KAZ", partner="CHN", month=3, flow="export")
+    kaz = one_row(rows, reporter="KAZ", partner="CHN", month=3, flow="export")
     assert kaz["side"] == "exporter_reported" and kaz["value_usd"] == (398 + 156) * 10 + 300 + 1
     assert "WLD" not in rows["partner"].to_list()  # World rows skipped
     assert "demo" not in Warehouse(demo_copy).parts("monthly_flows")
@@ -312,13 +306,17 @@ def test_comext_asks_the_c5_for_the_baskets_and_cn8_lines_and_converts_at_ecb_ra
     (rates,) = api_hits(server, ECB_EXR)
     assert query(rates)["format"] == "csvdata" and query(rates)["startPeriod"] == "2025-01"
     rows = part(demo_copy, "comext")
-    de = one(rows, reporter="DEU", partner="KAZ", national_code="81129289", month=2, flow="import")
+    de = one_row(
+        rows, reporter="DEU", partner="KAZ", national_code="81129289", month=2, flow="import"
+    )
     euros = 2 * 1000 + 2 * 37 + 5  # the server's value for DE, February, flow 1
     assert de["value_native"] == euros and de["currency"] == "EUR"
     assert de["value_usd"] == pytest.approx(euros * 1.082)  # February's rate
     assert de["quantity_kg"] == pytest.approx(euros / 400 * 100)  # 100 kg units
     assert de["classification"] == "CN8" and de["vintage"] == dt.date(2026, 11, 15)
-    hs6 = one(rows, reporter="FRA", partner="UZB", national_code="811292", month=1, flow="export")
+    hs6 = one_row(
+        rows, reporter="FRA", partner="UZB", national_code="811292", month=1, flow="export"
+    )
     assert hs6["classification"] == "HS"
     assert set(rows["reporter"]) == {"DEU", "FRA"}  # Eurostat's EU aggregate skipped
 
@@ -376,7 +374,7 @@ def test_census_one_call_per_month_chapter_and_national_lines(
     assert asked[0]["get"] == "CTY_CODE,CTY_NAME,I_COMMODITY,GEN_VAL_MO,GEN_QY1_MO,UNIT_QY1"
     assert "key" not in asked[0]
     rows = part(demo_copy, "census")
-    kz = one(rows, partner="KAZ", national_code="8112921000", month=6)
+    kz = one_row(rows, partner="KAZ", national_code="8112921000", month=6)
     assert kz["value_usd"] == len("KAZAKHSTAN") * 1000 + 60 + 10
     assert (kz["classification"], kz["reporter"], kz["quantity_kg"]) == (
         "HTS10",
@@ -393,7 +391,7 @@ def test_census_exports_when_asked(server: FileServer, demo_copy: Path) -> None:
     assert asked["get"] == "CTY_CODE,CTY_NAME,E_COMMODITY,ALL_VAL_MO,QTY_1_MO,UNIT_QY1"
     assert (asked["COMM_LVL"], asked["E_COMMODITY"]) == ("HS6", "81*")
     rows = part(demo_copy, "census")
-    out = one(rows, partner="CHN", national_code="811292", flow="export")
+    out = one_row(rows, partner="CHN", national_code="811292", flow="export")
     assert out["side"] == "exporter_reported" and out["reporter"] == "USA"
     assert set(rows["flow"]) == {"import", "export"}
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import part_frame, snapshot
-from fetch_server import (
+from fetch_server import (  # noqa: F401 - fixtures clock, server
     MCS_ITEM,
     MCS_ITEM_JSON,
     MRDS,
@@ -27,12 +26,14 @@ from fetch_server import (
     Status,
     baci_path,
     cloudflare_challenge,
+    fake_clock,
     mcs_csv,
     mcs_file_path,
     mrds_csv,
     mrds_zip,
     publish_sources,
     running,
+    sources_server,
 )
 
 from critmin import __version__
@@ -45,23 +46,6 @@ ITEM = MCS_ITEM
 ITEM_JSON = MCS_ITEM_JSON
 MCS_CACHED = Path("cache") / "usgs_mcs" / "MCS2026" / "MCS2026_Commodities_Data.csv"
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
-    """The three sources on one local server, their base URLs pointed at it."""
-    state = FileServer()
-    for stream in running(state):
-        publish_sources(state)
-        for env in SOURCE_ENVS:
-            monkeypatch.setenv(env, state.url)
-        monkeypatch.delenv(fetch_baci.RELEASE_ENV, raising=False)
-        yield stream
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    return FakeClock().install(monkeypatch)
 
 
 def run(data_dir: Path, *args: str) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import snapshot
+from conftest import one_row, part_frame, snapshot
 
 from critmin.cli import main
 from critmin.ingest import comext, monthly
@@ -30,14 +30,7 @@ def run(data_dir: Path, source: str, *args: str | Path) -> int:
 
 
 def part(data_dir: Path, name: str) -> pl.DataFrame:
-    files = Warehouse(data_dir).parts("monthly_flows")[name].files
-    return pl.read_parquet([data_dir / f for f in files])
-
-
-def one(frame: pl.DataFrame, **where: object) -> dict:
-    rows = frame.filter(*[pl.col(k) == v for k, v in where.items()])
-    assert rows.height == 1, rows
-    return rows.row(0, named=True)
+    return part_frame(data_dir, "monthly_flows", name)
 
 
 # --- UN Comtrade monthly ---------------------------------------------------------------
@@ -49,7 +42,7 @@ def test_comtrade_monthly_golden_values(data_dir: Path, capsys: pytest.CaptureFi
     assert "1 HS4 aggregate rows skipped" in out
     assert "partner World (0) skipped" in out
     rows = part(data_dir, "comtrade")
-    chn = one(rows, reporter="CHN", partner="KAZ", national_code="811292", year=2025, month=1)
+    chn = one_row(rows, reporter="CHN", partner="KAZ", national_code="811292", year=2025, month=1)
     assert chn["value_usd"] == chn["value_native"] == 1523410.0
     assert (chn["flow"], chn["side"], chn["classification"], chn["currency"]) == (
         "import",
@@ -59,7 +52,7 @@ def test_comtrade_monthly_golden_values(data_dir: Path, capsys: pytest.CaptureFi
     )
     assert (chn["quantity_kg"], chn["period"], chn["hs_edition"]) == (5210.0, "202501", "HS22")
     # Re-exports are summed with the exports of the same pair, month and code.
-    kaz = one(rows, reporter="KAZ", partner="CHN", national_code="811292", month=1)
+    kaz = one_row(rows, reporter="KAZ", partner="CHN", national_code="811292", month=1)
     assert kaz["value_usd"] == 1402000.0 + 20000.0 and kaz["side"] == "exporter_reported"
     assert chn["vintage"] == dt.date(2026, 12, 1) and chn["provisional"]
     # Loading real months removes the demo's synthetic ones.
@@ -121,7 +114,7 @@ def test_comext_bulk_file_golden_values(data_dir: Path, capsys: pytest.CaptureFi
     assert "partner QZ is an aggregate" in out
     rows = part(data_dir, "comext")
     # Statistical procedures 1 and 2 summed; converted at the month's ECB rate.
-    de = one(rows, reporter="DEU", partner="KAZ", national_code="81129289", flow="import")
+    de = one_row(rows, reporter="DEU", partner="KAZ", national_code="81129289", flow="import")
     assert de["value_native"] == 412300 + 20100 and de["currency"] == "EUR"
     assert de["value_usd"] == pytest.approx((412300 + 20100) * 1.04)
     assert (de["quantity_kg"], de["classification"], de["hs6"], de["hs_edition"]) == (
@@ -130,7 +123,7 @@ def test_comext_bulk_file_golden_values(data_dir: Path, capsys: pytest.CaptureFi
         "811292",
         "HS22",
     )
-    fr = one(rows, reporter="FRA", national_code="81129289")
+    fr = one_row(rows, reporter="FRA", national_code="81129289")
     assert (fr["flow"], fr["side"]) == ("export", "exporter_reported")
     assert "27090090" not in rows["national_code"].to_list()  # outside the baskets
     assert "QZ" not in rows["partner"].to_list()
@@ -145,7 +138,7 @@ def test_comext_sdmx_answer_quantity_and_vintage(
     assert "1 observations without a value" in out and "1 yearly observations skipped" in out
     assert "values kept in euros" in out
     rows = part(data_dir, "comext")
-    feb = one(rows, reporter="DEU", partner="KAZ", month=2)
+    feb = one_row(rows, reporter="DEU", partner="KAZ", month=2)
     assert feb["value_native"] == 388100 and feb["value_usd"] is None
     assert feb["quantity_kg"] == pytest.approx(1140.0)  # 11.4 x 100 kg
     assert feb["vintage"] == dt.date(2026, 11, 15) and feb["period"] == "202502"
@@ -205,7 +198,7 @@ def test_census_golden_values(data_dir: Path, capsys: pytest.CaptureFixture[str]
     assert "empty answer (no data for that month), skipped" in out
     assert "2 rows of the total and groups of countries skipped" in out
     rows = part(data_dir, "census")
-    ga = one(rows, partner="KAZ", national_code="8112921000")
+    ga = one_row(rows, partner="KAZ", national_code="8112921000")
     assert (ga["reporter"], ga["flow"], ga["classification"], ga["hs6"]) == (
         "USA",
         "import",
@@ -213,7 +206,7 @@ def test_census_golden_values(data_dir: Path, capsys: pytest.CaptureFixture[str]
         "811292",
     )
     assert (ga["value_usd"], ga["quantity_kg"], ga["period"]) == (1523410.0, 2210.0, "2025-06")
-    hs6 = one(rows, partner="KOR", national_code="811292")
+    hs6 = one_row(rows, partner="KOR", national_code="811292")
     assert hs6["classification"] == "HS" and hs6["value_usd"] == 802300.0
     assert set(rows["partner"]) >= {"KAZ", "CHN", "DEU", "JPN", "RUS", "KOR"}
 

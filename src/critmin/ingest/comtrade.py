@@ -106,6 +106,16 @@ BY_YEAR = "by-year"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_reading_arguments(parser)
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the whole comtrade part instead of merging into it",
+    )
+
+
+def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """--all-products and --hs-edition, shared by the annual and monthly Comtrade ingests."""
     parser.add_argument(
         "--all-products",
         action="store_true",
@@ -116,11 +126,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[*HS_EDITIONS, BY_YEAR],
         help="HS edition of a CSV without classificationCode; 'by-year' takes "
         "the edition in force in each year",
-    )
-    parser.add_argument(
-        "--replace",
-        action="store_true",
-        help="replace the whole comtrade part instead of merging into it",
     )
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import polars as pl
 
-from critmin.domain import HS_EDITIONS
 from critmin.ingest import comtrade
 from critmin.ingest.common import IngestError, Summary
 from critmin.ingest.monthly import (
@@ -42,16 +41,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--all-products",
-        action="store_true",
-        help="keep every six-digit code (default: only the mineral baskets)",
-    )
-    parser.add_argument(
-        "--hs-edition",
-        choices=[*HS_EDITIONS, comtrade.BY_YEAR],
-        help="HS edition of a CSV without classificationCode",
-    )
+    comtrade.add_reading_arguments(parser)
     parser.add_argument(
         "--vintage",
         help="the date the responses were downloaded, YYYY-MM-DD (default: each file's date)",
