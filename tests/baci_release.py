@@ -130,3 +130,31 @@ def _product_codes() -> str:
     for code, text in texts.select("hs6", "description").iter_rows():
         rows.append(f'{code},"{str(text).replace(chr(34), chr(39))}"')
     return "\n".join(rows) + "\n"
+
+
+def crafted_zip(
+    directory: Path,
+    flows: Sequence[tuple[int, int, int, str, float, float | None]],
+    countries: Sequence[tuple[int, str, str, str]],
+    products: Sequence[tuple[str, str]],
+    *,
+    release: str = "V202601",
+) -> Path:
+    """A small HS17 release zip written from hand-made rows, in the same layout:
+    flows (t, i, j, k, v, q; q None for an empty cell), the country dictionary
+    (code, name, ISO2, ISO3) and the product dictionary (code, description)."""
+    path = directory / f"BACI_HS17_{release}.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for year in sorted({row[0] for row in flows}):
+            lines = ["t,i,j,k,v,q"] + [
+                f"{t},{i},{j},{k},{v:.3f},{'' if q is None else f'{q:.3f}'}"
+                for t, i, j, k, v, q in flows
+                if t == year
+            ]
+            archive.writestr(f"BACI_HS17_Y{year}_{release}.csv", "\n".join(lines) + "\n")
+        names = ["country_code,country_name,country_iso2,country_iso3"]
+        names += [f'{c},"{n}",{a2},{a3}' for c, n, a2, a3 in countries]
+        archive.writestr(f"country_codes_{release}.csv", "\n".join(names) + "\n")
+        texts = ["code,description"] + [f'{c},"{d}"' for c, d in products]
+        archive.writestr(f"product_codes_HS17_{release}.csv", "\n".join(texts) + "\n")
+    return path

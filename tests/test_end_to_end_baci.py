@@ -8,11 +8,11 @@ checked against the fixture's rows, not only that nothing raised."""
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from baci_release import crafted_zip
 from browser import wait_for_render
 
 from bench.headless import CHROMIUM, CHROMIUM_ARGS, serve
@@ -57,20 +57,7 @@ PRODUCTS = [
 
 
 def release(tmp_path: Path) -> Path:
-    path = tmp_path / f"BACI_HS17_{RELEASE}.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for year in sorted({row[0] for row in FLOWS}):
-            lines = ["t,i,j,k,v,q"]
-            for t, i, j, k, v, q in FLOWS:
-                if t == year:
-                    lines.append(f"{t},{i},{j},{k},{v:.3f},{'' if q is None else f'{q:.3f}'}")
-            archive.writestr(f"BACI_HS17_Y{year}_{RELEASE}.csv", "\n".join(lines) + "\n")
-        countries = ["country_code,country_name,country_iso2,country_iso3"]
-        countries += [f'{c},"{n}",{a2},{a3}' for c, n, a2, a3 in COUNTRIES]
-        archive.writestr(f"country_codes_{RELEASE}.csv", "\n".join(countries) + "\n")
-        products = ["code,description"] + [f'{c},"{d}"' for c, d in PRODUCTS]
-        archive.writestr(f"product_codes_HS17_{RELEASE}.csv", "\n".join(products) + "\n")
-    return path
+    return crafted_zip(tmp_path, FLOWS, COUNTRIES, PRODUCTS, release=RELEASE)
 
 
 def kaz_exports(year: int, codes: set[str]) -> float:

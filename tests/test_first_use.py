@@ -14,12 +14,11 @@ of our own in CEPII's layout loaded with `critmin ingest baci`:
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
-from baci_release import write_release
+from baci_release import crafted_zip, write_release
 from streamlit.testing.v1 import AppTest
 
 from critmin.cli import main
@@ -53,19 +52,7 @@ PRODUCTS = [
 
 
 def crafted_release(root: Path) -> Path:
-    path = root / f"BACI_HS17_{RELEASE}.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        for year in sorted({row[0] for row in FLOWS}):
-            lines = ["t,i,j,k,v,q"] + [
-                f"{t},{i},{j},{k},{v:.3f},{q:.3f}" for t, i, j, k, v, q in FLOWS if t == year
-            ]
-            archive.writestr(f"BACI_HS17_Y{year}_{RELEASE}.csv", "\n".join(lines) + "\n")
-        countries = ["country_code,country_name,country_iso2,country_iso3"]
-        countries += [f'{c},"{n}",{a2},{a3}' for c, n, a2, a3 in COUNTRIES]
-        archive.writestr(f"country_codes_{RELEASE}.csv", "\n".join(countries) + "\n")
-        products = ["code,description"] + [f'{c},"{d}"' for c, d in PRODUCTS]
-        archive.writestr(f"product_codes_HS17_{RELEASE}.csv", "\n".join(products) + "\n")
-    return path
+    return crafted_zip(root, FLOWS, COUNTRIES, PRODUCTS, release=RELEASE)
 
 
 @pytest.fixture(scope="module")
