@@ -7,6 +7,7 @@ Lanes: `make test-fast` leaves out the tests marked `slow`, `browser` and `load`
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ API_BASE_ENVS = (
     "CRITMIN_CENSUS_BASE_URL",
 )
 CLOSED_PORT = "http://127.0.0.1:9"
+MONTHLY_VINTAGE = dt.date(2026, 11, 1)  # when the test declarations were "downloaded"
 
 
 def run_page(page: str, params: Mapping[str, str | Sequence[str]] | None = None) -> AppTest:
@@ -109,6 +111,44 @@ def one_row(frame: pl.DataFrame, **where: object) -> dict[str, object]:
     rows = frame.filter(*[pl.col(k) == v for k, v in where.items()])
     assert rows.height == 1, rows
     return rows.row(0, named=True)
+
+
+def monthly_row(
+    source: str,
+    reporter: str,
+    partner: str,
+    code: str,
+    month: int,
+    value: float,
+    year: int = 2025,
+    classification: str | None = None,
+) -> dict[str, object]:
+    """One monthly_flows row of an importer's declaration (its columns of schema.TABLES);
+    the classification follows the code's length unless given."""
+    kind = classification or ("HS" if len(code) == 6 else "HTS10" if len(code) == 10 else "CN8")
+    return {
+        "year": year,
+        "month": month,
+        "period": f"{year}{month:02d}",
+        "reporter": reporter,
+        "partner": partner,
+        "flow": "import",
+        "side": "importer_reported",
+        "classification": kind,
+        "national_code": code,
+        "hs_edition": "HS22",
+        "hs6": code[:6],
+        "value_usd": value,
+        "value_native": value,
+        "currency": "USD",
+        "quantity_kg": None,
+        "supp_quantity": None,
+        "supp_unit": None,
+        "source": source,
+        "release": "test",
+        "vintage": MONTHLY_VINTAGE,
+        "provisional": True,
+    }
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ mineral holds that basket's flows, and the downloads hold the same figures.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from conftest import monthly_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -326,35 +326,6 @@ monthly_keys = st.tuples(
     st.sampled_from(sorted(MONTHLY_CODES)),
     st.integers(min_value=1, max_value=6),
 )
-
-
-def monthly_row(
-    source: str, reporter: str, partner: str, code: str, month: int, value: float
-) -> dict:
-    kind = {6: "HS", 8: "CN8", 10: "HTS10"}[len(code)]
-    return {
-        "year": 2025,
-        "month": month,
-        "period": f"2025{month:02d}",
-        "reporter": reporter,
-        "partner": partner,
-        "flow": "import",
-        "side": "importer_reported",
-        "classification": kind,
-        "national_code": code,
-        "hs_edition": "HS22",
-        "hs6": code[:6],
-        "value_usd": value,
-        "value_native": value,
-        "currency": "USD",
-        "quantity_kg": None,
-        "supp_quantity": None,
-        "supp_unit": None,
-        "source": source,
-        "release": "test",
-        "vintage": dt.date(2026, 11, 1),
-        "provisional": True,
-    }
 
 
 @st.composite

@@ -6,11 +6,11 @@ show for a series."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import monthly_row
 
 from critmin import derive, grades, queries
 from critmin.catalog import load_catalog
@@ -21,65 +21,26 @@ from critmin.schema import TABLES
 from critmin.settings import Settings
 from critmin.warehouse import Warehouse
 
-VINTAGE = dt.date(2026, 11, 1)
-
-
-def row(
-    source: str,
-    reporter: str,
-    partner: str,
-    code: str,
-    month: int,
-    value: float,
-    year: int = 2025,
-    classification: str | None = None,
-) -> dict:
-    kind = classification or ("HS" if len(code) == 6 else "HTS10" if len(code) == 10 else "CN8")
-    return {
-        "year": year,
-        "month": month,
-        "period": f"{year}{month:02d}",
-        "reporter": reporter,
-        "partner": partner,
-        "flow": "import",
-        "side": "importer_reported",
-        "classification": kind,
-        "national_code": code,
-        "hs_edition": "HS22",
-        "hs6": code[:6],
-        "value_usd": value,
-        "value_native": value,
-        "currency": "USD",
-        "quantity_kg": None,
-        "supp_quantity": None,
-        "supp_unit": None,
-        "source": source,
-        "release": "test",
-        "vintage": VINTAGE,
-        "provisional": True,
-    }
-
-
 ROWS = [
     # The same month and code from Comtrade and the US Census: Census kept.
-    row("comtrade", "USA", "KAZ", "811292", 1, 999.0),
-    row("census", "USA", "KAZ", "811292", 1, 100.0),
+    monthly_row("comtrade", "USA", "KAZ", "811292", 1, 999.0),
+    monthly_row("census", "USA", "KAZ", "811292", 1, 100.0),
     # Comtrade alone for February (Census has not that month): Comtrade kept.
-    row("comtrade", "USA", "KAZ", "811292", 2, 70.0),
+    monthly_row("comtrade", "USA", "KAZ", "811292", 2, 70.0),
     # China only in Comtrade; manganese sulfate code too.
-    row("comtrade", "CHN", "KAZ", "811292", 1, 40.0),
-    row("comtrade", "CHN", "KAZ", "283329", 1, 5.0),
+    monthly_row("comtrade", "CHN", "KAZ", "811292", 1, 40.0),
+    monthly_row("comtrade", "CHN", "KAZ", "283329", 1, 5.0),
     # The exact gallium line, and germanium's, as the Census declares them.
-    row("census", "USA", "KAZ", "8112921000", 1, 60.0),
-    row("census", "USA", "CHN", "8112921000", 1, 30.0),
-    row("census", "USA", "KAZ", "8112926000", 1, 20.0),
+    monthly_row("census", "USA", "KAZ", "8112921000", 1, 60.0),
+    monthly_row("census", "USA", "CHN", "8112921000", 1, 30.0),
+    monthly_row("census", "USA", "KAZ", "8112926000", 1, 20.0),
     # A gallium line before its years of validity (2022 on): not read.
-    {**row("census", "USA", "KAZ", "8112921000", 3, 9.0, year=2021), "hs_edition": "HS17"},
+    {**monthly_row("census", "USA", "KAZ", "8112921000", 3, 9.0, year=2021), "hs_edition": "HS17"},
     # EU members' declarations: intra-EU left out of the EU27's imports.
-    row("comext", "DEU", "KAZ", "81129289", 1, 15.0),
-    row("comext", "DEU", "FRA", "81129289", 1, 11.0),
+    monthly_row("comext", "DEU", "KAZ", "81129289", 1, 15.0),
+    monthly_row("comext", "DEU", "FRA", "81129289", 1, 11.0),
     # Another reporter with a later month (for the reporting table).
-    row("comtrade", "JPN", "USA", "283329", 4, 3.0),
+    monthly_row("comtrade", "JPN", "USA", "283329", 4, 3.0),
 ]
 
 
