@@ -156,6 +156,7 @@ def reader(url: str, stop: threading.Event, times: list[float]) -> None:
             times.append(visit(visitor, next(pages)).seconds)
 
 
+@pytest.mark.load
 def test_heavy_downloads_do_not_hold_the_server(server: Server) -> None:
     health, times, answers = Health(), list[float](), dict[int, dict[str, Answer]]()
     stop = threading.Event()
@@ -202,6 +203,7 @@ def test_heavy_downloads_do_not_hold_the_server(server: Server) -> None:
 # --- messages a visitor may not send -------------------------------------------------------
 
 
+@pytest.mark.load
 def test_a_visitor_cannot_clear_the_shared_caches(server: Server) -> None:
     with Visitor(server.url) as user, Visitor(server.url) as stranger:
         visit(user, "explorer", {**HEAVY, "year_from": "2020"})
@@ -270,6 +272,7 @@ def distinct_views() -> Iterator[dict[str, str]]:
         }
 
 
+@pytest.mark.load
 def test_memory_stays_under_its_ceiling_and_comes_back(server: Server) -> None:
     process = psutil.Process(server.process.pid)
 
