@@ -309,8 +309,8 @@ class Database:
                 con.execute(f"CREATE VIEW {table} AS {typed_empty_select(table)}")
         if in_memory:
             # A compressed in-memory database: after the checkpoint its tables take about
-            # what their Parquet files take (mineral_flows at 100M trade rows: 42 MB,
-            # against 500 MB uncompressed), and scans use its zone maps. Attached now,
+            # what their Parquet files take, far less than uncompressed (see
+            # docs/performance.md §6), and scans use its zone maps. Attached now,
             # before external access is switched off; filled by _Holder once open.
             con.execute(f"ATTACH ':memory:' AS {HELD} (COMPRESS)")
             self._holder = _Holder(con.cursor(), in_memory)

@@ -19,7 +19,7 @@ from critmin.filters import DepositFilter, TradeFilter
 from critmin.views.common import one_stage_note, tonnes_of_one_stage
 
 MAX_ARCS = 25
-TABLE_ROWS = 200  # the page's table; each row costs every rerun ~0.2 kB
+TABLE_ROWS = 200  # the page's table; each row is sent at every rerun (docs/performance.md §15)
 SITE_COLUMNS = (  # the table's and the download's
     "name",
     "country",
