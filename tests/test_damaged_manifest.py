@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fetch_server import FileServer
-from test_fetch_sources import server  # noqa: F401 - the local server fixture
-from test_fetch_sources import snapshot as fetch_snapshot
+from conftest import snapshot as fetch_snapshot
+from fetch_server import (
+    FileServer,
+    sources_server,  # noqa: F401 - the fixture `server`: the three sources
+)
 
 from critmin.cli import main
 from critmin.warehouse import JOURNAL, MANIFEST, Warehouse, WarehouseError, file_sha256
