@@ -155,7 +155,7 @@ def test_an_importer_groups_own_trade_is_left_out(db) -> None:  # type: ignore[n
 
 
 def test_which_months_each_reporter_published(db) -> None:  # type: ignore[no-untyped-def]
-    frame = queries.monthly_reporting(db, 202501, 202512).frame
+    frame = load_catalog(db).reporting(202501, 202512)
     got = {
         (r, s): (a, b, m)
         for r, s, a, b, m in frame.select(
