@@ -7,6 +7,7 @@ show for a series."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -216,3 +217,29 @@ def test_national_lines_reference_rejects_a_bad_row(tmp_path: Path) -> None:
     bad.write_text("\n".join([good[0], good[1].replace("8112921000", "811292100", 1)]) + "\n")
     with pytest.raises(reference.ReferenceError, match="line 2: HTS10 code '811292100' must be 10"):
         reference.load_national_lines.__wrapped__(bad)
+
+
+def test_pages_read_the_declarations_of_their_codes_not_every_declaration(db) -> None:  # type: ignore[no-untyped-def]
+    """monthly_flows (every code every reporter declared: millions of rows) stays in its
+    files; the pages' monthly queries read the derived tables, which are held in memory."""
+    db.held.wait()
+    cursor = db.connection.cursor()
+    held = {
+        row[0]
+        for row in cursor.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'held'"
+        ).fetchall()
+    }
+    cursor.close()
+    assert "monthly_flows" not in held
+    assert {"monthly_exports", "monthly_mirror", "monthly_published"} <= held
+    f = MonthlyFilter(("gallium",), 202501, 202512)
+    results = [
+        queries.monthly_by_partner(db, f, "KAZ"),
+        queries.monthly_imports(db, f, ("USA",)),
+        queries.monthly_mirror(db, "KAZ", ["gallium"], 202501, 202512),
+        queries.monthly_published(db),
+    ]
+    for result in results:
+        code = re.sub(r"--[^\n]*", "", result.sql)  # the statement without its comments
+        assert "monthly_flows" not in code, result.query

@@ -22,6 +22,11 @@ months are loaded) give two more, so no page reads every month of every reporter
   together (series `*`), a customs office's figure kept before UN Comtrade's for the
   same reporter, month and code, as `monthly_by_partner.sql` keeps them: the inputs of
   the provisional nowcast (`views.nowcast`), one exporter's a few thousand rows.
+- `monthly_exports`: the declarations of the codes a monthly page can ask for (the
+  mineral baskets' HS6 codes and the national lines) keyed by the exporting country (the
+  partner of an import, the reporter of an export) and sorted by it, so the Latest
+  months page reads one exporter's row groups instead of every declaration. One part per
+  monthly_flows part.
 
 Each derived part of a trade table mirrors one trade_flows part (same name); the
 monthly ones are one part (`all`) computed from every monthly_flows part together,
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 TRADE = "trade_flows"
 MONTHLY = "monthly_flows"
 BASKETS = "mineral_baskets"
+LINES = "national_lines"
 SOURCE = "derived"
 # Derived tables computed from every part of what they derive from together, as one
 # part of this name (the others mirror their source's parts one to one).
@@ -79,6 +85,22 @@ SELECTS: dict[str, str] = {
     "trade_summary": (
         "SELECT year::INTEGER AS year, hs_edition, source, side, release, "
         "count(*)::BIGINT AS flows FROM {trade} GROUP BY ALL"
+    ),
+    # Every column the monthly queries read, for the codes monthly_lines.sql can give:
+    # the baskets' HS6 codes (classification HS) and every national line.
+    "monthly_exports": (
+        "WITH codes AS ("
+        " SELECT 'HS' AS classification, hs_edition, hs6 AS code FROM {baskets}"
+        " UNION SELECT classification, hs_edition, code FROM {lines}"
+        ") "
+        "SELECT CASE m.side WHEN 'importer_reported' THEN m.partner ELSE m.reporter END"
+        " AS exporter, m.year::INTEGER AS year, m.month::INTEGER AS month, m.reporter,"
+        " m.partner, m.side, m.source, m.classification, m.national_code, m.hs_edition,"
+        " m.hs6, m.value_usd, m.value_native, m.currency, m.quantity_kg, m.provisional,"
+        " m.vintage"
+        " FROM {monthly} AS m SEMI JOIN codes AS c"
+        " ON m.classification = c.classification AND m.hs_edition = c.hs_edition"
+        " AND m.national_code = c.code"
     ),
     "monthly_published": (
         "SELECT reporter, side, source, classification, year::INTEGER AS year, "
@@ -135,26 +157,35 @@ def _groups(table: str, base: dict[str, Part]) -> dict[str, list[Part]]:
     return {name: [part] for name, part in base.items()}
 
 
-def expected_inputs(table: str, parts: Part | list[Part], baskets: dict[str, Part]) -> str:
-    """The digest a derived part must carry to be current."""
+def _others(table: str, parts_of: Callable[[str], dict[str, Part]]) -> dict[str, dict[str, Part]]:
+    """The parts of every table a derived table reads beside its base (whole)."""
+    return {other: parts_of(other) for other in TABLES[table].derived_from[1:]}
+
+
+def expected_inputs(
+    table: str, parts: Part | list[Part], others: dict[str, dict[str, Part]]
+) -> str:
+    """The digest a derived part must carry to be current: its base parts' checksums and
+    those of every part of the other tables it reads (`_others`)."""
     sources = [p.checksum for p in (parts if isinstance(parts, list) else [parts])]
-    if BASKETS in TABLES[table].derived_from:
-        sources += [f"{name}:{part.checksum}" for name, part in sorted(baskets.items())]
+    for other in TABLES[table].derived_from[1:]:
+        prefix = "" if other == BASKETS else f"{other}/"  # the baskets' digests as before
+        sources += [f"{prefix}{name}:{p.checksum}" for name, p in sorted(others[other].items())]
     return _digest(table, SELECTS[table], str(ROW_GROUP_SIZE), *sources)
 
 
 def stale(warehouse: Warehouse) -> list[str]:
     """Derived parts that are missing, outdated or left over, in words; [] if current."""
-    baskets = warehouse.parts(BASKETS)
     problems = []
     for table in DERIVED_TABLES:
+        others = _others(table, warehouse.parts)
         groups = _groups(table, warehouse.parts(_base(table)))
         derived = warehouse.parts(table)
         for name, parts in groups.items():
             held = derived.get(name)
             if held is None:
                 problems.append(f"{table}/{name} is missing")
-            elif held.inputs != expected_inputs(table, parts, baskets):
+            elif held.inputs != expected_inputs(table, parts, others):
                 problems.append(f"{table}/{name} is older than what it derives from")
         problems += [f"{table}/{name} is left over" for name in derived if name not in groups]
     return problems
@@ -167,9 +198,9 @@ def refresh(
 ) -> list[str]:
     """Recompute, within `tx`, the derived parts its changes made out of date (and the
     `damaged` (table, part) pairs); return what was done, one line per part."""
-    baskets = tx.final_parts(BASKETS)
     done = []
     for table in DERIVED_TABLES:
+        others = _others(table, tx.final_parts)
         groups = _groups(table, tx.final_parts(_base(table)))
         derived = tx.final_parts(table)
         for name in derived:
@@ -177,13 +208,13 @@ def refresh(
                 tx.drop_part(table, name)
                 done.append(f"{table}/{name}: dropped with its {_base(table)} part")
         for name, parts in groups.items():
-            key = expected_inputs(table, parts, baskets)
+            key = expected_inputs(table, parts, others)
             if name in derived and derived[name].inputs == key and (table, name) not in damaged:
                 continue
             rows = sum(p.rows for p in parts)
             progress(f"deriving {table}/{name} from {rows:,} {_base(table)} rows")
             directory = tx.new_part_dir(table, name)
-            _materialise(tx.root, table, parts, baskets, directory / "data.parquet")
+            _materialise(tx.root, table, parts, others, directory / "data.parquet")
             release = parts[0].release if len(parts) == 1 else SOURCE
             written = tx.set_part(
                 table, name, directory, source=SOURCE, release=release, inputs=key
@@ -193,14 +224,20 @@ def refresh(
 
 
 def _materialise(
-    root: Path, table: str, parts: list[Part], baskets: dict[str, Part], target: Path
+    root: Path,
+    table: str,
+    parts: list[Part],
+    others: dict[str, dict[str, Part]],
+    target: Path,
 ) -> None:
-    """Write one derived part's file from its base parts' files."""
+    """Write one derived part's file from its base parts' files (and the other tables'
+    it reads)."""
     settings = load_settings()
     con = duckdb.connect(config={"threads": max(1, settings.threads)})
     try:
         base_files = [str(root / f) for p in parts for f in p.files]
-        basket_files = [str(root / f) for p in baskets.values() for f in p.files]
+        basket_files = [str(root / f) for p in others.get(BASKETS, {}).values() for f in p.files]
+        line_files = [str(root / f) for p in others.get(LINES, {}).values() for f in p.files]
         spec = TABLES[table]
         columns = ", ".join(spec.columns)
         if not base_files or (BASKETS in spec.derived_from and not basket_files):
@@ -210,7 +247,14 @@ def _materialise(
             # Paths come from the manifest, never from a user; COPY takes no parameters.
             base_sql = f"read_parquet({literal_list(base_files)}, hive_partitioning = true, union_by_name = true)"
             baskets_sql = f"read_parquet({literal_list(basket_files)})" if basket_files else ""
-            select = SELECTS[table].format(trade=base_sql, monthly=base_sql, baskets=baskets_sql)
+            lines_sql = (
+                f"read_parquet({literal_list(line_files)})"
+                if line_files
+                else f"({typed_empty_select(LINES)})"
+            )
+            select = SELECTS[table].format(
+                trade=base_sql, monthly=base_sql, baskets=baskets_sql, lines=lines_sql
+            )
             if BASKETS in spec.derived_from and _base(table) == TRADE:
                 # The codes as literals let the scan skip every row group of other codes
                 # (trade files are sorted by hs6); schema rules make them six digits.
@@ -237,7 +281,7 @@ def fallback_view_sql(table: str) -> str:
     """The derived table computed over the app's views, for a warehouse that lacks
     current derived files: the same rows, read from its sources at every query."""
     columns = ", ".join(TABLES[table].columns)
-    select = SELECTS[table].format(trade=TRADE, monthly=MONTHLY, baskets=BASKETS)
+    select = SELECTS[table].format(trade=TRADE, monthly=MONTHLY, baskets=BASKETS, lines=LINES)
     return f"SELECT {columns} FROM ({select})"  # noqa: S608 - schema names only
 
 
