@@ -36,6 +36,9 @@ MODULES = (
     "critmin.ui.notes",
     "critmin.ui.sidebar",
     "critmin.ui.tables",
+    # Streamlit's emoji catalogue, read by set_page_config for the page icon (a few
+    # hundred milliseconds of regular expressions, once per process).
+    "streamlit.emojis",
 )
 
 _started = threading.Lock()
@@ -63,6 +66,7 @@ def warm() -> dict[str, float]:
             importlib.import_module(name)
         except ImportError:  # a page without a view module
             continue
+    _streamlit_first_element()
     lap("imports_s")
     if not Warehouse(load_settings().data_dir).exists():
         return took  # the first page says how to get one; nothing is built here
@@ -76,6 +80,18 @@ def warm() -> dict[str, float]:
     data.view(overview.build, sidebar.defaults(overview.State, fields.overview(catalog)))
     lap("default_view_s")
     return took
+
+
+def _streamlit_first_element() -> None:
+    """Streamlit checks once per process, at the first element a page draws, whether it
+    runs in a Python shell, by walking every frame of the calling thread's stack with
+    their source lines (`inspect.stack()`: 0.1-0.2 s inside a page's run). Done here, on
+    this thread's short stack, the pages skip it. Skipped if Streamlit no longer has it."""
+    from streamlit import delta_generator
+
+    check = getattr(delta_generator, "_maybe_print_use_warning", None)
+    if callable(check):
+        check()
 
 
 def start() -> bool:
