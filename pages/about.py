@@ -17,6 +17,8 @@ st.markdown(f"Warehouse: `{view.data_dir}` (set `CRITMIN_DATA_DIR` to use anothe
 st.subheader("What is loaded")
 for note in view.notes:
     st.warning(note, icon=":material/speed:")
+st.markdown("\n".join(f"- {line}" for line in [*view.loaded, *view.quantities]))
+st.caption("Read from the warehouse as loaded: the table below is its manifest.")
 tables.show(view.coverage)
 st.caption(
     "One row per table and source (part). Checksums are SHA-256 of the part's files; "
@@ -64,6 +66,8 @@ tables.show(
 st.caption("Each event has its exact date and a page that confirms it (docs/events.md).")
 
 st.subheader("Caveats")
+if view.provisional:
+    st.markdown("\n".join(f"- **Provisional.** {line}" for line in view.provisional))
 st.markdown("""
 - **Baskets.** No HS6 code isolates manganese sulfate (283329 is "other sulphates") or gallium
   (811292 also holds germanium, indium, niobium, vanadium). Small flows can be dominated by
@@ -74,8 +78,8 @@ st.markdown("""
   re-exports through Russia are hard to see. The *Reported vs mirror* page shows both sides.
 - **Provisional last year.** BACI's and Comtrade's most recent year is revised in later releases.
   Releases are never mixed: loading a new BACI release replaces the old one.
-- **Estimated quantities.** Quantities are missing for about 2% of BACI flows and are sometimes
-  estimated from standard unit values in Comtrade; tonnes and USD/kg inherit that.
+- **Quantities.** Tonnes and USD/kg count only the flows that report a quantity (coverage of
+  the loaded flows above); Comtrade sometimes estimates them from standard unit values.
 - **Thresholds.** BACI drops flows of USD 1,000 or less.
 - **Deposits.** Coordinates come as published; points outside their country are flagged and
   obviously swapped latitude/longitude are corrected and flagged (see the Map page).

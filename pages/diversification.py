@@ -19,6 +19,7 @@ state = sidebar.render(
         fields.importer(catalog),
         fields.mineral_pick(catalog),
         fields.mineral(catalog),
+        fields.stages(),
         fields.year(catalog),
         fields.side(catalog),
         fields.percent("replace_pct", "Share of their supply to replace, %", div.DEFAULT_PCT),
@@ -31,6 +32,19 @@ label, year = view.label.lower(), state.year
 NUMBERS = {
     **tables.usd_columns(*div.USD_COLUMNS),
     **{c: st.column_config.NumberColumn(c, format=f) for c, f in div.NUMBER_FORMATS.items()},
+    **tables.tonnes_columns(*(c for c in div.NUMBER_FORMATS if c.endswith("(t)"))),
+}
+# The redirect table's headers, short enough for its nine columns to fit a laptop screen.
+SHORT = {
+    column: st.column_config.NumberColumn(
+        column.replace("To the world", "World")
+        .replace("To the importer", "To importer")
+        .replace("Covers gap %", "Covers %"),
+        format="localized",
+        help=column,
+    )
+    for column in div.REDIRECT_COLUMNS
+    if column != "Country"
 }
 
 
@@ -40,7 +54,7 @@ def figure(column: Any, title: str, value: str, note: str | None = None, **kw: A
 
 
 st.title(f"Diversification: {view.importer} — {label}")
-st.caption(notes.codes_used(catalog, [state.mineral]) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, [state.mineral], (), state.stages, state.side))
 notes.data_banner(catalog)
 notes.exactness(catalog, [state.mineral], state.importer, state.product == "exact")
 if view.product_note:
@@ -48,7 +62,8 @@ if view.product_note:
 if view.no_imports:
     notes.empty(
         f"No imports of {label} by {view.importer} from outside in {year} "
-        f"({notes.side_phrase(state.side)}). Try another year, importer or declaration."
+        f"({notes.side_phrase(state.side)}). Try another year or importer"
+        + (", or another declaration." if len(catalog.trade_sides) > 1 else ".")
     )
     notes.basket_notes(catalog, [state.mineral])
     st.stop()
@@ -65,13 +80,14 @@ figure(
 )
 figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
 figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
-left, right = st.columns(2)
-tables.show(view.suppliers, left, column_config=NUMBERS)
-left.caption(
+notes.shared_codes(catalog, [state.mineral])
+tables.show(view.suppliers, column_config=NUMBERS)
+st.caption(
     view.tonnes_note
-    or "An empty tonnes cell (None) means the flows carry no quantity; tonne totals count "
-    "only the flows that report one."
+    or "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
+    "the flows that report one."
 )
+left, _ = st.columns(2)
 charts.show(
     charts.lines(
         view.shares_over_time,
@@ -82,7 +98,7 @@ charts.show(
         ",.1f",
         color_title="From",
     ),
-    right,
+    left,
 )
 
 st.subheader(f"Replace {state.replace_pct}% of the supply from {view.replaced}")
@@ -94,7 +110,21 @@ else:
     figure(
         y, "Central Asia could redirect", fmt.usd(view.redirect_usd), fmt.tonnes(view.redirect_kg)
     )
-    figure(z, "Share of the gap it could cover", fmt.percent(view.covers), view.covers_by)
+    if view.tonnes_note:  # the codes span value-chain stages: tonnes do not add up
+        by_tonnes = "by tonnes: choose one value-chain stage"
+    elif view.covers_kg is None:
+        by_tonnes = "by tonnes: no quantities reported"
+    else:
+        by_tonnes = f"{fmt.percent(view.covers_kg)} by tonnes"
+    figure(
+        z,
+        "Share of the gap it could cover",
+        f"{fmt.percent(view.covers_usd)} by value",
+        by_tonnes,
+        help="By value: the redirectable exports' value over the gap's. By tonnes: the same "
+        "in tonnes, shown for one value-chain stage at a time (a tonne of ore is not a tonne "
+        "of ferroalloy).",
+    )
 if not view.c5_exports:
     notes.empty(f"No Central Asian country exported {label} in {year}: none could redirect.")
 for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), strict=True):
@@ -103,7 +133,12 @@ for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), 
         bars = charts.bars(view.chart, measure, "Source", title, measure, number, view.gap_label)
         charts.show(bars, column)
 if view.c5_exports:
-    tables.show(view.redirect, column_config=NUMBERS)
+    tables.show(view.redirect, column_config={**NUMBERS, **SHORT})
+    st.caption(
+        "World: exports to every country; to importer: to "
+        f"{view.importer}; redirectable: the difference; covers %: the share of the gap it "
+        "would fill (at most 100)."
+    )
 downloads.offer(
     div.build,
     state,

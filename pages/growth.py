@@ -23,7 +23,7 @@ state = sidebar.render(
 view = data.view(growth.build, state)
 
 st.title(f"Export growth: {view.name}")
-st.caption(notes.codes_used(catalog, state.minerals) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages, state.side))
 notes.data_banner(catalog)
 notes.exactness(catalog, state.minerals)
 if not state.minerals and not state.codes:
@@ -33,7 +33,7 @@ if view.table.is_empty():
     notes.empty(
         f"No exports of the chosen products from {view.name} ({state.country}) in "
         f"{state.year_from}–{state.year_to} in the loaded data ({notes.side_phrase(state.side)})."
-        " Try another declaration in the sidebar."
+        + notes.try_another_side(catalog)
     )
     st.stop()
 
@@ -48,10 +48,22 @@ if state.measure == "unit_value" and view.outliers.height:
         )
     )
 chart = view.chart
+one_year = state.year_from == state.year_to
 no_tonnes = state.measure != "value" and chart.frame[chart.y].null_count() == chart.frame.height
 if no_tonnes:
     # No series has tonnes (all span value-chain stages): say why instead of an empty axis.
     notes.empty(view.tonnes_note or "No quantities are reported for these flows.")
+elif one_year:  # one point per series: bars read better than lines, and no event marks
+    charts.show(
+        charts.bars(
+            chart.frame,
+            chart.y,
+            "label",
+            f"{view.name}: exports in {state.year_to}, {growth.MEASURES[state.measure]}",
+            chart.y_title,
+            chart.format,
+        )
+    )
 else:
     charts.show(
         charts.with_provisional(
@@ -74,7 +86,7 @@ else:
     )
 notes.provisional(view.provisional, view.provisional_note)
 legend = charts.event_legend(view.events, state.year_from, state.year_to)
-if legend and not no_tonnes:
+if legend and not no_tonnes and not one_year:
     st.caption("Dashed lines mark policy events:\n" + legend)
 if state.measure in ("quantity", "unit_value") and view.tonnes_note and not no_tonnes:
     st.caption(view.tonnes_note)
@@ -89,14 +101,21 @@ if (
     )
 notes.basket_notes(catalog, state.minerals)
 
-st.subheader(f"Growth {state.year_from}–{state.year_to}")
+st.subheader(
+    f"Exports {state.year_to}" if one_year else f"Growth {state.year_from}–{state.year_to}"
+)
 tables.show(
     view.summary,
     column_config=tables.usd_columns(*[c for c in view.summary.columns if "(USD)" in c]),
 )
-st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
+if state.year_from == state.year_to:
+    st.caption(
+        f"One year chosen: widen the years in the sidebar to see growth from {state.year_to}."
+    )
+else:
+    st.caption("CAGR = (last / first)^(1 / years) − 1; empty where the first year has no exports.")
 
-if view.before_after.height:
+if view.before_after.height and not one_year:
     st.subheader("Before and after policy events")
     tables.show(
         view.before_after,

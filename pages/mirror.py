@@ -17,7 +17,8 @@ state = sidebar.render(
         fields.country(catalog, label="Exporter"),
         fields.mineral_pick(catalog),
         fields.minerals(catalog),
-        fields.codes(),
+        fields.stages(),
+        fields.codes(catalog),
         *fields.years(catalog),
     ],
 )
@@ -25,7 +26,7 @@ view = data.view(mirror.build, state)
 USD = tables.usd_columns(*[mirror.usd_column(s) for s in SIDE_LABELS], mirror.GAP)
 
 st.title(f"Reported vs mirror: {view.name}'s exports")
-st.caption(notes.codes_used(catalog, state.minerals))
+st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages))
 notes.data_banner(catalog)
 notes.exactness(catalog, state.minerals)
 st.markdown(

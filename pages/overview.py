@@ -43,7 +43,21 @@ else:
         delta=f"{fmt.percent(h.top_share)} of {state.year_to}" if h.top_share else None,
         delta_color="off",
     )
-    d.metric("Minerals exported", f"{h.minerals_exported}")
+    d.metric(
+        f"Minerals exported {state.year_to}",
+        f"{h.minerals_exported}",
+        delta=f"{len(h.shared)} of them through shared codes" if h.shared else None,
+        delta_color="off",
+        delta_arrow="off",
+        help="Each HS code is counted once: a code that holds several minerals (811292: "
+        "gallium, germanium, indium, niobium, vanadium) counts as one, not as each of them.",
+    )
+    if h.shared:
+        st.caption(
+            "Counted once each, as one code holds them all: "
+            + "; ".join(h.shared)
+            + ". Which other goods each code holds: the table *Share of world exports* below."
+        )
     charts.show(
         charts.with_provisional(
             charts.stacked_area(
@@ -100,17 +114,26 @@ else:
         "processed leaves out."
     )
 
-    left, right = st.columns(2)
+    st.subheader(f"Share of world exports, {state.year_to}")
+    if view.world.is_empty():
+        notes.empty(f"{view.name} has no exports in {state.year_to}.")
+    else:
+        tables.show(
+            view.world,
+            column_config={
+                **tables.usd_columns("Exports (USD)"),
+                "Mineral": st.column_config.TextColumn("Mineral", width="medium"),
+                "Shared code": st.column_config.TextColumn(
+                    "Shared code", help="What else the row's codes hold", width="large"
+                ),
+            },
+        )
+        st.caption(
+            "One row per group of codes, each flow counted once: minerals that share a code "
+            "are one row, and a row whose codes hold other goods says which."
+        )
+    left, _ = st.columns(2)
     with left:
-        st.subheader(f"Share of world exports, {state.year_to}")
-        if view.world.is_empty():
-            notes.empty(f"{view.name} has no exports in {state.year_to}.")
-        else:
-            tables.show(
-                view.world,
-                column_config=tables.usd_columns("Exports (USD)"),
-            )
-    with right:
         st.subheader(f"Top destinations, {state.year_to}")
         if view.destinations.is_empty():
             notes.empty(f"No exports from {view.name} in {state.year_to}.")

@@ -25,7 +25,7 @@ state = sidebar.render(
 view = data.view(partners.build, state)
 
 st.title(f"Partners: where {view.name}'s exports go")
-st.caption(notes.codes_used(catalog, state.minerals) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, state.minerals, state.codes, state.stages, state.side))
 notes.data_banner(catalog)
 notes.exactness(catalog, state.minerals)
 if not state.minerals and not state.codes:
@@ -34,8 +34,8 @@ if not state.minerals and not state.codes:
 if view.by_partner.is_empty():
     notes.empty(
         f"No exports of the chosen products from {view.name} ({state.country}) in "
-        f"{state.year_from}–{state.year_to} ({notes.side_phrase(state.side)}). "
-        "Try another declaration in the sidebar."
+        f"{state.year_from}–{state.year_to} ({notes.side_phrase(state.side)})."
+        + notes.try_another_side(catalog)
     )
     st.stop()
 
@@ -94,9 +94,12 @@ st.subheader(f"Partners ranked, {state.year_to}")
 if view.ranked.is_empty():
     notes.empty(f"No exports in {state.year_to}.")
 else:
-    tables.show(
-        view.ranked,
-        column_config=tables.usd_columns("Exports (USD)"),
+    tables.show(view.ranked, column_config=tables.number_columns(view.ranked))
+    if view.by_stage.height:
+        st.markdown(f"**By value-chain stage, {state.year_to}: value, tonnes, USD/kg**")
+        tables.show(view.by_stage, column_config=tables.number_columns(view.by_stage))
+    st.caption(
+        "Each flow is counted once, even when its code sits in two of the chosen baskets. "
+        + view.tonnes_note
     )
-st.caption("Each flow is counted once, even when its code sits in two of the chosen baskets.")
 notes.basket_notes(catalog, state.minerals)

@@ -17,6 +17,7 @@ state = sidebar.render(
     [
         fields.mineral_pick(catalog),
         fields.mineral(catalog),
+        fields.stages(),
         *fields.years(catalog),
         fields.country(catalog, name="highlight", label="Highlight"),
         fields.countries(catalog, "peers", "Peers to compare", [*C5[1:], "CHN", "RUS"], 8),
@@ -29,13 +30,13 @@ view = data.view(suppliers.build, state)
 label = view.label.lower()
 
 st.title(f"Suppliers: the world market for {label}")
-st.caption(notes.codes_used(catalog, [state.mineral]) + " · " + notes.side_caption(state.side))
+st.caption(notes.figures_caption(catalog, [state.mineral], (), state.stages, state.side))
 notes.data_banner(catalog)
 notes.exactness(catalog, [state.mineral], state.importer, hint=state.product != "exact")
 if view.empty:
     notes.empty(
         f"No exports of {label} by any country in {state.year_from}–{state.year_to} "
-        f"({notes.side_phrase(state.side)}). Try another declaration in the sidebar."
+        f"({notes.side_phrase(state.side)})." + notes.try_another_side(catalog)
     )
     st.stop()
 
@@ -46,6 +47,7 @@ if view.focus_share is not None:
     c.metric(f"{view.focus}: rank {state.year_to}", f"{view.focus_rank} of {view.exporters_latest}")
 else:
     b.metric(f"{view.focus}: share {state.year_to}", "no exports")
+notes.shared_codes(catalog, [state.mineral])
 st.caption(
     f"Top three exporters hold {fmt.percent(view.top3_share)} of world exports in "
     f"{state.year_to} (the IEA's concentration measure)."
@@ -78,8 +80,18 @@ with right:
                 ",.0f",
                 color_title="Exporter",
                 reverse_y=True,
+                whole=True,
             )
         )
+
+with st.expander(f"Top exporters of {label}, {state.year_to}: value, tonnes, USD/kg", True):
+    tables.show(view.leaders, column_config=tables.number_columns(view.leaders))
+    if view.leaders_by_stage.height:
+        st.markdown("**By value-chain stage: value, tonnes, USD/kg**")
+        tables.show(
+            view.leaders_by_stage, column_config=tables.number_columns(view.leaders_by_stage)
+        )
+    st.caption(view.tonnes_note)
 
 charts.show(
     charts.stacked_area(
@@ -92,6 +104,15 @@ charts.show(
         color_title="Exporter",
         normalize=True,
     )
+)
+st.subheader(f"{view.focus} and its peers, {state.year_to}")
+tables.show(view.peers_table, column_config=tables.number_columns(view.peers_table))
+if view.peers_by_stage.height:
+    st.markdown("**By value-chain stage: value, tonnes, USD/kg**")
+    tables.show(view.peers_by_stage, column_config=tables.number_columns(view.peers_by_stage))
+st.caption(
+    f"Rank among all exporters of {label}; CAGR over {state.year_from}–{state.year_to}. "
+    + view.tonnes_note
 )
 if view.compared.height:
     charts.show(
@@ -126,9 +147,6 @@ else:
         f"{view.focus}'s share",
         fmt.percent(imp.highlight_share, 2) if imp.highlight_share is not None else "none",
     )
-    tables.show(
-        imp.table,
-        column_config=tables.usd_columns("Imports (USD)"),
-    )
+    tables.show(imp.table, column_config=tables.number_columns(imp.table))
     st.caption("The Diversification page asks how far other suppliers could replace the top ones.")
 notes.basket_notes(catalog, [state.mineral])

@@ -45,6 +45,10 @@ HEAVY = {"minerals": "copper", "exporters": ""}  # every exporter's copper: the 
 # take above what the server holds once warm.
 CEILING_BYTES = 3 << 30
 CACHES_BYTES = data.VIEW_CACHE_BYTES + data.DRAWN_CACHE_BYTES + downloads.FILES_CACHE_BYTES
+# DuckDB keeps the pages it has read in its buffer pool, up to its memory limit (the
+# documented container's setting): memory the server may hold once warm, by design.
+DUCKDB_LIMIT = "1GB"
+DUCKDB_BYTES = 1 << 30
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +57,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     root = tmp_path_factory.mktemp("hosted")
     build_demo(root / "warehouse", last_year=2024)
-    with serve(root / "warehouse", REPO, root / "server.log") as running:
-        yield running
+    # The settings of the documented 3 GB container (docs/deploying.md): DuckDB under 1 GB.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CRITMIN_MEMORY_LIMIT", DUCKDB_LIMIT)
+        with serve(root / "warehouse", REPO, root / "server.log") as running:
+            yield running
 
 
 def rss(process: psutil.Process) -> int:
@@ -233,6 +240,9 @@ AT_ONCE = 2
 # visitors is gone (measured: 180-410 MB on the demo warehouse, beside other tests;
 # without `data.return_freed_memory` it was 500-800 MB and grew with each wave).
 OVERHEAD_BYTES = 512 << 20
+# A second wave of as many new views may find the allocator's pages fragmented
+# differently, but must not add a wave's worth: the server does not grow with its visitors.
+WAVE_GROWTH_BYTES = 256 << 20
 
 
 def distinct_views() -> Iterator[dict[str, str]]:
@@ -294,8 +304,11 @@ def test_memory_stays_under_its_ceiling_and_comes_back(server: Server) -> None:
         f"{first >> 20} MB, after the second {second >> 20} MB"
     )
     assert peak < CEILING_BYTES - (512 << 20), figures  # room to spare in the container
-    # Once the visitors are gone, the server holds its caches (bounded) and little more,
-    # and a second wave of as many new views does not add to it.
-    assert first < baseline + CACHES_BYTES + OVERHEAD_BYTES, figures
-    assert second < baseline + CACHES_BYTES + OVERHEAD_BYTES, figures
+    # Once the visitors are gone, the server holds its caches and DuckDB's buffer pool
+    # (both bounded) and little more, and a second wave of as many new views does not add
+    # to it.
+    held = baseline + CACHES_BYTES + DUCKDB_BYTES + OVERHEAD_BYTES
+    assert first < held, figures
+    assert second < held, figures
+    assert second < first + WAVE_GROWTH_BYTES, figures
     assert second < peak, figures

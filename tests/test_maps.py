@@ -121,7 +121,7 @@ def test_sites_listed_twice_at_one_place_are_one_point_that_counts_them():
         }
     )
     tips = sorted(p["tip"] for p in site_records(maps.deck(sites=sites).to_json()))
-    assert tips == ["Aktogay — Cu; producing", "Kounrad — Cu (2 records)"]
+    assert tips == ["Aktogay — Copper; producing", "Kounrad — Copper (2 records)"]
 
 
 def test_a_deck_is_made_once_per_state_and_written_to_json_once(app_env):

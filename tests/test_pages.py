@@ -166,6 +166,19 @@ def test_choices_carry_to_the_next_page_opened_from_the_sidebar(app_env):
     assert at.title[0].value == "Reported vs mirror: Kyrgyzstan's exports"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_a_window_of_one_year_renders(page, app_env):
+    """Dragging the start of the years to the end (or a link with year_from = year_to)
+    shows that one year, with no growth figure invented and no crash."""
+    at = run_page(page, {"year_from": "2024", "year_to": "2024"})
+    assert_clean(at)
+    assert not [w for w in at.warning if "Link problem" in str(w.value)]
+    if page == "growth":
+        summary = next(t.value for t in at.dataframe if "Series" in t.value.columns)
+        assert [c for c in summary.columns if c.startswith("Exports")] == ["Exports 2024 (USD)"]
+        assert "CAGR %" not in summary.columns
+
+
 def test_a_shared_code_that_can_dominate_a_series_is_a_warning(app_env):
     """2617.90 (other ores) outweighs Kazakhstan's beryllium metal: wherever the
     beryllium basket is shown, its note is a warning, not a caption."""

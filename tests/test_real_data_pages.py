@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from critmin.cli import main
 from critmin.db import open_database
 from critmin.settings import Settings
+from critmin.views import map as sites_map
 
 
 @pytest.fixture(scope="module")
@@ -50,5 +51,20 @@ def test_map_shows_kazakh_deposits_inside_kazakhstan(real_warehouse, monkeypatch
     inside = placed.filter(pl.col("location_check").is_in(["ok", "swapped lat/lon"]))
     assert inside.height / placed.height > 0.99
     assert minmod.filter(pl.col("location_check") == "swapped lat/lon").height == 22
+    # Every record is counted; a site several compilations list is shown once.
     shown = next(m for m in at.metric if m.label == "Sites shown")
-    assert int(shown.value.replace(",", "")) == sites.height
+    assert shown.delta == f"{sites.height:,} records"
+    assert int(shown.value.replace(",", "")) == sites_map.one_per_site(sites).height
+    assert int(shown.value.replace(",", "")) < sites.height
+
+
+def test_a_site_listed_by_several_compilations_is_one_site(real_warehouse):
+    db = open_database(Settings(data_dir=real_warehouse, data_dir_is_default=False))
+    records = db.query("deposits", countries=["KAZ"], commodities=[], statuses=[]).frame
+    named = pl.col("name").str.starts_with("20 Let KazSSR")
+    assert records.filter(named).height == 3  # two compilations, one "(Kempirsai group)"
+    sites = sites_map.one_per_site(records).filter(named)
+    assert sites.height == 1
+    assert sites["records"][0] == 3
+    assert sites["commodities"][0].to_list()[0] == "Cr"
+    assert {"Cu", "Ni", "PGE"} <= set(sites["commodities"][0].to_list())

@@ -12,15 +12,16 @@ expressions, so labels are joined natively, never by a Python function per row.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from critmin import queries
+from critmin import loaded, queries
 from critmin.db import Database, TableUnavailable
-from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, latest_full_year
+from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, STAGES, latest_full_year
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,22 @@ class Catalog:
     production_table: pl.DataFrame  # every USGS figure (empty when it cannot be read)
     events_problem: str | None = None  # why the events cannot be read
     production_problem: str | None = None  # why the production figures cannot be read
+    # Every HS6 code of the editions loaded, with its text (the newest edition's): the
+    # codes a user may type, and what a code shared with other goods holds. Where an
+    # edition's list is not whole (no release dictionary loaded: the bundled texts give
+    # the basket codes only), the codes of every edition known.
+    code_texts: dict[str, str] = field(default_factory=dict)
+    codes_of_editions: bool = True  # False: code_texts is every edition's, not the loaded
+    # Per mineral whose codes hold other goods or minerals: what else, in words
+    # (`shared_note`), read once per warehouse version.
+    shared_notes: dict[str, str] = field(default_factory=dict)
+    # What is loaded, for the line every page shows (critmin.loaded.data_as_of): the
+    # trade flows per year, HS edition, source, side and release, and the manifest's
+    # parts (table, part, source, release, rows, years, built_at).
+    trade_table: pl.DataFrame = field(default_factory=pl.DataFrame)
+    parts_table: pl.DataFrame = field(default_factory=pl.DataFrame)
+    as_of: str = ""  # the line every page shows (loaded.data_as_of), made once
+
     # What monthly_flows holds per source, side and classification (first_ym, last_ym,
     # reporters, rows, vintage), from the months each reporter has published
     # (queries.monthly_published: reporter, side, source, classification, ym, rows,
@@ -169,6 +186,74 @@ class Catalog:
             & pl.col("hs_edition").is_in(list(self.editions))
         )
 
+    def shared_note(
+        self,
+        minerals: Iterable[str],
+        codes: Iterable[str] | None = None,
+        minerals_only: bool = False,
+    ) -> str | None:
+        """What else these minerals' codes hold, in words, to stand beside a figure that
+        counts them: "HS 811292, 811299 also hold germanium, indium, niobium and
+        vanadium"; "HS 283329 holds other goods too (Sulphates; other than of sodium,
+        …)". None when every code holds only these minerals. `codes`: of these codes
+        only; `minerals_only`: name only the other minerals of the baskets."""
+        chosen = list(minerals)
+        mine = self.baskets_in_data(chosen)
+        if codes is not None:
+            mine = mine.filter(pl.col("hs6").is_in(list(codes)))
+        loaded = self.baskets.filter(pl.col("hs_edition").is_in(list(self.editions)))
+        said: dict[str, list[str]] = {}
+        for hs6 in sorted(set(mine["hs6"].to_list())):
+            rows = mine.filter(pl.col("hs6") == hs6)
+            others = loaded.filter(
+                (pl.col("hs6") == hs6)
+                & pl.col("hs_edition").is_in(rows["hs_edition"].unique().to_list())
+                & ~pl.col("mineral").is_in(chosen)
+            )
+            names = sorted({str(label).lower() for label in others["label"].to_list()})
+            if names:
+                phrase = "also {verb} " + _and(names)
+            elif rows["shared_basket"].any() and not minerals_only:
+                text = self.code_texts.get(hs6)
+                phrase = "{verb} other goods too" + (f" ({_short(text)})" if text else "")
+            else:
+                continue
+            said.setdefault(phrase, []).append(hs6)
+        if not said:
+            return None
+        return "; ".join(
+            f"HS {', '.join(codes)} " + phrase.format(verb="hold" if len(codes) > 1 else "holds")
+            for phrase, codes in said.items()
+        )
+
+    def stages_of(self, minerals: Iterable[str], stages: Iterable[str] = ()) -> tuple[str, ...]:
+        """The value-chain stages of these minerals' codes in the data (of `stages` only,
+        when given): tonnes of more than one stage add up different goods."""
+        kept = list(stages)
+        rows = self.baskets_in_data(minerals)
+        if kept:
+            rows = rows.filter(pl.col("stage").is_in(kept))
+        present = set(rows["stage"].to_list())
+        return tuple(s for s in STAGES if s in present)
+
+    def codes_of(self, mineral: str) -> set[str]:
+        """The mineral's codes in the HS editions loaded."""
+        return set(self.baskets_in_data([mineral])["hs6"].to_list())
+
+    def code_known(self, hs6: str) -> bool:
+        """Whether a code is one of the HS editions loaded, or, where their lists are
+        not whole, of any HS edition (True when none is known: nothing to check)."""
+        return not self.code_texts or hs6 in self.code_texts
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
 
 def load_catalog(db: Database) -> Catalog:
     countries = queries.countries(db).frame
@@ -209,7 +294,9 @@ def load_catalog(db: Database) -> Catalog:
         for mineral, listed in minerals.select("mineral", "lists").iter_rows()
     }
     present = set(years["hs_edition"].to_list())
-    return Catalog(
+    editions = tuple(e for e in HS_EDITIONS if e in present)
+    texts, whole = _code_texts(db, editions)
+    catalog = Catalog(
         country_names=dict(countries.select("iso3", "name").iter_rows()),
         country_groups={group: tuple(members) for group, members in groups.items()},
         baskets=baskets,
@@ -218,7 +305,7 @@ def load_catalog(db: Database) -> Catalog:
         years=(first, last),
         trade_sources=tuple(sorted(set(years["source"].to_list()))),
         trade_sides=tuple(sorted(set(years["side"].to_list()))),
-        editions=tuple(e for e in HS_EDITIONS if e in present),
+        editions=editions,
         deposit_commodities=tuple(facets.filter(pl.col("facet") == "commodity")["value"].to_list()),
         deposit_statuses=tuple(facets.filter(pl.col("facet") == "status")["value"].to_list()),
         country_points=countries.select("iso3", "lat", "lon"),
@@ -226,11 +313,42 @@ def load_catalog(db: Database) -> Catalog:
         production_table=production,
         events_problem=events_problem,
         production_problem=production_problem,
+        code_texts=texts,
+        codes_of_editions=whole,
+        trade_table=years,
+        parts_table=pl.DataFrame(db.warehouse.table_summary()),
         monthly=monthly_summary(published),
         published=published,
         monthly_synthetic="demo" in db.warehouse.parts("monthly_flows"),
         national_lines=lines,
     )
+    notes = {m: note for m in labels if (note := catalog.shared_note([m])) is not None}
+    as_of = loaded.data_as_of(catalog.trade_table, catalog.parts_table)
+    return dataclasses.replace(catalog, shared_notes=notes, as_of=as_of)
+
+
+# Every HS edition has 5,000 to 5,600 six-digit codes: a list of fewer is not whole.
+WHOLE_EDITION_CODES = 4_000
+
+
+def _code_texts(db: Database, editions: tuple[str, ...]) -> tuple[dict[str, str], bool]:
+    """Every code of the editions loaded with its text (theirs first, the newest
+    edition's), and whether those lists are whole; where one is not, every code of
+    every edition known."""
+    try:
+        rows = queries.code_texts(db, list(HS_EDITIONS)).frame
+    except TableUnavailable:  # typed codes are then checked for their six digits only
+        return {}, False
+    counts = dict(rows.group_by("hs_edition").len().iter_rows())
+    whole = bool(editions) and all(counts.get(e, 0) >= WHOLE_EDITION_CODES for e in editions)
+    # Later in the order wins: other editions (newest last), then the loaded ones.
+    order = {edition: i for i, edition in enumerate(HS_EDITIONS)}
+    order |= {edition: len(HS_EDITIONS) + i for i, edition in enumerate(editions)}
+    kept = rows if not whole else rows.filter(pl.col("hs_edition").is_in(list(editions)))
+    ranked = kept.with_columns(
+        pl.col("hs_edition").replace_strict(order, default=-1).alias("order")
+    ).sort("order")
+    return dict(ranked.select("hs6", pl.col("description").fill_null("")).iter_rows()), whole
 
 
 # USGS MCS has about 9,000 figures per release; a table past this is not one the

@@ -494,6 +494,41 @@ def load_unit_value_ranges() -> dict[str, tuple[float, float]]:
     }
 
 
+COMMODITY_NAMES_FILE = REFERENCE_DIR / "commodity_names.csv"
+
+
+@functools.cache
+def load_commodity_names() -> dict[str, str]:
+    """Symbol -> the name users know ("Cr" -> "Chromium", "REE" -> "Rare earths"): the
+    one table every page and the Map use to name the sites' commodities (the ingest
+    reads sources' names into these symbols through commodity_aliases.csv)."""
+    raw = pl.read_csv(COMMODITY_NAMES_FILE, infer_schema=False)
+    return dict(raw.select("symbol", "name").iter_rows())
+
+
+def commodity_name(value: str) -> str:
+    """A stored commodity as a name: "Cr" -> "Chromium"; a word kept as the source gave
+    it ("chromite") with a capital."""
+    name = load_commodity_names().get(value)
+    return name if name else value[:1].upper() + value[1:]
+
+
+def commodity_label(value: str) -> str:
+    """A commodity as a filter shows it: the name with the symbol where it helps,
+    "Chromium (Cr)"; other words as they are, capitalised ("Chromite")."""
+    name = commodity_name(value)
+    return f"{name} ({value})" if value in load_commodity_names() and name != value else name
+
+
+def commodity_names_expr(column: str = "commodities") -> pl.Expr:
+    """A list column of stored commodities as names, natively (no Python per row)."""
+    names = load_commodity_names()
+    word = pl.element().str.slice(0, 1).str.to_uppercase() + pl.element().str.slice(1)
+    return pl.col(column).list.eval(
+        pl.element().replace_strict(names, default=word, return_dtype=pl.String)
+    )
+
+
 # --- national tariff lines ------------------------------------------------------------
 
 NATIONAL_LINE_COLUMNS = (

@@ -53,6 +53,22 @@ def exports_by_partner(db: Database, f: TradeFilter) -> QueryResult:
     return db.query("exports_by_partner", **f.params())
 
 
+def exports_by_partner_and_stage(db: Database, f: TradeFilter) -> QueryResult:
+    """Exports per year, importing partner and value-chain stage, each flow once."""
+    return db.query("exports_by_partner_and_stage", **f.params())
+
+
+def exporters_by_stage(db: Database, f: TradeFilter) -> QueryResult:
+    """Every exporter's exports per year and value-chain stage, each flow once."""
+    return db.query("exporters_by_stage", **f.params())
+
+
+def exporters_total(db: Database, f: TradeFilter) -> QueryResult:
+    """Every exporter's exports per year and group of baskets that share codes, each
+    flow counted once (the world market of each group)."""
+    return db.query("exporters_total", **f.params())
+
+
 def exporters_by_series(db: Database, f: TradeFilter) -> QueryResult:
     """Every exporter's exports per year and series (the world market)."""
     return db.query("exporters_by_series", **f.params())
@@ -162,6 +178,20 @@ def mineral_baskets(db: Database) -> QueryResult:
 
 def products(db: Database, codes: tuple[str, ...]) -> QueryResult:
     return db.query("products", codes=list(codes))
+
+
+# Seven HS editions of about 5,400 codes each: every code of every edition loaded.
+CODE_TEXTS_MAX = 100_000
+
+
+def quantity_coverage(db: Database) -> QueryResult:
+    """Flows and flows with a quantity per source, release, side and year."""
+    return db.query("quantity_coverage")
+
+
+def code_texts(db: Database, editions: Sequence[str]) -> QueryResult:
+    """Every HS6 code of these editions with its text."""
+    return db.query("code_texts", limit=CODE_TEXTS_MAX, editions=list(editions))
 
 
 # --- monthly declarations ----------------------------------------------------------------

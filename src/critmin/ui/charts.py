@@ -68,6 +68,25 @@ def _tooltip(
     return _field(name, kind, **extra)
 
 
+def axis_format(number_format: str) -> str:
+    """The axis labels' format for a measure shown with `number_format`: percentages
+    as asked; numbers with as many digits as the ticks need, so small values read
+    "0.02" and "0.04", not "0.0" all along, and round ones "2,000", not "2,000.0"."""
+    if "%" in number_format or number_format == "d":
+        return number_format
+    sign = "+" if number_format.startswith("+") else ""
+    return f"{sign},.6~r"
+
+
+def tooltip_format(number_format: str) -> str:
+    """A tooltip's format: four significant digits at least, so a small value is not
+    shown as 0.0."""
+    if "%" in number_format or number_format == "d":
+        return number_format
+    sign = "+" if number_format.startswith("+") else ""
+    return f"{sign},.4~r"
+
+
 def _colors(color: str, title: str, **extra: Any) -> dict[str, Any]:
     return _field(color, "nominal", title=title, scale={"range": PALETTE}, **extra)
 
@@ -148,8 +167,10 @@ def lines(
     year_span: tuple[int, int] | None = None,
     color_title: str = "Series",
     reverse_y: bool = False,
+    whole: bool = False,
 ) -> Chart:
-    """A line per `color` value over the years (one line when `color` is None)."""
+    """A line per `color` value over the years (one line when `color` is None).
+    `whole`: the measure takes whole values only (a rank), so are its ticks."""
     tooltip = [_tooltip("year", "quantitative", fmt="d")]
     encoding: dict[str, Any] = {}
     mark: dict[str, Any] = {"type": "line", "point": True}
@@ -158,10 +179,18 @@ def lines(
     else:
         encoding["color"] = _colors(color, color_title)
         tooltip.append(_tooltip(color, "nominal", color_title))
-    tooltip.append(_tooltip(y, "quantitative", y_title, y_format))
-    y_encoding = _field(y, "quantitative", title=y_title, axis={"format": y_format})
+    tooltip.append(_tooltip(y, "quantitative", y_title, "d" if whole else tooltip_format(y_format)))
+    axis: dict[str, Any] = (
+        {"format": "d", "tickMinStep": 1} if whole else {"format": axis_format(y_format)}
+    )
+    y_encoding = _field(y, "quantitative", title=y_title, axis=axis)
+    scale: dict[str, Any] = {}
     if reverse_y:
-        y_encoding["scale"] = {"reverse": True}
+        scale["reverse"] = True
+    if whole:
+        scale.update({"zero": False, "nice": False, "domainMin": 1})
+    if scale:
+        y_encoding["scale"] = scale
     base = {
         "mark": mark,
         "encoding": {"x": _year_axis(), "y": y_encoding, "tooltip": tooltip, **encoding},
@@ -196,13 +225,13 @@ def stacked_area(
                 "quantitative",
                 title=y_title,
                 stack="normalize" if normalize else "zero",
-                axis={"format": y_format},
+                axis={"format": axis_format(y_format)},
             ),
             "color": _colors(color, color_title, sort=sort),
             "tooltip": [
                 _tooltip("year", "quantitative", fmt="d"),
                 _tooltip(color, "nominal", color_title),
-                _tooltip(y, "quantitative", y_title, y_format),
+                _tooltip(y, "quantitative", y_title, tooltip_format(y_format)),
             ],
         },
     }
@@ -227,7 +256,9 @@ def bars(
         "height": {"step": 26},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": _field(value, "quantitative", title=value_title, axis={"format": value_format}),
+            "x": _field(
+                value, "quantitative", title=value_title, axis={"format": axis_format(value_format)}
+            ),
             "y": _field(
                 category,
                 "nominal",
@@ -238,7 +269,7 @@ def bars(
             "color": color,
             "tooltip": [
                 _tooltip(category, "nominal"),
-                _tooltip(value, "quantitative", value_title, value_format),
+                _tooltip(value, "quantitative", value_title, tooltip_format(value_format)),
             ],
         },
     }

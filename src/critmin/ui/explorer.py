@@ -32,7 +32,12 @@ def declared(catalog: Catalog) -> list[Field]:
     main = {"place": "main"}
     return [
         fields.countries(
-            catalog, "exporters", "Exporters (reporter)", [FOCUS_COUNTRY], help="Empty = any"
+            catalog,
+            "exporters",
+            "Exporters (reporter)",
+            [FOCUS_COUNTRY],
+            help="Empty = any",
+            carry="country",
         ),
         fields.countries(catalog, "importers", "Importers (partner)", help="Empty = any"),
         fields.choice(
@@ -44,7 +49,7 @@ def declared(catalog: Catalog) -> list[Field]:
         ),
         fields.minerals(catalog, ["gallium"], label="Mineral baskets"),
         fields.stages(),
-        fields.codes(),
+        fields.codes(catalog),
         *fields.years(catalog),
         fields.sides(catalog),
         Field(

@@ -25,6 +25,8 @@ def _country_labels(names: Mapping[str, str]) -> dict[str, str]:
 def country(
     catalog: Catalog, name: str = "country", label: str = "Country", default: str = FOCUS_COUNTRY
 ) -> Field:
+    """The country a page is about (the exporter, or the one highlighted): one choice
+    carried to every page."""
     return Field(
         name,
         "str",
@@ -33,6 +35,7 @@ def country(
         label=label,
         widget="select",
         labels=_country_labels(catalog.country_names),
+        carry="country",
     )
 
 
@@ -43,6 +46,7 @@ def countries(
     default: Iterable[str] = (),
     max_items: int = 30,
     help: str | None = None,
+    carry: str | None = None,
 ) -> Field:
     return Field(
         name,
@@ -54,6 +58,7 @@ def countries(
         widget="multiselect",
         labels=_country_labels(catalog.country_names),
         help=help,
+        carry=carry,
     )
 
 
@@ -63,7 +68,14 @@ def importer(catalog: Catalog, default: str = "USA", label: str = "Importer") ->
     labels = {**{g: n for g, n in choices.items() if g not in catalog.country_names}}
     labels.update(_country_labels(catalog.country_names))
     return Field(
-        "importer", "str", default, choices=choices, label=label, widget="select", labels=labels
+        "importer",
+        "str",
+        default,
+        choices=choices,
+        label=label,
+        widget="select",
+        labels=labels,
+        carry="importer",
     )
 
 
@@ -80,6 +92,7 @@ def minerals(
         widget="minerals",
         labels=catalog.mineral_labels,
         help="Type to search. Codes shared with other goods are noted under the charts.",
+        carry="minerals",
     )
 
 
@@ -92,6 +105,7 @@ def mineral(catalog: Catalog, default: str = "manganese_sulfate", label: str = "
         label=label,
         widget="mineral",
         labels=catalog.mineral_labels,
+        carry="minerals",
     )
 
 
@@ -121,6 +135,7 @@ def stages() -> Field:
         widget="multiselect",
         labels=STAGE_LABELS,
         help="Keep only the codes of these stages (empty = every stage).",
+        carry="stages",
     )
 
 
@@ -132,21 +147,25 @@ def exports(catalog: Catalog) -> list[Field]:
         mineral_pick(catalog),
         minerals(catalog),
         stages(),
-        codes(),
+        codes(catalog),
         *years(catalog),
     ]
 
 
-def codes(default: Iterable[str] = ()) -> Field:
+def codes(catalog: Catalog, default: Iterable[str] = ()) -> Field:
+    """HS6 codes typed in: six digits, and a code of the HS editions loaded (any six
+    digits when no trade data are loaded)."""
     return Field(
         "codes",
         "list",
         list(default),
+        choices=catalog.code_texts or None,
         pattern=HS6_PATTERN,
         max_items=10,
         label="Extra HS6 codes",
         widget="codes",
         help="Any six-digit HS code, e.g. 811292. Shown as its own series.",
+        carry="codes",
     )
 
 
@@ -155,15 +174,35 @@ def years(catalog: Catalog, default_from: int | None = None) -> tuple[Field, Fie
     start = max(first, default_from) if default_from else first
     return (
         Field(
-            "year_from", "int", start, minimum=first, maximum=last, label="Years", widget="years"
+            "year_from",
+            "int",
+            start,
+            minimum=first,
+            maximum=last,
+            label="Years",
+            widget="years",
+            carry="years",
         ),
-        Field("year_to", "int", last, minimum=first, maximum=last),
+        Field("year_to", "int", last, minimum=first, maximum=last, carry="years"),
     )
 
 
 def year(catalog: Catalog, label: str = "Year") -> Field:
+    """One year, chosen among the years loaded (newest first): a year outside them
+    cannot be typed, and a link naming one says so."""
     first, last = catalog.years
-    return Field("year", "int", last, minimum=first, maximum=last, label=label, widget="number")
+    return Field(
+        "year",
+        "int",
+        last,
+        choices=list(range(last, first - 1, -1)),
+        minimum=first,
+        maximum=last,
+        label=label,
+        widget="select",
+        help=f"The years loaded: {first}–{last}.",
+        carry="years",
+    )
 
 
 def side(catalog: Catalog) -> Field:
@@ -177,6 +216,7 @@ def side(catalog: Catalog) -> Field:
         widget="select",
         labels=SIDE_LABELS,
         help="Reconciled flows (BACI) or one side's own declaration (UN Comtrade).",
+        carry="side",
     )
 
 
@@ -190,6 +230,7 @@ def sides(catalog: Catalog) -> Field:
         widget="multiselect",
         labels=SIDE_LABELS,
         help="Empty = all",
+        carry="side",
     )
 
 
@@ -207,11 +248,24 @@ def choice(
 
 
 def multichoice(
-    name: str, label: str, options: Iterable[str], help: str | None = "Empty = all"
+    name: str,
+    label: str,
+    options: Iterable[str],
+    help: str | None = "Empty = all",
+    labels: Mapping[str, str] | None = None,
 ) -> Field:
+    """Several of `options` (empty = all), shown by `labels` (in their order) if given."""
     values = list(options)
     return Field(
-        name, "list", [], choices=values, label=label, widget="multiselect", help=help, max_items=50
+        name,
+        "list",
+        [],
+        choices=values,
+        label=label,
+        widget="multiselect",
+        help=help,
+        max_items=50,
+        labels=labels,
     )
 
 

@@ -19,6 +19,7 @@ polars rows go in as plain dicts (pydeck converts only pandas); layer ids are fi
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 from pathlib import Path
@@ -182,9 +183,11 @@ def partner_geojson(partner_values: dict[str, float], focus: str | None) -> dict
 def site_points(sites: pl.DataFrame) -> list[dict[str, Any]]:
     """One short record per place with coordinates: sites with the same name,
     commodities, status and point (compilations list some deposits several times) are
-    one point whose tooltip counts them. An unknown status is not repeated in every
-    tooltip."""
+    one point whose tooltip counts them (`records` when the view has merged them
+    already). Commodities are named ("Chromium, Iron"); an unknown status is not
+    repeated in every tooltip."""
     located = sites.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    records = pl.col("records") if "records" in located.columns else pl.lit(1)
     places = (
         located.select(
             "name",
@@ -192,14 +195,16 @@ def site_points(sites: pl.DataFrame) -> list[dict[str, Any]]:
             pl.col("lat").round(3),
             pl.col("commodities").fill_null([]),
             pl.col("status").fill_null("unknown"),
+            records.alias("records"),
         )
         .group_by("name", "lon", "lat", "commodities", "status", maintain_order=True)
-        .len()
+        .agg(pl.col("records").sum().alias("len"))
     )
     points = []
     for row in places.iter_rows(named=True):
         commodities, status = row["commodities"], row["status"]
-        tip = f"{row['name']} — {', '.join(commodities[:4]) or 'no commodity listed'}"
+        named = [reference.commodity_name(c) for c in commodities[:4]]
+        tip = f"{row['name']} — {', '.join(named) or 'no commodity listed'}"
         if status != "unknown":
             tip += f"; {status}"
         if row["len"] > 1:
@@ -231,7 +236,8 @@ def site_cells(sites: pl.DataFrame) -> list[dict[str, Any]]:
             "p": [round(row["lon"], 2), round(row["lat"], 2)],
             "c": colour_for(row["top"]),
             "r": int(15000 * grid_deg + 60000 * grid_deg * math.sqrt(row["n"] / peak)),
-            "tip": f"{row['n']:,} sites; most listed: {', '.join(row['top']) or 'none'}",
+            "tip": f"{row['n']:,} sites; most listed: "
+            + (", ".join(reference.commodity_name(c) for c in row["top"]) or "none"),
         }
         for row in cells.iter_rows(named=True)
     ]
@@ -398,6 +404,59 @@ def site_layers(points: list[dict[str, Any]], per_point_radius: bool) -> list[pd
         )
         for n, ((colour, radius), records) in enumerate(groups.items())
     ]
+
+
+def legend(sites: pl.DataFrame) -> list[tuple[str, list[int]]]:
+    """The colours the map's sites take (`colour_for`: a site's first listed commodity
+    that has a colour), named, in COMMODITY_COLOURS' order, "Other" last."""
+    if sites.is_empty():
+        return []
+    coloured = list(COMMODITY_COLOURS)
+    firsts = (
+        sites.select(pl.col("commodities").fill_null([]))
+        .with_row_index("site")
+        .explode("commodities")
+        .filter(pl.col("commodities").is_in(coloured))
+        .group_by("site")
+        .agg(pl.col("commodities").first())
+    )
+    present = set(firsts["commodities"].to_list())
+    shown: dict[str, list[int]] = {}
+    for symbol in coloured:
+        if symbol in present:
+            shown.setdefault(reference.commodity_label(symbol), COMMODITY_COLOURS[symbol])
+    if firsts.height < sites.height:
+        shown["Other or none listed"] = OTHER_COLOUR
+    return list(shown.items())
+
+
+def legend_html(entries: list[tuple[str, list[int]]], aggregated: bool) -> str:
+    """The legend under the map: a swatch per colour, what size and arcs mean. Built
+    from our own constants and the reference table's names only."""
+    swatches = " ".join(
+        '<span style="white-space:nowrap;margin-right:0.9em">'
+        f'<span style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;'
+        f'background:rgb({r},{g},{b});margin-right:0.3em;vertical-align:middle"></span>'
+        f"{html.escape(name)}</span>"
+        for name, (r, g, b) in entries
+    )
+    size = (
+        "size = number of sites in the cell"
+        if aggregated
+        else "size = status (producing largest, then plants, development, past producers, "
+        "exploration, occurrences)"
+    )
+    arcs = (
+        '<span style="display:inline-block;width:1.6em;height:0.3em;vertical-align:middle;'
+        "background:linear-gradient(90deg, rgb(224,122,31), rgb(31,111,139));"
+        'margin-right:0.3em"></span>exports, from the exporter (orange) to the partner (blue); '
+        "width ∝ √value; partners shaded by the value they receive"
+    )
+    return (
+        '<div style="font-size:0.85em;line-height:1.9">'
+        f"<b>Sites</b> (colour = first listed commodity; {size}): {swatches}<br>"
+        f"<b>Arcs</b>: {arcs}</div>"
+    )
 
 
 def aggregated(sites: pl.DataFrame) -> bool:

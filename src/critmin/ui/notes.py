@@ -5,17 +5,22 @@ in words."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from critmin.catalog import Catalog
+from critmin import loaded
+from critmin.catalog import STAGE_LABELS, Catalog
 from critmin.domain import SIDE_LABELS
 
 REAL_DATA_COMMAND = "make real"
 
 
 def data_banner(catalog: Catalog) -> None:
+    """What every page says about its data: the one line of what is loaded and how
+    recent it is, and a banner when the trade flows are synthetic or absent."""
+    st.caption(catalog.as_of or loaded.data_as_of(catalog.trade_table, catalog.parts_table))
     if "demo" in catalog.trade_sources or catalog.monthly_synthetic:
         st.warning(
             "**Synthetic trade flows.** The trade figures on this page are generated for "
@@ -52,15 +57,64 @@ def basket_notes(catalog: Catalog, minerals: Iterable[str]) -> None:
         )
 
 
-def codes_used(catalog: Catalog, minerals: Iterable[str]) -> str:
-    """'HS codes (HS12) — Gallium: 811292, 811299; ...' for a caption."""
+def shared_codes(catalog: Catalog, minerals: Iterable[str], where: Any = st) -> None:
+    """Right under the figures that count them: the chosen minerals' codes that also
+    hold other goods or other minerals, and what they hold."""
+    chosen = list(minerals)
+    lines = [
+        f"**{catalog.mineral_label(m)}**: {catalog.shared_notes[m]}"
+        for m in chosen
+        if m in catalog.shared_notes
+    ]
+    if not lines:
+        return
+    whose = "these figures count" if len(chosen) == 1 else "figures of these minerals count"
+    where.warning(
+        f"**Shared codes** — {whose} every good in the code, not this mineral alone. "
+        + "; ".join(lines)
+        + ".",
+        icon=":material/call_split:",
+    )
+
+
+def codes_used(catalog: Catalog, minerals: Iterable[str], stages: Iterable[str] = ()) -> str:
+    """'HS codes (HS12) — Gallium: 811292, 811299; ...' for a caption (the codes of the
+    stages kept, when some are)."""
     parts = []
     baskets = catalog.baskets_in_data(minerals)
+    kept = list(stages)
+    if kept:
+        baskets = baskets.filter(pl.col("stage").is_in(kept))
     for (mineral,), group in baskets.group_by(["mineral"], maintain_order=True):
         codes = ", ".join(sorted(set(group["hs6"].to_list())))
         parts.append(f"{catalog.mineral_label(str(mineral))}: {codes}")
     editions = ", ".join(catalog.editions) or "none"
     return f"HS codes ({editions}) — " + "; ".join(parts) if parts else ""
+
+
+def figures_caption(
+    catalog: Catalog,
+    minerals: Iterable[str],
+    codes: Iterable[str] = (),
+    stages: Iterable[str] = (),
+    side: str | None = None,
+) -> str:
+    """What the figures under a title are made of, the parts that apply joined by " · ":
+    the basket codes, codes chosen directly, the stages kept, the declaration."""
+    chosen = list(codes)
+    kept = [STAGE_LABELS.get(s, s).split(" (")[0].lower() for s in stages]
+    parts = [
+        codes_used(catalog, minerals, stages),
+        f"HS codes chosen directly: {', '.join(chosen)}" if chosen else "",
+        f"Value-chain stage: {', '.join(kept)} only" if kept else "",
+        side_caption(side) if side else "",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def try_another_side(catalog: Catalog) -> str:
+    """The advice to try another declaration, only when another one is loaded."""
+    return " Try another declaration in the sidebar." if len(catalog.trade_sides) > 1 else ""
 
 
 def side_caption(side: str) -> str:

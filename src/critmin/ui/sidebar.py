@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from critmin import loaded
 from critmin.catalog import MINERAL_LISTS, Catalog
 from critmin.ui import data, url
 from critmin.ui.fields import PICK_ALL, PICK_LARGEST
@@ -149,6 +150,9 @@ def _draw(
             format_func=_format(field, notes),
             max_selections=field.max_items,
             help=field.help,
+            # What is typed matches anywhere in a label, and matches keep the declared
+            # order (the Map's "chrom" offers "Chromium (Cr)" before "Chromite").
+            filter_mode="contains",
         )
     elif field.widget == "radio":
         bar.radio(
@@ -161,7 +165,7 @@ def _draw(
     elif field.widget in ("minerals", "mineral"):
         _mineral_picker(page, field, fields, drawn, catalog, largest, notes)
     elif field.widget == "codes":
-        return _codes(page, field)
+        return _codes(page, field, catalog)
     elif field.widget == "years":
         low, high = field.minimum, field.maximum
         assert low is not None and high is not None
@@ -242,20 +246,56 @@ def _mineral_picker(
         )
 
 
-def _codes(page: str, field: Field) -> list[str]:
-    """HS6 codes typed in; codes that are not six digits are ignored with a warning."""
+def check_codes(typed: Sequence[str], catalog: Catalog) -> tuple[list[str], list[str]]:
+    """The typed codes to keep, and a sentence for each one left out: a code has six
+    digits and is a code of the HS editions loaded."""
+    editions = " and ".join(loaded.edition_name(e) for e in catalog.editions)
+    good: list[str] = []
+    problems: list[str] = []
+    for raw in typed:
+        code = str(raw).strip()
+        if not re.fullmatch(HS6_PATTERN, code):
+            problems.append(f"“{code}” is not an HS6 code: codes have six digits, e.g. 811292.")
+        elif not catalog.code_known(code):
+            problems.append(
+                f"{code} is not a code of {editions}, the HS edition of the data loaded: "
+                "no flow can match it."
+                if catalog.codes_of_editions
+                else f"{code} is not a code of the Harmonized System (any edition): no flow "
+                "can match it."
+            )
+        elif code not in good:
+            good.append(code)
+    return good, problems
+
+
+def _codes(page: str, field: Field, catalog: Catalog) -> list[str]:
+    """HS6 codes typed in, checked the moment they are typed: a code that is not six
+    digits, or not a code of the editions loaded, is taken out with a sentence saying
+    why; each code kept is named with its HS text."""
     key = url.key(page, field.name)
+    said = f"{key}:problems"
+
+    def check() -> None:
+        good, problems = check_codes(st.session_state.get(key, []), catalog)
+        st.session_state[key] = good
+        st.session_state[said] = problems
+
     chosen = list(st.session_state.get(key, []))
     typed = st.sidebar.multiselect(
         field.label,
-        options=sorted({*chosen, *COMMON_CODES}),
+        options=sorted({*chosen, *(c for c in COMMON_CODES if catalog.code_known(c))}),
         key=key,
         accept_new_options=True,
         max_selections=field.max_items,
         help=field.help,
+        on_change=check,
     )
-    good = [c for c in typed if re.fullmatch(HS6_PATTERN, c)]
-    bad = [c for c in typed if c not in good]
-    if bad:
-        st.sidebar.warning(f"Ignored: {', '.join(bad)} (HS6 codes have six digits).")
+    good, problems = check_codes(typed, catalog)
+    for problem in [*st.session_state.pop(said, []), *problems]:
+        st.sidebar.warning(problem, icon=":material/error:")
+    for code in good:
+        text = catalog.code_texts.get(code)
+        if text:
+            st.sidebar.caption(f"{code}: {text}")
     return good

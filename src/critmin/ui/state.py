@@ -44,7 +44,7 @@ class Field:
     name: str
     kind: Kind
     default: Any
-    choices: Collection[str] | None = None
+    choices: Collection[Any] | None = None  # strings; whole numbers for a year to pick
     pattern: str | None = None  # for values without a closed list (HS6 codes)
     minimum: int | None = None
     maximum: int | None = None
@@ -56,6 +56,10 @@ class Field:
     # Fields that only steer a widget (the mineral picker's list) are kept in the URL
     # but are not part of the page's state.
     in_state: bool = True
+    # The choice this field shares with other pages ("minerals", "country", "years"...):
+    # fields carrying the same choice open with it, whether they hold one value or a
+    # list (ui/url.py). None: the field is the page's own.
+    carry: str | None = None
     # Where the widget is drawn: the sidebar, or the page's own row of controls.
     place: Literal["sidebar", "main"] = "sidebar"
 

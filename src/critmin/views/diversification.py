@@ -20,7 +20,7 @@ import polars as pl
 from critmin import metrics, queries
 from critmin.catalog import STAGE_LABELS, Catalog
 from critmin.db import Database, TableUnavailable
-from critmin.domain import C5, SIDE_LABELS, STAGES, USGS_MISSING_TOKENS
+from critmin.domain import C5, SIDE_LABELS, USGS_MISSING_TOKENS
 from critmin.filters import TradeFilter
 from critmin.reference import load_mineral_usgs
 from critmin.views.exact import PRODUCTS
@@ -56,6 +56,8 @@ class State:
     side: str
     replace_pct: int
     replace_from: str
+    stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
+
     product: str = "basket"  # or "exact": the importer's exact national lines (views.exact)
 
     def __post_init__(self) -> None:
@@ -145,7 +147,12 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     members = catalog.members(state.importer)
     sources = tuple(c for c in C5 if c not in members)
     f = TradeFilter(
-        (state.mineral,), (), min(catalog.years[0], state.year), state.year, sides=(state.side,)
+        (state.mineral,),
+        (),
+        min(catalog.years[0], state.year),
+        state.year,
+        sides=(state.side,),
+        stages=state.stages,
     )
     # What the importer bought, and what the C5 sources sold to everyone in the year:
     # one statement over the mineral's flows (suppliers_market, as on Suppliers).
@@ -161,8 +168,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     # Gross tonnes of different stages (chromite ore, ferrochrome) never add up: tonnes
     # are shown only for a mineral whose codes are all of one stage (the queries give
     # none otherwise), and the share of the gap covered is always by value.
-    present = set(catalog.baskets_in_data([state.mineral])["stage"].to_list())
-    stages = [stage for stage in STAGES if stage in present]
+    stages = list(catalog.stages_of([state.mineral], state.stages))
     tonnes_note = _tonnes_note(stages)
     if tonnes_note:
         purchases = purchases.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity_kg"))

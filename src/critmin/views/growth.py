@@ -51,7 +51,8 @@ class View:
     chart: Chart
     outliers: pl.DataFrame  # label, year, unit_value_usd_per_kg, unit_value_flag
     events: pl.DataFrame  # the events that concern the chosen minerals
-    summary: pl.DataFrame  # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %
+    # Series, Exports <first> (USD), Exports <last> (USD), CAGR %, Change %, Shared code
+    summary: pl.DataFrame
     before_after: pl.DataFrame  # Event, Series, Year before (USD), Year after (USD), Change %
     quantity_coverage: float | None  # share of the value that has a quantity (where shown)
     tonnes_note: str | None  # the series without tonnes because their codes span stages
@@ -80,7 +81,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             "label", "year", "unit_value_usd_per_kg", "unit_value_flag"
         ),
         events=events,
-        summary=growth_summary(table, state.year_from, state.year_to),
+        summary=with_shared_codes(catalog, growth_summary(table, state.year_from, state.year_to)),
         before_after=before_after(table, events),
         quantity_coverage=float(shown["value_with_quantity_usd"].sum()) / total if total else None,
         tonnes_note=tonnes_note(catalog, state),
@@ -185,6 +186,8 @@ def measure_chart(table: pl.DataFrame, state: State) -> Chart:
     plot = table
     if state.measure == "unit_value":
         plot = table.filter(pl.col("unit_value_flag").is_null())
+    if state.year_from == state.year_to:  # one year: nothing to index or compare with
+        return Chart(plot, column, label, ",.0f" if state.measure == "quantity" else ",.1f")
     if state.view == "indexed":
         plot = metrics.with_index(plot, column, by=["label"])
         return Chart(plot, f"{column}_index", f"{label}, index {state.year_from} = 100", ",.0f")
@@ -197,6 +200,18 @@ def measure_chart(table: pl.DataFrame, state: State) -> Chart:
 
 
 def growth_summary(table: pl.DataFrame, year_from: int, year_to: int) -> pl.DataFrame:
+    """Per series: exports in the first and the last year, CAGR between them and the
+    last year's change. A window of one year has one exports column and no growth
+    (there is nothing to compare it with inside the window)."""
+    if year_from == year_to:
+        return (
+            table.filter(pl.col("year") == year_to)
+            .select(
+                pl.col("label").alias("Series"),
+                pl.col("value_usd").alias(f"Exports {year_to} (USD)"),
+            )
+            .sort("Series")
+        )
     growth = metrics.window_cagr(table, "value_usd", year_from, year_to, by=["label"])
     latest = metrics.with_yoy(table, "value_usd", by=["label"]).filter(pl.col("year") == year_to)
     return (
@@ -209,6 +224,16 @@ def growth_summary(table: pl.DataFrame, year_from: int, year_to: int) -> pl.Data
             (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change {year_to - 1}→{year_to} %"),
         )
         .sort("Series")
+    )
+
+
+def with_shared_codes(catalog: Catalog, summary: pl.DataFrame) -> pl.DataFrame:
+    """A "Shared code" column: what else each series' codes hold (empty: nothing)."""
+    notes = {catalog.mineral_label(m): note for m, note in catalog.shared_notes.items()}
+    return summary.with_columns(
+        pl.col("Series")
+        .replace_strict(notes, default=None, return_dtype=pl.String)
+        .alias("Shared code")
     )
 
 

@@ -25,6 +25,7 @@ class State:
     codes: tuple[str, ...]
     year_from: int
     year_to: int
+    stages: tuple[str, ...] = ()  # value-chain stages of the basket codes; () = all
 
     def trade_filter(self) -> TradeFilter:
         return TradeFilter(
@@ -34,6 +35,7 @@ class State:
             self.year_to,
             sides=(),
             exporters=(self.country,),
+            stages=self.stages,
         )
 
 

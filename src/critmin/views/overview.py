@@ -38,7 +38,8 @@ class Headline:
     first_year: int
     top_partner: str | None
     top_share: float | None
-    minerals_exported: int
+    minerals_exported: int  # each code counted once (see minerals_exported)
+    shared: tuple[str, ...]  # the groups of minerals counted once through a shared code
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class View:
     by_mineral: pl.DataFrame  # year, mineral, value_musd (stackable: each flow once)
     stages: pl.DataFrame  # year, stage (label), value_musd, share
     processed: pl.DataFrame  # year, processed_share (intermediate + refined, of ore + both)
-    world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank among exporters
+    world: pl.DataFrame  # Mineral, Exports (USD), World share %, Rank, Shared code
     destinations: pl.DataFrame  # Partner, USD million (top 8, last year)
     production: pl.DataFrame  # commodity, statistic, unit, <years> (text, flags kept)
     # Past the last reconciled year: the total of every mineral (each flow once) from
@@ -72,13 +73,13 @@ def trade_filter(catalog: Catalog, state: State) -> TradeFilter:
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = trade_filter(catalog, state)
     totals, stages, partners = overview_parts(queries.exports_overview(db, f).frame)
-    world = queries.exporters_by_series(db, f.only(exporters=()).years(state.year_to)).frame
+    world = queries.exporters_total(db, f.only(exporters=()).years(state.year_to)).frame
     production = catalog.production((state.country,))
     provisional, provisional_note = provisional_total(db, catalog, state, totals, partners)
     return View(
         name=catalog.country_name(state.country),
         side=f.sides[0],
-        headline=headline(totals, partners, world, state),
+        headline=headline(catalog, totals, partners, state),
         by_mineral=by_mineral(totals, state.year_to),
         stages=by_stage(stages),
         processed=processed_share(stages),
@@ -148,7 +149,7 @@ def overview_parts(parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
 
 
 def headline(
-    totals: pl.DataFrame, partners: pl.DataFrame, world: pl.DataFrame, state: State
+    catalog: Catalog, totals: pl.DataFrame, partners: pl.DataFrame, state: State
 ) -> Headline | None:
     by_year = totals.group_by("year").agg(pl.col("value_usd").sum()).sort("year")
     if by_year.is_empty():
@@ -162,7 +163,8 @@ def headline(
         .sort("value_usd", descending=True)
     )
     total = float(top["value_usd"].sum()) if top.height else 0.0
-    mine = world.filter((pl.col("exporter") == state.country) & (pl.col("value_usd") > 0))
+    exported = totals.filter((pl.col("year") == state.year_to) & (pl.col("value_usd") > 0))
+    count, shared = minerals_exported(catalog, exported["series"].to_list())
     return Headline(
         latest_usd=latest,
         change=latest / previous - 1 if previous else None,
@@ -170,8 +172,52 @@ def headline(
         first_year=first_year,
         top_partner=str(top["partner"][0]) if top.height else None,
         top_share=float(top["value_usd"][0]) / total if total else None,
-        minerals_exported=mine["series"].n_unique(),
+        minerals_exported=count,
+        shared=shared,
     )
+
+
+def code_groups(catalog: Catalog) -> pl.DataFrame:
+    """Per group of codes as exports_overview names them (the labels of every basket
+    holding the code, joined as its SQL joins them): its minerals and codes; `shared`
+    when the group has no code of one mineral alone (it counts once for all it holds),
+    `holds_other` when one of its codes holds other goods or minerals."""
+    loaded = catalog.baskets.filter(pl.col("hs_edition").is_in(list(catalog.editions)))
+    per_code = loaded.group_by("hs_edition", "hs6").agg(
+        pl.col("label").unique().sort().str.join(", ").alias("series"),
+        pl.col("mineral").unique().sort().alias("minerals"),
+        pl.col("shared_basket").any().alias("shared"),
+    )
+    # A group of one mineral is its own when one of its codes holds nothing else (the
+    # series adds its codes up: graphite's 250410 and 380110 with the shared 380190).
+    return per_code.group_by("series").agg(
+        pl.col("minerals").first(),
+        pl.col("hs6").unique().sort().alias("codes"),
+        (pl.col("shared").all() | (pl.col("minerals").first().list.len() > 1)).alias("shared"),
+        (pl.col("shared").any() | (pl.col("minerals").first().list.len() > 1)).alias("holds_other"),
+    )
+
+
+def minerals_exported(catalog: Catalog, series: list[str]) -> tuple[int, tuple[str, ...]]:
+    """How many minerals the exported groups of codes (`series`) stand for, each code
+    counted once: a mineral with a code of its own counts once; a code shared by
+    several minerals (811292: gallium, germanium, indium, niobium, vanadium) or with
+    other goods (283329, other sulphates) counts once for all it holds, unless each of
+    them is counted already. Returns the count and the groups counted through a shared
+    code."""
+    groups = code_groups(catalog).filter(pl.col("series").is_in(series))
+    own: set[str] = set()
+    for minerals, shared in groups.select("minerals", "shared").iter_rows():
+        if not shared:
+            own.update(minerals)
+    counted = tuple(
+        sorted(
+            label
+            for label, minerals, shared in groups.select("series", "minerals", "shared").iter_rows()
+            if shared and not set(minerals) <= own
+        )
+    )
+    return len(own) + len(counted), counted
 
 
 def by_mineral(totals: pl.DataFrame, last_year: int) -> pl.DataFrame:
@@ -222,19 +268,44 @@ def processed_share(stages: pl.DataFrame) -> pl.DataFrame:
 
 
 def world_share(catalog: Catalog, world: pl.DataFrame, country: str) -> pl.DataFrame:
+    """The country's exports, world share and rank in the last year per group of codes:
+    a mineral with codes of its own is its own row; minerals that share a code
+    (811292: gallium, germanium, indium, niobium, vanadium) are one row for it, so no
+    flow is counted twice, and a row that counts a shared code says what else it holds.
+    `world` is exporters_total's rows (each flow once, per group)."""
     ranked = metrics.with_rank(
         metrics.with_shares(world, "value_usd", ["series"]), "value_usd", ["series"]
     )
+    groups = code_groups(catalog)
+    notes = {
+        label: group_note(catalog, minerals, codes) if other else None
+        for label, minerals, codes, other in groups.select(
+            "series", "minerals", "codes", "holds_other"
+        ).iter_rows()
+    }
     return (
         ranked.filter(pl.col("exporter") == country)
         .select(
-            catalog.mineral("series", "Mineral"),
+            pl.col("series").alias("Mineral"),
             pl.col("value_usd").alias("Exports (USD)"),
             (pl.col("share") * 100).round(2).alias("World share %"),
             pl.col("rank").alias("Rank among exporters"),
+            pl.col("series")
+            .replace_strict(notes, default=None, return_dtype=pl.String)
+            .alias("Shared code"),
         )
         .sort("World share %", descending=True)
     )
+
+
+def group_note(catalog: Catalog, minerals: list[str], codes: list[str]) -> str | None:
+    """Beside a group's figure: what else its codes hold. A group of several minerals is
+    one figure because they share its codes: the note names them."""
+    if len(minerals) == 1:
+        return catalog.shared_note(minerals, codes)
+    said = f"One code for all of them: HS {', '.join(sorted(codes))}"
+    other = catalog.shared_note(minerals, codes, minerals_only=True)
+    return f"{said}; {other}" if other else said
 
 
 def destinations(catalog: Catalog, partners: pl.DataFrame, top: int = 8) -> pl.DataFrame:

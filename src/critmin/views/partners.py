@@ -11,7 +11,13 @@ from critmin import metrics, queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.domain import PARTNER_GROUPS, REST_OF_WORLD
-from critmin.views.common import ExportsState, musd
+from critmin.views.common import (
+    ExportsState,
+    by_stage,
+    musd,
+    one_stage_note,
+    tonnes_of_one_stage,
+)
 
 SCALES = {"10000": "0–10,000 (shares in %)", "1": "0–1 (shares as fractions, WITS)"}
 GROUPINGS = {"group": "Partner groups", "partner": "Top 8 partners"}
@@ -34,16 +40,26 @@ class View:
     hhi: pl.DataFrame  # year, hhi, members, measure
     latest_hhi: float | None  # on the chosen scale
     latest_band: str | None  # US merger-guidance band
-    ranked: pl.DataFrame  # Rank, Partner, ISO3, Exports (USD), Share %, Change on <y-1> %
+    # Rank, Partner, ISO3, Exports (USD), Share %, Change on <y-1> %[, Tonnes, USD/kg
+    # when the flows are of one value-chain stage]
+    ranked: pl.DataFrame
+    by_stage: pl.DataFrame  # Partner, Stage, Exports (USD), Tonnes, USD/kg (several stages)
+    tonnes_note: str  # what the tonnes are (one stage, or per stage)
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = state.trade_filter()
     flows = queries.exports_by_partner(db, f).frame if f.has_products else _empty()
+    staged = (
+        queries.exports_by_partner_and_stage(db, f.years(state.year_to)).frame
+        if f.has_products
+        else _empty_staged()
+    )
     by_partner = flows.select("year", "partner", "value_usd")
     concentration = metrics.hhi_by(by_partner, "value_usd", ["year"], state.scale)
     latest = concentration.filter(pl.col("year") == state.year_to)["hhi"]
     latest_hhi = float(latest[0]) if latest.len() else None
+    table = ranked(catalog, by_partner, state.year_to)
     on_10000 = (
         None if latest_hhi is None else latest_hhi * (1 if state.scale == "10000" else 10_000)
     )
@@ -57,7 +73,37 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         hhi=concentration.with_columns(pl.lit("HHI").alias("measure")),
         latest_hhi=latest_hhi,
         latest_band=None if on_10000 is None else metrics.hhi_band(on_10000),
-        ranked=ranked(catalog, by_partner, state.year_to),
+        ranked=with_tonnes(table, staged),
+        by_stage=stage_table(catalog, table, staged),
+        tonnes_note=one_stage_note(staged),
+    )
+
+
+def with_tonnes(table: pl.DataFrame, staged: pl.DataFrame) -> pl.DataFrame:
+    """The ranked partners with their tonnes and USD/kg, when of one stage."""
+    tonnes = tonnes_of_one_stage(staged, "partner")
+    if tonnes is None:
+        return table
+    return table.join(tonnes.rename({"partner": "ISO3"}), on="ISO3", how="left")
+
+
+def stage_table(catalog: Catalog, table: pl.DataFrame, staged: pl.DataFrame) -> pl.DataFrame:
+    """The ranked partners' value, tonnes and USD/kg per value-chain stage."""
+    return by_stage(staged, "partner", table["ISO3"].to_list()).select(
+        catalog.country("partner", "Partner"), pl.exclude("partner")
+    )
+
+
+def _empty_staged() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "year": pl.Int32,
+            "partner": pl.String,
+            "stage": pl.String,
+            "value_usd": pl.Float64,
+            "quantity_kg": pl.Float64,
+            "value_with_quantity_usd": pl.Float64,
+        }
     )
 
 

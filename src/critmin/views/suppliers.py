@@ -11,6 +11,7 @@ from critmin import metrics, queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.filters import TradeFilter
+from critmin.views.common import by_stage, one_stage_note, tonnes_of_one_stage
 from critmin.views.exact import purchases as exact_purchases
 
 TOP_EXPORTERS = 12
@@ -27,10 +28,18 @@ class State:
     peers: tuple[str, ...]
     importer: str
     side: str
+    stages: tuple[str, ...] = ()  # value-chain stages of the mineral's codes; () = all
     product: str = "basket"  # or "exact": the importer's exact national lines (views.exact)
 
     def trade_filter(self) -> TradeFilter:
-        return TradeFilter((self.mineral,), (), self.year_from, self.year_to, sides=(self.side,))
+        return TradeFilter(
+            (self.mineral,),
+            (),
+            self.year_from,
+            self.year_to,
+            sides=(self.side,),
+            stages=self.stages,
+        )
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ class Importer:
     total_usd: float | None
     hhi: float | None  # 0-10,000
     highlight_share: float | None
-    table: pl.DataFrame  # Rank, Supplier, Imports (USD), Share %
+    table: pl.DataFrame  # Rank, Supplier, Imports (USD), Share %[, Imports (t) of one stage]
     note: str | None = None  # what the exact product is read from, or why not
 
 
@@ -58,11 +67,22 @@ class View:
     compared: pl.DataFrame  # year, Exporter, share_pct
     importer: Importer
     empty: bool
+    # Rank, Exporter, Exports (USD), Share %, tonnes and USD/kg per stage: the top
+    # exporters in the last year, and the highlighted country against its peers (with
+    # CAGR over the window and the last year's change)
+    leaders: pl.DataFrame
+    peers_table: pl.DataFrame
+    # Exporter, Stage, Exports (USD), Tonnes, USD/kg of the leaders and of the peers,
+    # when the mineral's codes are of several stages (else empty: the tables hold them)
+    leaders_by_stage: pl.DataFrame
+    peers_by_stage: pl.DataFrame
+    tonnes_note: str
 
 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     f = state.trade_filter()
     market = queries.suppliers_market(db, f, catalog.members(state.importer))
+    staged = queries.exporters_by_stage(db, f).frame
     world, purchases = market.world, market.purchases
     note = None
     if state.product == "exact":
@@ -81,6 +101,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     if state.highlight not in top["exporter"].to_list() and mine_latest.height:
         top = pl.concat([top, mine_latest])
     focus = catalog.country_name(state.highlight)
+    one_stage = len(set(staged["stage"].to_list())) <= 1
     return View(
         label=catalog.mineral_label(state.mineral),
         focus=focus,
@@ -99,8 +120,68 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
             catalog.country("exporter", "Exporter"),
             (pl.col("share") * 100).alias("share_pct"),
         ),
-        importer=importer_view(catalog, purchases, state, note),
+        importer=importer_view(catalog, purchases, state, note, one_stage),
         empty=world.is_empty(),
+        leaders=exporter_table(catalog, latest.head(TOP_EXPORTERS), staged, state.year_to),
+        peers_table=peers(catalog, ranked, staged, state),
+        leaders_by_stage=stage_table(
+            catalog, staged, state.year_to, latest.head(TOP_EXPORTERS)["exporter"].to_list()
+        ),
+        peers_by_stage=stage_table(
+            catalog, staged, state.year_to, list(dict.fromkeys([state.highlight, *state.peers]))
+        ),
+        tonnes_note=one_stage_note(staged),
+    )
+
+
+def exporter_table(
+    catalog: Catalog, latest: pl.DataFrame, staged: pl.DataFrame, year: int
+) -> pl.DataFrame:
+    """Exporters of the last year with their value, share and rank, and beside them
+    tonnes and USD/kg per value-chain stage."""
+    tonnes = tonnes_of_one_stage(staged.filter(pl.col("year") == year), "exporter")
+    if tonnes is not None:
+        latest = latest.join(tonnes, on="exporter", how="left")
+    return latest.sort("rank", "exporter").select(
+        pl.col("rank").alias("Rank"),
+        catalog.country("exporter", "Exporter"),
+        pl.col("value_usd").alias(f"Exports {year} (USD)"),
+        (pl.col("share") * 100).round(2).alias("Share %"),
+        pl.exclude("rank", "exporter", "value_usd", "share", "year", "series", "quantity_kg"),
+    )
+
+
+def peers(
+    catalog: Catalog, ranked: pl.DataFrame, staged: pl.DataFrame, state: State
+) -> pl.DataFrame:
+    """The highlighted country against its peers in the last year: value, share, rank,
+    growth (CAGR over the window, change on the year before), tonnes and USD/kg per
+    stage. A peer with no exports that year is listed with empty cells."""
+    countries = list(dict.fromkeys([state.highlight, *state.peers]))
+    mine = ranked.filter(pl.col("exporter").is_in(countries))
+    growth = metrics.window_cagr(mine, "value_usd", state.year_from, state.year_to, ["exporter"])
+    change = metrics.with_yoy(mine, "value_usd", ["exporter"]).filter(
+        pl.col("year") == state.year_to
+    )
+    latest = mine.filter(pl.col("year") == state.year_to)
+    tonnes = tonnes_of_one_stage(staged.filter(pl.col("year") == state.year_to), "exporter")
+    order = {c: i for i, c in enumerate(countries)}
+    table = (
+        pl.DataFrame({"exporter": countries}, schema={"exporter": pl.String})
+        .join(latest.select("exporter", "value_usd", "share", "rank"), on="exporter", how="left")
+        .join(growth.select("exporter", "cagr"), on="exporter", how="left")
+        .join(change.select("exporter", "value_usd_yoy"), on="exporter", how="left")
+    )
+    if tonnes is not None:
+        table = table.join(tonnes, on="exporter", how="left")
+    return table.sort(pl.col("exporter").replace_strict(order, default=len(order))).select(
+        catalog.country("exporter", "Exporter"),
+        pl.col("value_usd").alias(f"Exports {state.year_to} (USD)"),
+        (pl.col("share") * 100).round(2).alias("World share %"),
+        pl.col("rank").alias("Rank"),
+        (pl.col("cagr") * 100).round(1).alias(f"CAGR {state.year_from}–{state.year_to} %"),
+        (pl.col("value_usd_yoy") * 100).round(1).alias(f"Change on {state.year_to - 1} %"),
+        pl.exclude("exporter", "value_usd", "share", "rank", "cagr", "value_usd_yoy"),
     )
 
 
@@ -125,10 +206,29 @@ def leaders_over_time(catalog: Catalog, ranked: pl.DataFrame, latest: pl.DataFra
     )
 
 
+def stage_table(
+    catalog: Catalog, staged: pl.DataFrame, year: int, exporters: list[str]
+) -> pl.DataFrame:
+    """These exporters' value, tonnes and USD/kg per value-chain stage in the year."""
+    return by_stage(staged.filter(pl.col("year") == year), "exporter", exporters).select(
+        catalog.country("exporter", "Exporter"), pl.exclude("exporter")
+    )
+
+
 def importer_view(
-    catalog: Catalog, purchases: pl.DataFrame, state: State, note: str | None = None
+    catalog: Catalog,
+    purchases: pl.DataFrame,
+    state: State,
+    note: str | None = None,
+    one_stage: bool = True,
 ) -> Importer:
-    bought = purchases.group_by("year", "supplier").agg(pl.col("value_usd").sum())
+    """The importer's suppliers in the last year; their tonnes only when the mineral's
+    codes are of one value-chain stage (tonnes of different stages are not added)."""
+    one_stage = one_stage and "quantity_kg" in purchases.columns
+    quantity = pl.col("quantity_kg").sum() if one_stage else pl.lit(None, dtype=pl.Float64)
+    bought = purchases.group_by("year", "supplier").agg(
+        pl.col("value_usd").sum(), quantity.alias("quantity_kg")
+    )
     hhi = metrics.hhi_by(bought, "value_usd", ["year"]).filter(pl.col("year") == state.year_to)
     shares = metrics.with_rank(
         metrics.with_shares(bought.filter(pl.col("year") == state.year_to), "value_usd", []),
@@ -146,6 +246,15 @@ def importer_view(
             catalog.country("supplier", "Supplier"),
             pl.col("value_usd").alias("Imports (USD)"),
             (pl.col("share") * 100).round(2).alias("Share %"),
+            *(
+                [
+                    pl.when(pl.col("quantity_kg") > 0)
+                    .then(pl.col("quantity_kg") / 1e3)
+                    .alias("Imports (t)")
+                ]
+                if one_stage
+                else []
+            ),
         ),
         note=note,
     )

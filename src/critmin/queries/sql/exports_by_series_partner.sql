@@ -8,6 +8,9 @@ WITH
 -- include: selected
 SELECT f.year::INTEGER AS year, f.series, f.importer AS partner,
        sum(f.value_usd) AS value_usd,
-       sum(f.quantity_kg) AS quantity_kg
+       -- tonnes only within one value-chain stage (series_stages and stage_key: selected)
+       CASE WHEN max(f.series_stages) <= 1 AND min(f.stage_key) = max(f.stage_key)
+            THEN sum(f.quantity_kg)
+       END AS quantity_kg
 FROM selected AS f
 GROUP BY ALL
