@@ -27,7 +27,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-deps . && rm -rf src build
 
-COPY app.py ./
+COPY app.py serve.py ./
 COPY pages ./pages
 COPY static ./static
 COPY .streamlit/config.toml ./.streamlit/config.toml
@@ -54,6 +54,6 @@ STOPSIGNAL SIGTERM
 
 # fileWatcherType none: no module reloads in production (a reload mid-session
 # breaks st.cache_data pickling of critmin classes).
-CMD ["streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
+CMD ["streamlit", "run", "serve.py", "--server.address", "0.0.0.0", "--server.port", "8501", \
      "--server.headless", "true", "--server.fileWatcherType", "none", \
      "--browser.gatherUsageStats", "false"]

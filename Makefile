@@ -21,7 +21,7 @@ $(BIN)/critmin: pyproject.toml requirements.lock requirements-dev.lock
 ## Start the app on the embedded default data (built offline on first run).
 run: $(BIN)/critmin
 	$(BIN)/critmin demo --if-missing
-	$(BIN)/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
 ## Download every source's latest public release (about 1.3 GB: docs/fetching.md), and the
 ## monthly declarations (optional: a source that cannot be reached is left out and named), and

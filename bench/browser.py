@@ -6,11 +6,17 @@ and returning its actions' samples by name (add one there to measure something n
 `first_page` (the app loading once the server answers), `every_page` (`repeat` rounds of
 every page of the sidebar: **navigate**, and **change** the country select, else the
 first radio, and back) and `large_map` (a link to the sites of the 14 countries with the
-most, then the country changed there). Drawn: the run's `script_finished` arrived, the
+most, then the country changed there), `new_visitors` (NEW_VISITORS people opening the
+app's first page each in a fresh browser context, nothing cached, on the running server)
+and `fresh_server` (a server started anew, timed from the command to its health check
+answering, then its first visitor's page). Drawn: the run's `script_finished` arrived, the
 page holds the charts, maps and tables the run sent, those in view hold their canvas or
 SVG, nothing is stale, the status widget is gone. From the websocket: **script** is the
 `rerun_script` sent to the last `script_finished` (the view, Streamlit, serialisation),
-**draw** the rest, **kB** the frames received. The rounds start SETTLE_S after the first
+**draw** the rest, **kB** the frames received; for a page loaded from its link, **load** is
+the time to the page's rerun request (the HTML and JavaScript fetched and started, the
+websocket open; a click's few milliseconds otherwise) and
+**http kB** the bytes of every HTTP response (encoded, as sent). The rounds start SETTLE_S after the first
 page, once the server holds its small tables in memory.
 """
 
@@ -31,6 +37,8 @@ from critmin.ui.registry import PAGES
 
 TIMEOUT_MS = 90_000
 SETTLE_S = 5
+NEW_VISITORS = 10  # fresh browser contexts, one after another
+VIEWPORT: Any = {"width": 1440, "height": 1000}  # Playwright's ViewportSize
 LARGE_MAP = "sites_in=USA,CAN,AUS,MEX,CHN,RUS,KAZ,BRA,ZAF,PER,CHL,IND,MNG,UZB"
 KINDS = {"vega_lite_chart": "charts", "deck_gl_json_chart": "maps", "dataframe": "tables"}
 DRAWN = """(want) => {
@@ -67,6 +75,7 @@ class Phase:
     sent: list[float] = field(default_factory=list)
     drawn: dict[tuple[int, ...], str] = field(default_factory=dict)
     cached: dict[str, str] = field(default_factory=dict)  # message hash -> kind
+    responses: list[tuple[float, int]] = field(default_factory=list)  # HTTP: time, bytes
 
     def __post_init__(self) -> None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -80,6 +89,13 @@ class Phase:
         self.page.on(
             "websocket", lambda ws: (ws.on("framereceived", self.note), ws.on("framesent", sent))
         )
+        self.page.on("requestfinished", self.fetched)
+
+    def fetched(self, request: Any) -> None:
+        with contextlib.suppress(Exception):  # a request of a closed page has no sizes
+            sizes = request.sizes()
+            size = max(0, sizes["responseBodySize"]) + max(0, sizes["responseHeadersSize"])
+            self.responses.append((time.perf_counter(), size))
 
     def note(self, data: str | bytes) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -101,7 +117,8 @@ class Phase:
 
     def timed(self, action: Callable[[], Any]) -> dict[str, Any]:
         """Seconds from `action()` to the page drawn, with the script run and the bytes."""
-        mark, marked, started = len(self.received), len(self.sent), time.perf_counter()
+        mark, marked, fetched = len(self.received), len(self.sent), len(self.responses)
+        started = time.perf_counter()
         action()
         while not any(k == "script_finished" for _, _, k in self.received[mark:]):
             if time.perf_counter() - started > TIMEOUT_MS / 1000:
@@ -114,7 +131,9 @@ class Phase:
         return {
             "total_s": total,
             "script_s": finished[-1] - self.sent[marked] if len(self.sent) > marked else None,
+            "load_s": self.sent[marked] - started if len(self.sent) > marked else None,
             "kb": sum(size for _, size, _ in received) / 1024,
+            "http_kb": sum(size for _, size in self.responses[fetched:]) / 1024,
             "errors": self.page.locator(ERRORS).count(),
         }
 
@@ -175,7 +194,42 @@ def large_map(phase: Phase) -> Samples:
     return {"large map": runs}
 
 
-MEASUREMENTS: list[Callable[[Phase], Samples]] = [first_page, every_page, large_map]
+def _visit(phase: Phase, url: str) -> dict[str, Any]:
+    """A new visitor: a fresh browser context (no cache, no cookies) opening `url`."""
+    context = phase.browser.new_context(viewport=VIEWPORT)
+    try:
+        visitor = Phase(url, context.new_page(), phase.repeat, phase.data_dir, phase.browser)
+        return visitor.timed(lambda: visitor.page.goto(url + "/"))
+    finally:
+        context.close()
+
+
+def new_visitors(phase: Phase) -> Samples:
+    """NEW_VISITORS people, one after another, each opening the app in a fresh browser
+    context on the server that is already running."""
+    return {"new visitor": {"navigate": [_visit(phase, phase.url) for _ in range(NEW_VISITORS)]}}
+
+
+def fresh_server(phase: Phase) -> Samples:
+    """A server started anew (`streamlit run`, to its health check answering: **start**),
+    then its first visitor in a fresh context; `repeat` servers, one at a time."""
+    runs = []
+    for _ in range(phase.repeat):
+        started = time.perf_counter()
+        with serve(phase.data_dir) as server:
+            start_s = time.perf_counter() - started
+            visit = _visit(phase, server.url)
+        runs.append({**visit, "start_s": start_s, "from_start_s": start_s + visit["total_s"]})
+    return {"fresh server": {"navigate": runs}}
+
+
+MEASUREMENTS: list[Callable[[Phase], Samples]] = [
+    first_page,
+    every_page,
+    large_map,
+    new_visitors,
+    fresh_server,
+]
 
 
 def measure_browser(data_dir: Path, repeat: int = 5) -> dict[str, Any]:
@@ -191,7 +245,7 @@ def measure_browser(data_dir: Path, repeat: int = 5) -> dict[str, Any]:
         sampler = RssSampler(server.process.pid)
         sampler.start()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1440, "height": 1000})
+        tab = browser.new_page(viewport=VIEWPORT)
         phase = Phase(server.url, tab, repeat, data_dir, browser)
         for measure in MEASUREMENTS:
             try:
@@ -212,13 +266,21 @@ def measure_browser(data_dir: Path, repeat: int = 5) -> dict[str, Any]:
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    timed = [(r["total_s"], r["script_s"]) for r in runs if r["script_s"] is not None]
-    return {
+    """Percentiles of each figure of the runs. draw: the rest of the total once the page
+    was asked for (load) and the script ran."""
+    timed = [r for r in runs if r["script_s"] is not None]
+    out = {
         "total_s": percentiles([r["total_s"] for r in runs]),
-        "script_s": percentiles([s for _, s in timed]),
-        "draw_s": percentiles([t - s for t, s in timed]),
+        "script_s": percentiles([r["script_s"] for r in timed]),
+        "draw_s": percentiles(
+            [r["total_s"] - r["script_s"] - (r.get("load_s") or 0) for r in timed]
+        ),
         "kb": percentiles([r["kb"] for r in runs]),
     }
+    for extra in ("load_s", "http_kb", "start_s", "from_start_s"):
+        if values := [r[extra] for r in runs if r.get(extra) is not None]:
+            out[extra] = percentiles(values)
+    return out
 
 
 if __name__ == "__main__":  # `python -m bench.browser DATA_DIR`: this phase alone, as JSON

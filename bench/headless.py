@@ -1,5 +1,5 @@
 """The app and Chromium as the project's tests and benchmark run them: `streamlit run
-app.py` on a free loopback port (no usage statistics, no file watcher), and Debian's
+serve.py` (the app with its warm-up; app.py in a checkout without one) on a free loopback port (no usage statistics, no file watcher), and Debian's
 /usr/bin/chromium through Playwright with the flags that keep it off the network."""
 
 from __future__ import annotations
@@ -53,14 +53,16 @@ class Server:
 
 @contextlib.contextmanager
 def serve(data_dir: Path, app_dir: Path = REPO, log: Path | None = None) -> Iterator[Server]:
-    """`streamlit run app.py` from app_dir against data_dir until the block ends (TERM,
-    then KILL after 10 s). Another checkout's app runs on its own src/."""
+    """`streamlit run serve.py` (app.py where there is none) from app_dir against data_dir
+    until the block ends (TERM, then KILL after 10 s). Another checkout's app runs on its
+    own src/."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "CRITMIN_PASSWORD"}
     env["CRITMIN_DATA_DIR"] = str(data_dir)
     if app_dir != REPO:
         env["PYTHONPATH"] = str(app_dir / "src")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    entry = "serve.py" if (app_dir / "serve.py").exists() else "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port)]
     command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     with open(log or os.devnull, "wb") as out:

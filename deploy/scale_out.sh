@@ -88,7 +88,7 @@ stop_pid() {  # pid, what: SIGTERM, then SIGKILL after STOP_GRACE seconds
 start_replica() {  # port
     local port="$1"
     # No subshell or && list here: $! must be the streamlit process itself.
-    CRITMIN_DATA_DIR="$CRITMIN_DATA_DIR" nohup "$STREAMLIT" run app.py \
+    CRITMIN_DATA_DIR="$CRITMIN_DATA_DIR" nohup "$STREAMLIT" run serve.py \
         --server.address 127.0.0.1 --server.port "$port" --server.headless true \
         --server.fileWatcherType none --browser.gatherUsageStats false \
         >>"$RUN_DIR/logs/app-$port.log" 2>&1 &

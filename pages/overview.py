@@ -12,7 +12,7 @@ state = sidebar.render(
     "Country profile",
     overview.State,
     catalog,
-    [fields.country(catalog), *fields.years(catalog)],
+    fields.overview(catalog),
 )
 view = data.view(overview.build, state)
 

@@ -8,6 +8,7 @@ Also: `make run` listens on loopback unless told otherwise, and secrets stay out
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 import subprocess
@@ -39,7 +40,11 @@ def _replica() -> Replica:
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             self.server.seen.append({k.lower(): v for k, v in self.headers.items()})  # type: ignore[attr-defined]
             body = b"replica:" + self.path.encode()
+            script = self.path.startswith("/static/js/")  # the app's JavaScript
+            body += b";var x = 1;" * 1000 if script else b""
             self.send_response(200)
+            if script:
+                self.send_header("Content-Type", "application/javascript")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -129,6 +134,17 @@ def test_nginx_passes_the_pages_and_closes_the_internal_endpoints(
     for path in INTERNAL:
         assert status(url + path) == 404, path
     assert len(replica.seen) == len(PUBLIC)  # nothing internal reached it
+
+
+def test_nginx_compresses_the_apps_javascript(proxy: tuple[str, Replica]) -> None:
+    url, _ = proxy
+    request = urllib.request.Request(
+        url + "/static/js/index.js", headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        body = gzip.decompress(response.read())
+    assert body.startswith(b"replica:/static/js/index.js;var x = 1;")
 
 
 def test_nginx_tells_the_app_the_address_it_saw(proxy: tuple[str, Replica]) -> None:

@@ -231,3 +231,49 @@ def test_a_damaged_derived_file_is_computed_instead_until_reindexed(demo_copy, d
 
     assert critmin(["--data-dir", str(demo_copy), "reindex"]) == 0
     assert warehouse.check() == [] and open_database(settings(demo_copy)).notes == []
+
+
+def test_monthly_exports_hold_every_declaration_of_a_code_a_page_can_ask_for(demo_copy):
+    months = read(demo_copy, "monthly_flows").with_columns(
+        pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32)
+    )
+    baskets = read(demo_copy, "mineral_baskets").select(
+        pl.lit("HS").alias("classification"), "hs_edition", pl.col("hs6").alias("national_code")
+    )
+    lines = read(demo_copy, "national_lines").select(
+        "classification", "hs_edition", pl.col("code").alias("national_code")
+    )
+    codes = pl.concat([baskets, lines]).unique()
+    exporter = (
+        pl.when(pl.col("side") == "importer_reported")
+        .then(pl.col("partner"))
+        .otherwise(pl.col("reporter"))
+        .alias("exporter")
+    )
+    derived = read(demo_copy, "monthly_exports")
+    expected = months.join(
+        codes, on=["classification", "hs_edition", "national_code"], how="semi"
+    ).select(exporter, *[c for c in derived.columns if c != "exporter"])
+    assert derived.height == expected.height > 0
+    assert derived.sort(derived.columns).equals(expected.sort(derived.columns))
+    # The codes of no basket and no national line are left out.
+    assert months.height > derived.height
+
+    # A new national line (its code not in any basket) brings its declarations in.
+    warehouse = Warehouse(demo_copy)
+    odd = months.filter(~pl.col("national_code").is_in(derived["national_code"].implode()))
+    row = odd.row(0, named=True)
+    table = read(demo_copy, "national_lines")
+    extra = table.head(1).with_columns(
+        pl.lit(row["classification"]).alias("classification"),
+        pl.lit(row["national_code"]).alias("code"),
+        pl.lit(row["hs_edition"]).alias("hs_edition"),
+    )
+    part = next(iter(warehouse.parts("national_lines")))
+    with warehouse.transaction(derived=derive.refresh) as tx:
+        tx.write_frame(
+            "national_lines", part, pl.concat([table, extra]), source="critmin", release="2"
+        )
+    assert derive.stale(warehouse) == []
+    again = read(demo_copy, "monthly_exports")
+    assert row["national_code"] in again["national_code"].to_list()

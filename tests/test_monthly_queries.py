@@ -6,6 +6,7 @@ show for a series."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -116,7 +117,7 @@ def test_an_importer_groups_own_trade_is_left_out(db) -> None:  # type: ignore[n
 
 
 def test_which_months_each_reporter_published(db) -> None:  # type: ignore[no-untyped-def]
-    frame = queries.monthly_reporting(db, 202501, 202512).frame
+    frame = load_catalog(db).reporting(202501, 202512)
     got = {
         (r, s): (a, b, m)
         for r, s, a, b, m in frame.select(
@@ -177,3 +178,29 @@ def test_national_lines_reference_rejects_a_bad_row(tmp_path: Path) -> None:
     bad.write_text("\n".join([good[0], good[1].replace("8112921000", "811292100", 1)]) + "\n")
     with pytest.raises(reference.ReferenceError, match="line 2: HTS10 code '811292100' must be 10"):
         reference.load_national_lines.__wrapped__(bad)
+
+
+def test_pages_read_the_declarations_of_their_codes_not_every_declaration(db) -> None:  # type: ignore[no-untyped-def]
+    """monthly_flows (every code every reporter declared: millions of rows) stays in its
+    files; the pages' monthly queries read the derived tables, which are held in memory."""
+    db.held.wait()
+    cursor = db.connection.cursor()
+    held = {
+        row[0]
+        for row in cursor.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'held'"
+        ).fetchall()
+    }
+    cursor.close()
+    assert "monthly_flows" not in held
+    assert {"monthly_exports", "monthly_mirror", "monthly_published"} <= held
+    f = MonthlyFilter(("gallium",), 202501, 202512)
+    results = [
+        queries.monthly_by_partner(db, f, "KAZ"),
+        queries.monthly_imports(db, f, ("USA",)),
+        queries.monthly_mirror(db, "KAZ", ["gallium"], 202501, 202512),
+        queries.monthly_published(db),
+    ]
+    for result in results:
+        code = re.sub(r"--[^\n]*", "", result.sql)  # the statement without its comments
+        assert "monthly_flows" not in code, result.query

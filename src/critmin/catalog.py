@@ -13,6 +13,7 @@ expressions, so labels are joined natively, never by a Python function per row.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ import polars as pl
 from critmin import loaded, queries
 from critmin.db import Database, TableUnavailable
 from critmin.domain import FIRST_YEAR, HS_EDITIONS, SIDE_LABELS, STAGES, latest_full_year
+
+log = logging.getLogger(__name__)
 
 # Critical-minerals lists a mineral can be on (mineral_baskets.csv, column `lists`).
 MINERAL_LISTS = {
@@ -71,10 +74,12 @@ class Catalog:
     parts_table: pl.DataFrame = field(default_factory=pl.DataFrame)
     as_of: str = ""  # the line every page shows (loaded.data_as_of), made once
 
-    # What monthly_flows holds (queries.monthly_summary: source, side, classification,
-    # first_ym, last_ym, reporters, rows, vintage) and whether it is the demo's
-    # synthetic months.
+    # What monthly_flows holds per source, side and classification (first_ym, last_ym,
+    # reporters, rows, vintage), from the months each reporter has published
+    # (queries.monthly_published: reporter, side, source, classification, ym, rows,
+    # vintage), and whether it is the demo's synthetic months.
     monthly: pl.DataFrame = field(default_factory=pl.DataFrame)
+    published: pl.DataFrame = field(default_factory=pl.DataFrame)
     monthly_synthetic: bool = False
     national_lines: pl.DataFrame = field(default_factory=pl.DataFrame)  # the table as is
 
@@ -100,6 +105,40 @@ class Catalog:
         if self.monthly.is_empty():
             return None
         return int(self.monthly["last_ym"].max())  # type: ignore[arg-type]
+
+    def reporting(
+        self, ym_from: int, ym_to: int, sides: Iterable[str] = ("importer_reported",)
+    ) -> pl.DataFrame:
+        """Which reporters have published which months within the window (any code, any
+        partner): reporter, side, source, first_ym, last_ym, months (year * 100 + month,
+        ascending), vintage (the newest). A month inside a reporter's range that is
+        absent is one it has not published (or critmin has not loaded). In no order."""
+        schema = pl.Schema(
+            {
+                "reporter": pl.String(),
+                "side": pl.String(),
+                "source": pl.String(),
+                "first_ym": pl.Int32(),
+                "last_ym": pl.Int32(),
+                "months": pl.List(pl.Int32),
+                "vintage": pl.Date(),
+            }
+        )
+        if self.published.is_empty():
+            return pl.DataFrame(schema=schema)
+        return (
+            self.published.filter(
+                pl.col("ym").is_between(ym_from, ym_to) & pl.col("side").is_in(list(sides))
+            )
+            .group_by("reporter", "side", "source")
+            .agg(
+                pl.col("ym").min().alias("first_ym"),
+                pl.col("ym").max().alias("last_ym"),
+                pl.col("ym").unique().sort().alias("months"),
+                pl.col("vintage").max(),
+            )
+            .cast(schema)
+        )
 
     def default_side(self) -> str:
         """The side headline figures use: reconciled if loaded, else the exporter's own."""
@@ -230,10 +269,7 @@ def load_catalog(db: Database) -> Catalog:
     except TableUnavailable as error:  # Growth and About say so; other pages keep working
         events, events_problem = pl.DataFrame(), str(error)
     production, production_problem = _production(db)
-    try:
-        monthly = queries.monthly_summary(db).frame
-    except TableUnavailable:  # the Latest months page says so; the rest keeps working
-        monthly = pl.DataFrame()
+    published = _published(db)
     try:
         lines = queries.national_lines(db).frame
     except TableUnavailable:  # grades then come from the HS6 baskets alone
@@ -281,7 +317,8 @@ def load_catalog(db: Database) -> Catalog:
         codes_of_editions=whole,
         trade_table=years,
         parts_table=pl.DataFrame(db.warehouse.table_summary()),
-        monthly=monthly,
+        monthly=monthly_summary(published),
+        published=published,
         monthly_synthetic="demo" in db.warehouse.parts("monthly_flows"),
         national_lines=lines,
     )
@@ -332,3 +369,33 @@ def _production(db: Database) -> tuple[pl.DataFrame, str | None]:
             "critmin reads one USGS MCS release at a time (re-run `critmin ingest usgs-mcs`)."
         )
     return result.frame, None
+
+
+def _published(db: Database) -> pl.DataFrame:
+    """The months each reporter has published (empty when monthly_flows cannot be read:
+    the Latest months page then says so; the rest keeps working)."""
+    try:
+        result = queries.monthly_published(db)
+    except TableUnavailable:
+        return pl.DataFrame()
+    if result.truncated:
+        log.warning("monthly_published holds more rows than the catalog reads; months cut")
+    return result.frame
+
+
+def monthly_summary(published: pl.DataFrame) -> pl.DataFrame:
+    """What monthly_flows holds per source, side and classification: the first and last
+    month (year * 100 + month), reporters, rows and newest vintage."""
+    if published.is_empty():
+        return pl.DataFrame()
+    return (
+        published.group_by("source", "side", "classification")
+        .agg(
+            pl.col("ym").min().alias("first_ym"),
+            pl.col("ym").max().alias("last_ym"),
+            pl.col("reporter").n_unique().cast(pl.Int64).alias("reporters"),
+            pl.col("rows").sum(),
+            pl.col("vintage").max(),
+        )
+        .sort("source", "side", "classification")
+    )

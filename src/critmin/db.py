@@ -1,7 +1,7 @@
 """DuckDB over the warehouse: one connection per process, one cursor per running query.
 
 The connection holds views over the warehouse's Parquet files; every table but
-trade_flows is then copied into a compressed in-memory database in the background
+trade_flows and monthly_flows (`NOT_HELD`) is then copied into a compressed in-memory database in the background
 and its view pointed there (`_Holder`). Once the views exist it is locked down:
 external access is off except for the exact files of the manifest, configuration
 is locked, and a memory limit and thread count keep one heavy request from
@@ -198,6 +198,9 @@ def _code(sql: str) -> str:
 
 
 HELD = "held"  # the in-memory database holding the small tables
+# Read from their files: the trade flows (the pages read mineral_flows), and the monthly
+# declarations whole (the pages read monthly_exports, the codes they can ask for).
+NOT_HELD = frozenset({derive.TRADE, derive.MONTHLY})
 
 
 class Database:
@@ -276,7 +279,7 @@ class Database:
                     )
                 con.execute(f"CREATE VIEW {table} AS {derive.fallback_view_sql(table)}")
                 continue
-            if table != derive.TRADE and paths and self.settings.small_tables_in_memory:
+            if table not in NOT_HELD and paths and self.settings.small_tables_in_memory:
                 in_memory.append(table)
             files += paths
             if paths and spec.one_row_per:

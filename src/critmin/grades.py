@@ -52,23 +52,36 @@ def basket_grades(catalog: Catalog, minerals: Iterable[str]) -> list[Grade]:
         newest = catalog.editions[-1]
         in_data = baskets.filter(pl.col("hs_edition") == newest)
         baskets = in_data if in_data.height else baskets
+    # One pass over the baskets (a page's every rerun draws the grades of up to every
+    # mineral): each mineral's codes, and those shared with other goods with their notes.
+    per_mineral = {
+        mineral: (codes, shared, notes)
+        for mineral, codes, shared, notes in baskets.unique(
+            ["mineral", "hs6"], keep="first", maintain_order=True
+        )
+        .sort("mineral", "hs6")
+        .group_by("mineral", maintain_order=True)
+        .agg(
+            pl.col("hs6"),
+            pl.col("hs6").filter(pl.col("shared_basket")).alias("shared"),
+            pl.col("note").filter(pl.col("shared_basket")).alias("notes"),
+        )
+        .iter_rows()
+    }
     grades = []
     for mineral in chosen:
-        rows = baskets.filter(pl.col("mineral") == mineral).unique("hs6").sort("hs6")
-        if rows.is_empty():
+        if mineral not in per_mineral:
             continue
-        shared = rows.filter(pl.col("shared_basket"))
-        codes = ", ".join(rows["hs6"].to_list())
+        codes, shared, notes = per_mineral[mineral]
         other = "; ".join(
-            f"HS {hs6}: {_first_sentence(note)}"
-            for hs6, note in shared.select("hs6", "note").iter_rows()
+            f"HS {hs6}: {_first_sentence(note)}" for hs6, note in zip(shared, notes, strict=True)
         )
         grades.append(
             Grade(
                 mineral,
                 catalog.mineral_label(mineral),
-                "basket" if shared.height else "exact",
-                f"HS {codes}",
+                "basket" if shared else "exact",
+                f"HS {', '.join(codes)}",
                 other,
             )
         )

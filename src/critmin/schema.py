@@ -330,6 +330,74 @@ TABLES.update(
                 description="National tariff lines (EU CN8, US HTS10) mapped to HS6 and to "
                 "minerals, with years of validity, exactness grade and citation.",
             ),
+            Table(
+                "monthly_exports",
+                {
+                    "exporter": pl.String(),
+                    "year": pl.Int32(),
+                    "month": pl.Int32(),
+                    "reporter": pl.String(),
+                    "partner": pl.String(),
+                    "side": pl.String(),
+                    "source": pl.String(),
+                    "classification": pl.String(),
+                    "national_code": pl.String(),
+                    "hs_edition": pl.String(),
+                    "hs6": pl.String(),
+                    "value_usd": pl.Float64(),
+                    "value_native": pl.Float64(),
+                    "currency": pl.String(),
+                    "quantity_kg": pl.Float64(),
+                    "provisional": pl.Boolean(),
+                    "vintage": pl.Date(),
+                },
+                nullable=frozenset({"value_usd", "quantity_kg"}),
+                # The Latest months page asks for one exporter's codes over a few months.
+                sort_by=("exporter", "hs6", "side", "reporter", "year", "month", "source"),
+                description="Derived: the monthly declarations of the mineral baskets' HS6 "
+                "codes and the national lines, with the exporting country (the partner of "
+                "an import, the reporter of an export), sorted by it; rebuilt whenever "
+                "monthly_flows, mineral_baskets or national_lines change.",
+                derived_from=("monthly_flows", "mineral_baskets", "national_lines"),
+            ),
+            Table(
+                "monthly_published",
+                {
+                    "reporter": pl.String(),
+                    "side": pl.String(),
+                    "source": pl.String(),
+                    "classification": pl.String(),
+                    "year": pl.Int32(),
+                    "month": pl.Int32(),
+                    "rows": pl.Int64(),
+                    "vintage": pl.Date(),
+                },
+                sort_by=("reporter", "side", "source", "classification", "year", "month"),
+                description="Derived: the months each reporter has published per source, "
+                "side and classification, with its rows and newest vintage, rebuilt "
+                "whenever monthly_flows changes.",
+                derived_from=("monthly_flows",),
+            ),
+            Table(
+                "monthly_mirror",
+                {
+                    "exporter": pl.String(),
+                    "series": pl.String(),  # a mineral, or * for every basket code together
+                    "year": pl.Int32(),
+                    "month": pl.Int32(),
+                    "reporter": pl.String(),
+                    "source": pl.String(),
+                    "value_usd": pl.Float64(),
+                    "declarations": pl.Int64(),
+                },
+                # The nowcast asks for one exporter's series over a few months.
+                sort_by=("exporter", "series", "year", "month", "reporter", "source"),
+                description="Derived: the partners' monthly import declarations of each "
+                "exporter's goods in USD per mineral basket and for every basket code "
+                "together (*), each declaration once, rebuilt whenever monthly_flows or "
+                "mineral_baskets change.",
+                derived_from=("monthly_flows", "mineral_baskets"),
+            ),
         ]
     }
 )

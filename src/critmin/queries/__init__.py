@@ -213,18 +213,25 @@ def monthly_imports(db: Database, f: MonthlyFilter, importers: Sequence[str]) ->
     return db.query("monthly_imports", importers=list(importers), **f.params())
 
 
-def monthly_reporting(
-    db: Database, ym_from: int, ym_to: int, sides: Sequence[str] = ("importer_reported",)
+# Reporters x sources x classifications x months: about 200 x 3 x 2 x 36 when every
+# reporter's last three years are loaded; past this the catalog says it holds too much.
+MONTHLY_PUBLISHED_ROWS_MAX = 500_000
+
+
+def monthly_published(db: Database) -> QueryResult:
+    """The months each reporter has published per source, side and classification (the
+    derived table whole: reporters x sources x months)."""
+    return db.query("monthly_published", limit=MONTHLY_PUBLISHED_ROWS_MAX)
+
+
+def monthly_mirror(
+    db: Database, exporter: str, series: Sequence[str], ym_from: int, ym_to: int
 ) -> QueryResult:
-    """Which reporters have published which months (any code, any partner)."""
+    """An exporter's exports per month, partner and source as the partners declare them,
+    for each series (a mineral, or derive.ALL_MINERALS for every basket code together)."""
     return db.query(
-        "monthly_reporting", limit=100_000, ym_from=ym_from, ym_to=ym_to, sides=list(sides)
+        "monthly_mirror", exporter=exporter, series=list(series), ym_from=ym_from, ym_to=ym_to
     )
-
-
-def monthly_summary(db: Database) -> QueryResult:
-    """What monthly_flows holds per source, side and classification."""
-    return db.query("monthly_summary", limit=10_000)
 
 
 def exports_by_series_partner(db: Database, f: TradeFilter) -> QueryResult:

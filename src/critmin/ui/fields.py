@@ -273,3 +273,9 @@ def percent(name: str, label: str, default: int, help: str | None = None) -> Fie
     return Field(
         name, "int", default, minimum=0, maximum=100, label=label, widget="percent", help=help
     )
+
+
+def overview(catalog: Catalog) -> list[Field]:
+    """The Overview page's fields (the default page: the server's warm-up builds its
+    view for these fields' defaults before the first visitor, ui/warmup.py)."""
+    return [country(catalog), *years(catalog)]

@@ -70,6 +70,12 @@ def render(
     return _state(state_type, fields, values)
 
 
+def defaults(state_type: type[S], fields: Sequence[Field]) -> S:
+    """The state a page opened without parameters shows: every field's default."""
+    _check_state_type(state_type, fields)
+    return _state(state_type, fields, {f.name: f.default for f in fields})
+
+
 def _state(state_type: type[S], fields: Sequence[Field], values: Mapping[str, Any]) -> S:
     """The typed state of the fields' values (codes that are not six digits left out)."""
     state = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from critmin import queries
+from critmin import derive, queries
 from critmin.catalog import Catalog
 from critmin.db import Database
 from critmin.domain import MONTHLY_SOURCE_LABELS
@@ -101,7 +101,7 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
     rows = queries.monthly_by_partner(db, f, state.country).frame
     in_euros = int(rows["value_usd"].null_count())
     priced = rows.filter(pl.col("value_usd").is_not_null())
-    reporting = queries.monthly_reporting(db, ym_from, latest, (side,)).frame
+    reporting = catalog.reporting(ym_from, latest, (side,))
     once = priced.unique(
         ["year", "month", "partner", "reporter", "side", "source", "national_code"]
     )
@@ -361,28 +361,31 @@ def nowcast_for(
     reconciled: pl.DataFrame | None = None,
 ) -> nc.Nowcast | None:
     """The nowcast of an exporter's minerals per mineral, or with `combined` one series
-    (`ALL`) of every mineral together, each declaration and flow counted once (a code
-    shared by two minerals is not added twice); None when no monthly declaration reaches
-    past the last reconciled year. `reconciled` (series, partner, value_usd of the last
-    reconciled year) may come from the caller's own query; otherwise it is asked for."""
+    (`ALL`) of every mineral of the baskets together (`minerals` must then be all of
+    them), each declaration and flow counted once (a code shared by two minerals is not
+    added twice); None when no monthly declaration reaches past the last reconciled
+    year. `reconciled` (series, partner, value_usd of the last reconciled year) may come
+    from the caller's own query; otherwise it is asked for."""
     latest = latest or catalog.latest_month()
     last_year = catalog.years[1]
     if latest is None or latest // 100 <= last_year or not minerals:
         return None
-    f = MonthlyFilter(minerals, last_year * 100 + 1, latest, False, ("importer_reported",))
-    priced = queries.monthly_by_partner(db, f, exporter).frame.filter(
-        pl.col("value_usd").is_not_null()
+    if combined and set(minerals) != set(catalog.mineral_labels):
+        raise ValueError("the combined nowcast is of every mineral of the baskets")
+    # Summed per mineral (or every basket code together) when the data change: the
+    # partners' declarations of the exporter's goods, each declaration once.
+    series = [derive.ALL_MINERALS] if combined else list(minerals)
+    declared = queries.monthly_mirror(
+        db, exporter, series, last_year * 100 + 1, latest
+    ).frame.select(
+        "year",
+        "month",
+        "partner",
+        "source",
+        pl.lit(ALL).alias("series") if combined else pl.col("series"),
+        "value_usd",
     )
-    keep = ["year", "month", "partner", "source"]
-    if combined:
-        declared = priced.select(*keep, pl.lit(ALL).alias("series"), "value_usd")
-    else:
-        declared = (
-            priced.explode("minerals")
-            .filter(pl.col("minerals").is_in(list(minerals)))
-            .select(*keep, pl.col("minerals").alias("series"), "value_usd")
-        )
-    reporting = queries.monthly_reporting(db, last_year * 100 + 1, latest).frame
+    reporting = catalog.reporting(last_year * 100 + 1, latest)
     if reconciled is None:
         side = "reconciled" if "reconciled" in catalog.trade_sides else catalog.default_side()
         trade = TradeFilter(

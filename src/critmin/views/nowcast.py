@@ -101,7 +101,7 @@ def nowcast(
     declared: year, month, partner, source, series, value_usd (the partners' import
     declarations from the exporter, one row per declaration and series); rows without
     a USD value (euros without a rate) must be left out by the caller.
-    reporting: reporter, months (monthly_reporting, importer side).
+    reporting: reporter, months (Catalog.reporting, importer side).
     reconciled: series, partner, value_usd of `last_year` (BACI)."""
     months = reported_months(reporting)
     fob = declared.select(

@@ -4,7 +4,9 @@
 -- Where two sources hold the same reporter, month and code (UN Comtrade and the
 -- reporter's own customs office: Eurostat Comext for EU members, the US Census Bureau
 -- for the United States), the customs office's figure is kept and UN Comtrade's left
--- out, so no month is counted twice.
+-- out, so no month is counted twice. Read from monthly_exports (the declarations of
+-- the baskets' codes and the national lines, sorted by exporter): the exporter's own
+-- row groups only.
 -- Parameters: $exporter (VARCHAR), $sides (VARCHAR[]), $ym_from, $ym_to (INTEGER,
 -- year * 100 + month), and those of monthly_lines.
 -- Output: year, month, partner, reporter, side, source, classification, national_code,
@@ -15,11 +17,12 @@ WITH
 , declared AS (
     SELECT m.*, l.minerals,
            CASE m.source WHEN 'comtrade' THEN 2 ELSE 1 END AS rank
-    FROM monthly_flows AS m
+    FROM monthly_exports AS m
     JOIN lines AS l
       ON m.classification = l.classification AND m.national_code = l.code
      AND m.hs_edition = l.hs_edition
-    WHERE m.year * 100 + m.month BETWEEN $ym_from AND $ym_to
+    WHERE m.exporter = $exporter
+      AND m.year * 100 + m.month BETWEEN $ym_from AND $ym_to
       AND list_contains($sides, m.side)
       AND ((m.side = 'importer_reported' AND m.partner = $exporter)
            OR (m.side = 'exporter_reported' AND m.reporter = $exporter))
