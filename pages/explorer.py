@@ -45,8 +45,8 @@ if view.rows.is_empty():
     st.stop()
 if view.truncated:
     st.warning(
-        f"Showing the first {cap:,} rows in this order; narrow the filters to see the rest. "
-        "Downloads hold the same rows."
+        f"The result holds the first {cap:,} rows in this order (the app's row cap); narrow "
+        "the filters to see the rest. Downloads hold the same rows."
     )
 for note in view.notes:
     st.caption(note)
@@ -59,10 +59,16 @@ if view.grouped:
         "the whole."
     )
 else:
+    shown = (
+        f" · the table shows the first {page.SHOWN_ROWS:,} in this order, the downloads all "
+        f"{view.rows.height:,}"
+        if view.rows.height > page.SHOWN_ROWS
+        else ""
+    )
     st.caption(
         f"{view.rows.height:,} rows, each flow once (its minerals name every chosen basket "
         "that holds its code) · value in USD millions, quantity in tonnes, unit value in "
-        "USD/kg."
+        f"USD/kg{shown}."
     )
 # Downloads: files are built only when a button is clicked, off the page (clicking does
 # not rerun it); the Excel file adds a sheet about the query.
@@ -85,8 +91,9 @@ if drawn is not None:
         on_click="ignore",
     )
 st.caption(
-    f"Downloads hold exactly the rows shown (at most {cap:,}, the app's row cap); the "
-    "Excel file adds a sheet with the question, the data's release, the SQL and the sources."
+    f"Downloads hold every row of this result in the table's order (at most {cap:,}, the "
+    "app's row cap); the Excel file adds a sheet with the question, the data's release, the "
+    "SQL and the sources."
 )
 page.query_card(view, link)
 page.sql_box(data.database())

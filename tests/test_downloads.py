@@ -1,10 +1,13 @@
-"""Downloads hold exactly the rows shown, capped, and the Data explorer says so."""
+"""Downloads hold exactly the rows of the page's result, capped, and the Data explorer says
+so; its table shows the first rows of a long list of flows and says how many."""
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import polars as pl
@@ -70,7 +73,36 @@ def test_explorer_caps_rows_and_states_the_cap(
         st.cache_resource.clear()
     assert not at.exception, [e.value for e in at.exception]
     assert at.dataframe[0].value.shape[0] == 40
-    assert any("Showing the first 40 rows" in str(w.value) for w in at.warning)
+    assert any("The result holds the first 40 rows" in str(w.value) for w in at.warning)
     captions = " ".join(str(c.value) for c in at.caption)
-    assert "at most 40" in captions and "Downloads hold exactly the rows shown" in captions
+    assert "at most 40" in captions and "Downloads hold every row of this result" in captions
     assert len(at.get("download_button")) == 3
+
+
+def test_explorer_table_shows_the_first_rows_of_a_long_list(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long flat list: the table sends its first rows only (every rerun sends the table
+    again), says so, and the downloads still hold the whole result."""
+    from critmin.ui import explorer as page
+
+    offered: list[int] = []
+    offer = downloads.offer
+
+    def offer_and_note(*args: Any, **kwargs: Any) -> None:
+        offered.append(kwargs["rows"])
+        offer(*args, **kwargs)
+
+    monkeypatch.delenv("CRITMIN_PASSWORD", raising=False)
+    monkeypatch.setattr(page, "SHOWN_ROWS", 25)
+    monkeypatch.setattr(downloads, "offer", offer_and_note)
+    at = run_page("explorer", {"minerals": "copper", "exporters": ""})
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    captions = " ".join(str(c.value) for c in at.caption)
+    found = re.search(r"([\d,]+) rows, each flow once", captions)
+    assert found, captions
+    rows = int(found[1].replace(",", ""))
+    assert rows > 25 and table.shape[0] == 25
+    assert f"the table shows the first 25 in this order, the downloads all {rows:,}" in captions
+    assert offered == [rows]  # the downloads hold the result's rows, not the table's

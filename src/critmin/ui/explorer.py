@@ -25,6 +25,10 @@ from critmin.views import explorer
 from critmin.views.explorer import State
 
 PAGE = "explorer"
+# The flat list of flows shows its first SHOWN_ROWS in the chosen order; the downloads hold
+# every row of the result. The table's rows go to the browser again at every change
+# (docs/performance.md §16).
+SHOWN_ROWS = 1_000
 
 
 def declared(catalog: Catalog) -> list[Field]:
@@ -160,9 +164,16 @@ def column_config(view: explorer.View, measure: str) -> dict[str, Any]:
     return config
 
 
+def shown_rows(view: explorer.View) -> pl.DataFrame:
+    """The rows the page's table shows: a grouped result whole (its last row is the total),
+    the flat list of flows its first SHOWN_ROWS."""
+    return view.rows if view.grouped else view.rows.head(SHOWN_ROWS)
+
+
 def table(view: explorer.View, state: State) -> None:
-    height = min(480, 35 * (view.rows.height + 1) + 3)  # no empty lines under short tables
-    tables.show(view.rows, height=height, column_config=column_config(view, state.measure))
+    rows = shown_rows(view)
+    height = min(480, 35 * (rows.height + 1) + 3)  # no empty lines under short tables
+    tables.show(rows, height=height, column_config=column_config(view, state.measure))
 
 
 def chart(view: explorer.View) -> charts.Chart | None:
