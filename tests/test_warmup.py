@@ -57,3 +57,29 @@ def test_a_server_without_a_warehouse_builds_none(
     monkeypatch.setenv("CRITMIN_DATA_DIR", str(tmp_path / "nowhere"))
     assert set(warmup.warm()) == {"imports_s"}
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_streamlits_once_per_process_check_is_done_by_the_warm_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The warm-up calls a private Streamlit function (the check, at a page's first element,
+    of whether it runs in a shell) so the first visitor's page skips it. This pins what it
+    relies on: the function is there, the first element of a page calls it, and it does its
+    work once per process."""
+    from streamlit import delta_generator, env_util
+
+    assert callable(delta_generator._maybe_print_use_warning)
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    checks = {"n": 0}
+    is_repl = env_util.is_repl
+
+    def counted() -> bool:
+        checks["n"] += 1
+        return is_repl()
+
+    monkeypatch.setattr(env_util, "is_repl", counted)
+    warmup._streamlit_first_element()
+    assert checks["n"] == 1
+    st.caption("a first element")  # what a page's first element does: nothing more
+    warmup._streamlit_first_element()
+    assert checks["n"] == 1

@@ -38,12 +38,14 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 # Views cached per process: most are a few small frames (a page's figures); the
-# explorer's rows at the row cap pickle to about 12 MB, so the bound is in bytes.
+# explorer's rows at the row cap are about 12 MB (docs/performance.md §16), so the
+# bound is in bytes.
 VIEW_CACHE_ENTRIES = 256
 VIEW_CACHE_BYTES = 256 << 20
 CACHE_TTL_S = 3 * 3600
-# Decks kept for the Map page: one is its JSON (at most about 1 MB, 150-220 kB for the
-# default map, docs/performance.md) and its layers, counted as three times the JSON.
+# Decks kept for the Map page: one is its JSON (at most about 1 MB: sites past 3,000 are
+# grid cells; docs/performance.md item 3)
+# and its layers, counted as three times the JSON.
 DRAWN_CACHE_BYTES = 64 << 20
 
 

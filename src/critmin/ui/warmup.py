@@ -85,7 +85,7 @@ def warm() -> dict[str, float]:
 def _streamlit_first_element() -> None:
     """Streamlit checks once per process, at the first element a page draws, whether it
     runs in a Python shell, by walking every frame of the calling thread's stack with
-    their source lines (`inspect.stack()`: 0.1-0.2 s inside a page's run). Done here, on
+    their source lines (`inspect.stack()`, docs/performance.md item 16). Done here, on
     this thread's short stack, the pages skip it. Skipped if Streamlit no longer has it."""
     from streamlit import delta_generator
 
