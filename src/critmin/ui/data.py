@@ -44,8 +44,7 @@ VIEW_CACHE_ENTRIES = 256
 VIEW_CACHE_BYTES = 256 << 20
 CACHE_TTL_S = 3 * 3600
 # Decks kept for the Map page: one is its JSON (at most about 1 MB: sites past 3,000 are
-# grid cells; docs/performance.md item 3)
-# and its layers, counted as three times the JSON.
+# grid cells; docs/performance.md item 3) and its layers, counted as three times the JSON.
 DRAWN_CACHE_BYTES = 64 << 20
 
 
