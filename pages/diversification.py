@@ -28,6 +28,7 @@ state = sidebar.render(
     ],
 )
 view = data.view(div.build, state)
+imports, scenario = view.imports, view.scenario  # the page's two parts
 label, year = view.label.lower(), state.year
 NUMBERS = {
     **tables.usd_columns(*div.USD_COLUMNS),
@@ -59,7 +60,7 @@ notes.data_banner(catalog)
 notes.exactness(catalog, [state.mineral], state.importer, state.product == "exact")
 if view.product_note:
     st.info(view.product_note, icon=":material/target:")
-if view.no_imports:
+if imports.no_imports:
     notes.empty(
         f"No imports of {label} by {view.importer} from outside in {year} "
         f"({notes.side_phrase(state.side)}). Try another year or importer"
@@ -70,27 +71,27 @@ if view.no_imports:
 
 st.subheader(f"{view.importer}: suppliers of {label}, {year}")
 a, b, c, d = st.columns(4)
-figure(a, f"Imports {year}", fmt.usd(view.total_usd), fmt.tonnes(view.total_kg))
+figure(a, f"Imports {year}", fmt.usd(imports.total_usd), fmt.tonnes(imports.total_kg))
 figure(
     b,
     "Supplier HHI (0–10,000)",
-    f"{view.hhi:,.0f}" if view.hhi is not None else "–",
-    view.band,
+    f"{imports.hhi:,.0f}" if imports.hhi is not None else "–",
+    imports.band,
     help="Sum of squared shares of value in percent; US merger-guidance bands 1,500 and 2,500.",
 )
-figure(c, f"From China {year}", fmt.percent(view.china_share), "share of value")
-figure(d, f"From Russia {year}", fmt.percent(view.russia_share), "share of value")
+figure(c, f"From China {year}", fmt.percent(imports.china_share), "share of value")
+figure(d, f"From Russia {year}", fmt.percent(imports.russia_share), "share of value")
 notes.shared_codes(catalog, [state.mineral])
-tables.show(view.suppliers, column_config=NUMBERS)
+tables.show(imports.suppliers, column_config=NUMBERS)
 st.caption(
-    view.tonnes_note
+    scenario.tonnes_note
     or "An empty tonnes cell (–) means the flows carry no quantity; tonne totals count only "
     "the flows that report one."
 )
 left, _ = st.columns(2)
 charts.show(
     charts.lines(
-        view.shares_over_time,
+        imports.shares_over_time,
         "share_pct",
         "Supplier",
         f"Shares of {label} imports by value, %",
@@ -102,38 +103,45 @@ charts.show(
 )
 
 st.subheader(f"Replace {state.replace_pct}% of the supply from {view.replaced}")
-if view.gap_usd <= 0:
+if scenario.gap_usd <= 0:
     notes.empty(f"No imports of {label} from {view.replaced} in {year}: nothing to replace.")
 else:
     x, y, z = st.columns(3)
-    figure(x, "Supply that needs a new source", fmt.usd(view.gap_usd), fmt.tonnes(view.gap_kg))
     figure(
-        y, "Central Asia could redirect", fmt.usd(view.redirect_usd), fmt.tonnes(view.redirect_kg)
+        x, "Supply that needs a new source", fmt.usd(scenario.gap_usd), fmt.tonnes(scenario.gap_kg)
     )
-    if view.tonnes_note:  # the codes span value-chain stages: tonnes do not add up
+    figure(
+        y,
+        "Central Asia could redirect",
+        fmt.usd(scenario.redirect_usd),
+        fmt.tonnes(scenario.redirect_kg),
+    )
+    if scenario.tonnes_note:  # the codes span value-chain stages: tonnes do not add up
         by_tonnes = "by tonnes: choose one value-chain stage"
-    elif view.covers_kg is None:
+    elif scenario.covers_kg is None:
         by_tonnes = "by tonnes: no quantities reported"
     else:
-        by_tonnes = f"{fmt.percent(view.covers_kg)} by tonnes"
+        by_tonnes = f"{fmt.percent(scenario.covers_kg)} by tonnes"
     figure(
         z,
         "Share of the gap it could cover",
-        f"{fmt.percent(view.covers_usd)} by value",
+        f"{fmt.percent(scenario.covers_usd)} by value",
         by_tonnes,
         help="By value: the redirectable exports' value over the gap's. By tonnes: the same "
         "in tonnes, shown for one value-chain stage at a time (a tonne of ore is not a tonne "
         "of ferroalloy).",
     )
-if not view.c5_exports:
+if not scenario.c5_exports:
     notes.empty(f"No Central Asian country exported {label} in {year}: none could redirect.")
 for column, (measure, number) in zip(st.columns(2), div.CHART_MEASURES.items(), strict=True):
-    if view.chart.height and view.chart[measure].null_count() == 0:
+    if scenario.chart.height and scenario.chart[measure].null_count() == 0:
         title = f"The gap and what each C5 country could redirect, {measure}"
-        bars = charts.bars(view.chart, measure, "Source", title, measure, number, view.gap_label)
+        bars = charts.bars(
+            scenario.chart, measure, "Source", title, measure, number, view.gap_label
+        )
         charts.show(bars, column)
-if view.c5_exports:
-    tables.show(view.redirect, column_config={**NUMBERS, **SHORT})
+if scenario.c5_exports:
+    tables.show(scenario.redirect, column_config={**NUMBERS, **SHORT})
     st.caption(
         "World: exports to every country; to importer: to "
         f"{view.importer}; redirectable: the difference; covers %: the share of the gap it "
@@ -142,9 +150,9 @@ if view.c5_exports:
 downloads.offer(
     div.build,
     state,
-    lambda shown: shown.download,
+    lambda shown: shown.scenario.download,
     name=f"critmin_diversification_{state.importer}_{state.mineral}_{year}",
-    rows=view.download.height,
+    rows=scenario.download.height,
     formats=("csv",),
     what="the scenario",
 )

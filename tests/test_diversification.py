@@ -179,7 +179,7 @@ def build(tiny, importer="USA", year=2024, pct=50, source="both", mineral="chrom
 
 
 def redirect_row(view: div.View, country: str) -> dict[str, object]:
-    return view.redirect.filter(pl.col("Country") == country).row(0, named=True)
+    return view.scenario.redirect.filter(pl.col("Country") == country).row(0, named=True)
 
 
 # --- the importer's suppliers -----------------------------------------------------------
@@ -187,11 +187,11 @@ def redirect_row(view: div.View, country: str) -> dict[str, object]:
 
 def test_suppliers_their_shares_and_concentration(tiny, usgs_map):
     view = build(tiny)
-    assert not view.no_imports
-    assert view.total_usd == pytest.approx(2000.0)  # the other good's 7,777 left out
+    assert not view.imports.no_imports
+    assert view.imports.total_usd == pytest.approx(2000.0)  # the other good's 7,777 left out
     # Kazakhstan's 50 t were 30 t of ferrochrome and 20 t of chromite ore: no tonnes.
-    assert view.total_kg is None
-    assert "2 value-chain stages" in (view.tonnes_note or "")
+    assert view.imports.total_kg is None
+    assert "2 value-chain stages" in (view.scenario.tonnes_note or "")
     expected = pl.DataFrame(
         {
             "Rank": [1, 2, 3],
@@ -207,17 +207,17 @@ def test_suppliers_their_shares_and_concentration(tiny, usgs_map):
             "Share of tonnes %": pl.Float64,
         },
     )
-    assert_frame_equal(view.suppliers, expected)
+    assert_frame_equal(view.imports.suppliers, expected)
     # 50² + 30² + 20² on the 0-10,000 scale
-    assert view.hhi == pytest.approx(3800.0)
-    assert view.band == "highly concentrated"
-    assert view.china_share == pytest.approx(0.5)
-    assert view.russia_share == pytest.approx(0.2)
-    assert view.c5_share == pytest.approx(0.3)
+    assert view.imports.hhi == pytest.approx(3800.0)
+    assert view.imports.band == "highly concentrated"
+    assert view.imports.china_share == pytest.approx(0.5)
+    assert view.imports.russia_share == pytest.approx(0.2)
+    assert view.imports.c5_share == pytest.approx(0.3)
 
 
 def test_shares_from_china_russia_and_central_asia_over_time(tiny, usgs_map):
-    shares = build(tiny).shares_over_time
+    shares = build(tiny).imports.shares_over_time
     got = {
         (r["Supplier"], r["year"]): round(r["share_pct"], 6) for r in shares.iter_rows(named=True)
     }
@@ -237,20 +237,20 @@ def test_shares_from_china_russia_and_central_asia_over_time(tiny, usgs_map):
 def test_gap_and_what_each_c5_country_could_redirect(tiny, usgs_map):
     view = build(tiny)
     # 50% of (1,000 + 400) USD; no tonnes for a mineral of two stages
-    assert view.gap_kg is None
-    assert view.gap_usd == pytest.approx(700.0)
+    assert view.scenario.gap_kg is None
+    assert view.scenario.gap_usd == pytest.approx(700.0)
     kaz = redirect_row(view, "Kazakhstan")
     assert kaz["To the world (USD)"] == pytest.approx(900.0)
     assert kaz["To the importer (USD)"] == pytest.approx(600.0)
     assert kaz["Redirectable (USD)"] == pytest.approx(300.0)
     assert kaz["Covers gap % (USD)"] == pytest.approx(300 / 700 * 100)
     tonnes = [c for c in div.REDIRECT_COLUMNS if "(t)" in c]
-    assert view.redirect.select(tonnes).null_count().row(0) == (5,) * len(tonnes)
+    assert view.scenario.redirect.select(tonnes).null_count().row(0) == (5,) * len(tonnes)
     kgz = redirect_row(view, "Kyrgyzstan")
     assert kgz["Redirectable (USD)"] == pytest.approx(20.0)
     tjk = redirect_row(view, "Tajikistan")
     assert tjk["To the world (USD)"] == 0.0 and tjk["Redirectable (t)"] is None
-    assert view.redirect["Country"].to_list() == [
+    assert view.scenario.redirect["Country"].to_list() == [
         "Kazakhstan",
         "Kyrgyzstan",
         "Tajikistan",
@@ -258,21 +258,21 @@ def test_gap_and_what_each_c5_country_could_redirect(tiny, usgs_map):
         "Uzbekistan",
     ]
     # All five together: 300 + 20 + 50 USD; the share of the gap is by value.
-    assert view.redirect_usd == pytest.approx(370.0)
-    assert view.redirect_kg is None and view.covers_kg is None
-    assert view.covers_usd == pytest.approx(370 / 700)
-    assert (view.covers, view.covers_by) == (view.covers_usd, "by value")
-    assert view.c5_exports
+    assert view.scenario.redirect_usd == pytest.approx(370.0)
+    assert view.scenario.redirect_kg is None and view.scenario.covers_kg is None
+    assert view.scenario.covers_usd == pytest.approx(370 / 700)
+    assert (view.scenario.covers, view.scenario.covers_by) == (view.scenario.covers_usd, "by value")
+    assert view.scenario.c5_exports
 
 
 def test_one_stage_shows_tonnes_and_still_covers_by_value(tiny, usgs_map):
     """Ferrochrome alone is one stage: tonnes add up, the headline share stays by value."""
     view = build(tiny, mineral="ferrochrome")
-    assert view.tonnes_note is None
-    assert view.total_kg == pytest.approx(180_000.0)  # 100 + 50 + 30 t, the ore left out
+    assert view.scenario.tonnes_note is None
+    assert view.imports.total_kg == pytest.approx(180_000.0)  # 100 + 50 + 30 t, the ore left out
     # 50% of (100 t + 50 t) and of (1,000 + 400) USD
-    assert view.gap_kg == pytest.approx(75_000.0)
-    assert view.gap_usd == pytest.approx(700.0)
+    assert view.scenario.gap_kg == pytest.approx(75_000.0)
+    assert view.scenario.gap_usd == pytest.approx(700.0)
     kaz = redirect_row(view, "Kazakhstan")
     assert kaz["To the world (t)"] == pytest.approx(60.0)
     assert kaz["To the importer (t)"] == pytest.approx(30.0)
@@ -285,10 +285,10 @@ def test_one_stage_shows_tonnes_and_still_covers_by_value(tiny, usgs_map):
     kgz = redirect_row(view, "Kyrgyzstan")
     assert kgz["Redirectable (t)"] is None and kgz["Covers gap % (t)"] is None
     assert redirect_row(view, "Tajikistan")["Redirectable (t)"] == 0.0
-    assert view.redirect_kg == pytest.approx(34_000.0)
-    assert view.covers_kg == pytest.approx(34 / 75)
-    assert (view.covers, view.covers_by) == (view.covers_usd, "by value")
-    assert view.covers_usd == pytest.approx((300 + 20 + 50) / 700)
+    assert view.scenario.redirect_kg == pytest.approx(34_000.0)
+    assert view.scenario.covers_kg == pytest.approx(34 / 75)
+    assert (view.scenario.covers, view.scenario.covers_by) == (view.scenario.covers_usd, "by value")
+    assert view.scenario.covers_usd == pytest.approx((300 + 20 + 50) / 700)
 
 
 @pytest.mark.parametrize(
@@ -299,8 +299,8 @@ def test_the_gap_follows_the_share_and_the_countries_replaced(
     tiny, usgs_map, pct, source, gap_t, gap_usd
 ):
     view = build(tiny, pct=pct, source=source, mineral="ferrochrome")
-    assert view.gap_kg == pytest.approx(gap_t * 1000)
-    assert view.gap_usd == pytest.approx(gap_usd)
+    assert view.scenario.gap_kg == pytest.approx(gap_t * 1000)
+    assert view.scenario.gap_usd == pytest.approx(gap_usd)
     assert view.replaced == div.REPLACE_FROM[source]
 
 
@@ -308,26 +308,26 @@ def test_coverage_is_capped_at_the_whole_gap(tiny, usgs_map):
     # a 5 t gap; Kazakhstan could redirect 30 t
     view = build(tiny, pct=10, source="RUS", mineral="ferrochrome")
     assert redirect_row(view, "Kazakhstan")["Covers gap % (t)"] == 100.0
-    assert view.covers_kg == 1.0
+    assert view.scenario.covers_kg == 1.0
 
 
 def test_chart_sets_the_gap_against_each_exporting_c5_country(tiny, usgs_map):
-    chromium = {source: t for source, _, t in build(tiny).chart.iter_rows()}
+    chromium = {source: t for source, _, t in build(tiny).scenario.chart.iter_rows()}
     assert set(chromium.values()) == {None}  # two stages: no tonnes to chart
     view = build(tiny, mineral="ferrochrome")
-    chart = {source: (usd, t) for source, usd, t in view.chart.iter_rows()}
+    chart = {source: (usd, t) for source, usd, t in view.scenario.chart.iter_rows()}
     assert chart[view.gap_label] == pytest.approx((700 / 1e6, 75.0))
     assert chart["Kazakhstan"] == pytest.approx((300 / 1e6, 30.0))
     assert chart["Kyrgyzstan"][1] is None
     assert "Tajikistan" not in chart  # exports nothing of it
-    assert build(tiny, pct=0).chart.is_empty()  # no gap, no chart
+    assert build(tiny, pct=0).scenario.chart.is_empty()  # no gap, no chart
 
 
 def test_an_eu_importer_leaves_out_trade_among_its_members(tiny, usgs_map):
     view = build(tiny, importer="EU27", mineral="ferrochrome")
-    assert view.suppliers["Supplier"].to_list() == ["China", "Kazakhstan", "Uzbekistan"]
-    assert view.total_usd == pytest.approx(250.0)  # Germany's sale to France left out
-    assert view.gap_kg == pytest.approx(5_000.0)
+    assert view.imports.suppliers["Supplier"].to_list() == ["China", "Kazakhstan", "Uzbekistan"]
+    assert view.imports.total_usd == pytest.approx(250.0)  # Germany's sale to France left out
+    assert view.scenario.gap_kg == pytest.approx(5_000.0)
     kaz = redirect_row(view, "Kazakhstan")
     assert kaz["To the importer (t)"] == pytest.approx(10.0)
     assert kaz["Redirectable (t)"] == pytest.approx(50.0)
@@ -338,7 +338,7 @@ def test_an_eu_importer_leaves_out_trade_among_its_members(tiny, usgs_map):
 def test_a_c5_importer_is_not_its_own_source(tiny, usgs_map):
     view = build(tiny, importer="KAZ")
     assert "KAZ" not in view.sources
-    assert "Kazakhstan" not in view.redirect["Country"].to_list()
+    assert "Kazakhstan" not in view.scenario.redirect["Country"].to_list()
     assert any("Kazakhstan is the importer" in line for line in view.assumptions)
 
 
@@ -365,21 +365,27 @@ def test_one_trade_statement_gives_the_two_queries_answers(tiny, usgs_map, monke
     in_year = purchases.filter(pl.col("year") == 2024)
     assert world.height > 0
     assert (in_year.height > 0) == (importer != "KAZ")  # Kazakhstan buys none here
-    assert_frame_equal(view.suppliers, div.supplier_table(catalog, in_year))
-    assert_frame_equal(view.shares_over_time, div.shares_over_time(purchases, view.sources))
-    expected = div.redirectable(catalog, world, in_year, view.sources, view.gap_usd, view.gap_kg)
-    assert_frame_equal(view.redirect, expected)
+    assert_frame_equal(view.imports.suppliers, div.supplier_table(catalog, in_year))
+    assert_frame_equal(view.imports.shares_over_time, div.shares_over_time(purchases, view.sources))
+    expected = div.redirectable(
+        catalog, world, in_year, view.sources, view.scenario.gap_usd, view.scenario.gap_kg
+    )
+    assert_frame_equal(view.scenario.redirect, expected)
 
 
 def test_no_imports_is_said(tiny, usgs_map):
     view = build(tiny, importer="JPN", year=2023)
-    assert view.no_imports
-    assert view.suppliers.is_empty() and view.hhi is None and view.china_share is None
+    assert view.imports.no_imports
+    assert (
+        view.imports.suppliers.is_empty()
+        and view.imports.hhi is None
+        and view.imports.china_share is None
+    )
 
 
 def test_download_holds_the_scenario_on_every_row(tiny, usgs_map):
     view = build(tiny, mineral="ferrochrome")
-    table = pl.read_csv(io.BytesIO(downloads.to_csv(view.download)))
+    table = pl.read_csv(io.BytesIO(downloads.to_csv(view.scenario.download)))
     assert table.height == 5
     assert set(table["Importer"]) == {"United States"}
     assert set(table["Replace %"]) == {50}
@@ -485,7 +491,7 @@ def test_a_missing_mapping_file_is_a_sentence_not_a_crash(tiny, monkeypatch):
     view = build(tiny)
     assert view.usgs.production.is_empty() and view.usgs.reliance == ()
     assert "not available yet" in (view.usgs.production_note or "")
-    assert view.gap_usd == pytest.approx(700.0)  # the trade figures are unaffected
+    assert view.scenario.gap_usd == pytest.approx(700.0)  # the trade figures are unaffected
 
 
 def test_the_curated_mapping_names_statistics_the_production_table_uses(tiny):
@@ -529,8 +535,8 @@ def test_page_default_view_shows_the_scenario_built_by_the_view(app_env):
 
     state = div.State("USA", "manganese_sulfate", int(param(at, "year")), "reconciled", 50, "both")
     view = div.build(data.database(), data.catalog(), state)
-    assert shown["Supply that needs a new source"] == fmt.usd(view.gap_usd)
-    assert shown["Central Asia could redirect"] == fmt.usd(view.redirect_usd)
+    assert shown["Supply that needs a new source"] == fmt.usd(view.scenario.gap_usd)
+    assert shown["Central Asia could redirect"] == fmt.usd(view.scenario.redirect_usd)
     assert "Assumptions" in " ".join(str(m.value) for m in at.markdown)
 
 

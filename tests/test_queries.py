@@ -423,7 +423,7 @@ def test_unreadable_production_stops_only_the_tables_that_show_it(demo_copy):
     )
     assert view.usgs.production.is_empty()
     assert "production" in (view.usgs.production_note or "")
-    assert view.suppliers.height > 0
+    assert view.imports.suppliers.height > 0
 
 
 def test_unreadable_events_stop_only_the_pages_that_draw_them(demo_copy):

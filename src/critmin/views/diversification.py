@@ -8,6 +8,11 @@ Russian supply leaves, what each C5 country exports to everyone else today (what
 could in principle be redirected), and beside it the C5 countries' USGS production
 and reserves and, for the United States, the net import reliance of the mineral
 (`views.usgs`). Pure: no Streamlit.
+
+The view has one part per section of the page, each built by one step of `build`:
+`Imports` (the importer's suppliers, `imports`), `Scenario` (the gap and what the C5
+could redirect, `scenario`) and `usgs.Figures` (`usgs.figures`), from the flows that
+`trade_flows` reads.
 """
 
 from __future__ import annotations
@@ -55,12 +60,10 @@ class State:
 
 
 @dataclass(frozen=True)
-class View:
-    label: str
-    importer: str  # the importer's name
-    replaced: str  # "China and Russia"
-    gap_label: str  # the gap's bar in the chart
-    sources: tuple[str, ...]  # the C5 countries that could supply (not the importer itself)
+class Imports:
+    """What the importer bought: its suppliers in the year and their concentration, and
+    the shares from China, Russia and the C5 over time (the page's first part)."""
+
     no_imports: bool  # nothing bought from outside in the year
     total_usd: float
     total_kg: float | None  # None: no flow reports a quantity
@@ -71,6 +74,13 @@ class View:
     c5_share: float | None
     suppliers: pl.DataFrame  # Rank, Supplier, Imports (USD), Imports (t), Share %, Share of t %
     shares_over_time: pl.DataFrame  # year, Supplier, share_pct
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The gap a share of the Chinese and/or Russian supply leaves, what each C5 source
+    could redirect to fill it, and the chart and download of it (the second part)."""
+
     gap_usd: float
     gap_kg: float | None
     redirect: pl.DataFrame  # one row per C5 source (see REDIRECT_COLUMNS)
@@ -84,9 +94,30 @@ class View:
     c5_exports: bool  # any C5 source exported the mineral in the year
     chart: pl.DataFrame  # Source, USD million, Tonnes: the gap and each C5 source
     download: pl.DataFrame  # the redirect table with the scenario's settings
+
+
+@dataclass(frozen=True)
+class View:
+    label: str
+    importer: str  # the importer's name
+    replaced: str  # "China and Russia"
+    gap_label: str  # the gap's bar in the chart
+    sources: tuple[str, ...]  # the C5 countries that could supply (not the importer itself)
+    imports: Imports  # the importer's suppliers and their shares
+    scenario: Scenario  # the gap and what the C5 sources could redirect
     usgs: usgs.Figures  # the C5 sources' production and reserves, the US reliance
     assumptions: tuple[str, ...]
     product_note: str | None = None  # what the exact product is read from, or why not
+
+
+@dataclass(frozen=True)
+class Flows:
+    """The trade flows the page reads, tonnes blanked where they do not add up."""
+
+    purchases: pl.DataFrame  # year, supplier, value_usd, quantity_kg: up to the chosen year
+    world: pl.DataFrame  # exporter, value_usd, quantity_kg: each C5 source's, in the year
+    tonnes_note: str | None  # why tonnes are not shown (the codes span several stages)
+    product_note: str | None  # what the exact product is read from, or why not
 
 
 REDIRECT_COLUMNS = (
@@ -115,6 +146,34 @@ CHART_MEASURES = {"USD million": ",.1f", "Tonnes": ",.0f"}  # with their number 
 def build(db: Database, catalog: Catalog, state: State) -> View:
     members = catalog.members(state.importer)
     sources = tuple(c for c in C5 if c not in members)
+    flows = trade_flows(db, catalog, state, members, sources)
+    name = catalog.country_name(state.importer)
+    replaced = REPLACE_FROM[state.replace_from]
+    gap_label = f"Gap ({state.replace_pct}% of {' + '.join(REPLACED[state.replace_from])})"
+    return View(
+        label=catalog.mineral_label(state.mineral),
+        importer=name,
+        replaced=replaced,
+        gap_label=gap_label,
+        sources=sources,
+        imports=imports(catalog, flows.purchases, state.year, sources),
+        scenario=scenario(catalog, state, flows, sources, gap_label),
+        usgs=usgs.figures(catalog, state.mineral, state.year, sources, state.importer),
+        assumptions=assumptions(catalog, state, name, replaced, members, sources),
+        product_note=flows.product_note,
+    )
+
+
+def trade_flows(
+    db: Database,
+    catalog: Catalog,
+    state: State,
+    members: tuple[str, ...],
+    sources: tuple[str, ...],
+) -> Flows:
+    """What the importer bought, every year up to the chosen one, and what the C5
+    sources sold to everyone in the year: one statement over the mineral's flows
+    (suppliers_market, as on Suppliers)."""
     f = TradeFilter(
         (state.mineral,),
         (),
@@ -123,8 +182,6 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         sides=(state.side,),
         stages=state.stages,
     )
-    # What the importer bought, and what the C5 sources sold to everyone in the year:
-    # one statement over the mineral's flows (suppliers_market, as on Suppliers).
     if members:
         market = queries.suppliers_market(db, f, members)
         purchases = market.purchases.drop("series")
@@ -149,36 +206,20 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         )
         if exact is not None:
             purchases = exact.purchases
-    in_year = purchases.filter(pl.col("year") == state.year)
+    return Flows(purchases, world, tonnes_note, product_note)
+
+
+def imports(
+    catalog: Catalog, purchases: pl.DataFrame, year: int, sources: tuple[str, ...]
+) -> Imports:
+    """The importer's suppliers in the year, their concentration, and the shares from
+    China, Russia and the C5 sources over time."""
+    in_year = purchases.filter(pl.col("year") == year)
     total_usd = float(in_year["value_usd"].sum())
-    label = catalog.mineral_label(state.mineral)
-    name = catalog.country_name(state.importer)
-    fraction = state.replace_pct / 100.0
-    from_rows = in_year.filter(pl.col("supplier").is_in(REPLACED[state.replace_from]))
-    gap_usd = fraction * float(from_rows["value_usd"].sum())
-    known = known_sum(from_rows["quantity_kg"])
-    gap_kg = None if known is None else fraction * known
-    redirect = redirectable(catalog, world, in_year, sources, gap_usd, gap_kg)
-    if tonnes_note:  # a country with no flow has no tonnes to show either
-        redirect = redirect.with_columns(
-            pl.lit(None, dtype=pl.Float64).alias(c) for c in REDIRECT_COLUMNS if "(t)" in c
-        )
-    redirect_usd = float(redirect["Redirectable (USD)"].sum())
-    redirect_t = known_sum(redirect["Redirectable (t)"])
-    redirect_kg = None if redirect_t is None else redirect_t * 1e3
-    covers_usd = _covers(redirect_usd, gap_usd)
-    covers_kg = None if redirect_kg is None or gap_kg is None else _covers(redirect_kg, gap_kg)
     over_time = shares_over_time(purchases, sources)
-    now = over_time.filter(pl.col("year") == state.year)
+    now = over_time.filter(pl.col("year") == year)
     hhi = metrics.hhi_by(in_year, "value_usd", ["year"])
-    replaced = REPLACE_FROM[state.replace_from]
-    gap_label = f"Gap ({state.replace_pct}% of {' + '.join(REPLACED[state.replace_from])})"
-    return View(
-        label=label,
-        importer=name,
-        replaced=replaced,
-        gap_label=gap_label,
-        sources=sources,
+    return Imports(
         no_imports=total_usd <= 0,
         total_usd=total_usd,
         total_kg=known_sum(in_year["quantity_kg"]),
@@ -189,6 +230,31 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         c5_share=_share(now, C5_LINE),
         suppliers=supplier_table(catalog, in_year),
         shares_over_time=over_time,
+    )
+
+
+def scenario(
+    catalog: Catalog, state: State, flows: Flows, sources: tuple[str, ...], gap_label: str
+) -> Scenario:
+    """The gap the chosen share of the Chinese and/or Russian supply leaves in the year,
+    what each C5 source could redirect, and the share of the gap they could cover."""
+    in_year = flows.purchases.filter(pl.col("year") == state.year)
+    fraction = state.replace_pct / 100.0
+    from_rows = in_year.filter(pl.col("supplier").is_in(REPLACED[state.replace_from]))
+    gap_usd = fraction * float(from_rows["value_usd"].sum())
+    known = known_sum(from_rows["quantity_kg"])
+    gap_kg = None if known is None else fraction * known
+    redirect = redirectable(catalog, flows.world, in_year, sources, gap_usd, gap_kg)
+    if flows.tonnes_note:  # a country with no flow has no tonnes to show either
+        redirect = redirect.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias(c) for c in REDIRECT_COLUMNS if "(t)" in c
+        )
+    redirect_usd = float(redirect["Redirectable (USD)"].sum())
+    redirect_t = known_sum(redirect["Redirectable (t)"])
+    redirect_kg = None if redirect_t is None else redirect_t * 1e3
+    covers_usd = _covers(redirect_usd, gap_usd)
+    covers_kg = None if redirect_kg is None or gap_kg is None else _covers(redirect_kg, gap_kg)
+    return Scenario(
         gap_usd=gap_usd,
         gap_kg=gap_kg,
         redirect=redirect,
@@ -198,13 +264,10 @@ def build(db: Database, catalog: Catalog, state: State) -> View:
         covers_kg=covers_kg,
         covers=covers_usd,
         covers_by="by value",
-        tonnes_note=tonnes_note,
+        tonnes_note=flows.tonnes_note,
         c5_exports=float(redirect["To the world (USD)"].sum()) > 0,
         chart=gap_chart(redirect, gap_label, gap_usd, gap_kg),
         download=scenario_download(redirect, catalog, state, gap_usd, gap_kg),
-        usgs=usgs.figures(catalog, state.mineral, state.year, sources, state.importer),
-        assumptions=assumptions(catalog, state, name, replaced, members, sources),
-        product_note=product_note,
     )
 
 
