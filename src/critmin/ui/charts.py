@@ -114,25 +114,33 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> dict[str,
             )
     if not rows:
         return None
-    # Numbers of events close in time go on rows above each other, not on top of
-    # one another: a row takes a number once the last one on it is LABEL_GAP away.
+    _stack_numbers(rows, [row["year"] for row in rows], LABEL_GAP)
+    return {"layer": _numbered_rules(rows, _field("year", "quantitative"))}
+
+
+def _stack_numbers(rows: list[dict[str, Any]], positions: list[float], gap: float) -> None:
+    """Numbers of events close in time go on rows above each other, not on top of one
+    another: a row takes a number once the last one on it is `gap` away (each row's
+    "dy")."""
     ends: list[float] = []
-    for row in rows:
-        position = row["year"]
-        free = next((i for i, end in enumerate(ends) if position - end >= LABEL_GAP), None)
+    for row, position in zip(rows, positions, strict=True):
+        free = next((i for i, end in enumerate(ends) if position - end >= gap), None)
         if free is None:
             ends.append(position)
             free = len(ends) - 1
         ends[free] = position
         row["dy"] = -6 - LABEL_ROW_PX * free
+
+
+def _numbered_rules(rows: list[dict[str, Any]], x: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dashed rule at each event and its number above the plot: one text layer per row
+    of numbers (dy is a mark property, not an encoding)."""
     tooltip = _tooltip("event", "nominal", "Event")
-    x = _field("year", "quantitative")
     rule = {
         "data": {"values": rows},
         "mark": {"type": "rule", "color": "#777", "strokeDash": [4, 3], "strokeWidth": 1.5},
         "encoding": {"x": x, "tooltip": tooltip},
     }
-    # One text layer per row of numbers (dy is a mark property, not an encoding).
     markers = [
         {
             "data": {"values": [row for row in rows if row["dy"] == dy]},
@@ -153,7 +161,7 @@ def event_rules(events: pl.DataFrame, year_from: int, year_to: int) -> dict[str,
         }
         for dy in sorted({row["dy"] for row in rows}, reverse=True)
     ]
-    return {"layer": [rule, *markers]}
+    return [rule, *markers]
 
 
 def lines(
@@ -468,51 +476,11 @@ def monthly_bars(
                 start=1,
             )
         ]
-        # Numbers of events close in time go on rows above each other (as event_rules).
-        ends: list[float] = []
-        for row in rows:
-            day = dt.date.fromisoformat(row["date"])
-            position = day.year * 12 + day.month + day.day / 31
-            free = next((i for i, end in enumerate(ends) if position - end >= 0.9), None)
-            if free is None:
-                ends.append(position)
-                free = len(ends) - 1
-            ends[free] = position
-            row["dy"] = -6 - LABEL_ROW_PX * free
+        # Positions in months: numbers within 0.9 of a month go on rows above each other.
+        days = [dt.date.fromisoformat(row["date"]) for row in rows]
+        _stack_numbers(rows, [d.year * 12 + d.month + d.day / 31 for d in days], 0.9)
         if rows:
-            rule_x = {"field": "date", "type": "temporal"}
-            layers.append(
-                {
-                    "data": {"values": rows},
-                    "mark": {
-                        "type": "rule",
-                        "color": "#777",
-                        "strokeDash": [4, 3],
-                        "strokeWidth": 1.5,
-                    },
-                    "encoding": {"x": rule_x, "tooltip": _tooltip("event", "nominal", "Event")},
-                }
-            )
-            layers += [
-                {
-                    "data": {"values": [row for row in rows if row["dy"] == dy]},
-                    "mark": {
-                        "type": "text",
-                        "dy": dy,
-                        "fontSize": 11,
-                        "fontWeight": "bold",
-                        "color": "#555",
-                        "baseline": "bottom",
-                    },
-                    "encoding": {
-                        "x": rule_x,
-                        "y": {"value": 0},
-                        "text": _field("number", "nominal"),
-                        "tooltip": _tooltip("event", "nominal", "Event"),
-                    },
-                }
-                for dy in sorted({row["dy"] for row in rows}, reverse=True)
-            ]
+            layers += _numbered_rules(rows, {"field": "date", "type": "temporal"})
     spec = (
         {"title": title, "height": 340, "layer": layers}
         if len(layers) > 1
